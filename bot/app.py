@@ -1,0 +1,54 @@
+"""Build the running pieces from settings: content, keywords, router, store, conversation."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.config import Settings
+from bot.content import ClinicDetails, Content
+from bot.conversation import Conversation
+from bot.keywords import Keywords
+from bot.router import Router
+from bot.store import Keys, MemoryStore, RedisStore, SessionStore
+
+log = logging.getLogger("smsbot")
+
+
+@dataclass
+class Bot:
+    settings: Settings
+    content: Content
+    store: SessionStore
+    conversation: Conversation
+
+
+def load_content(settings: Settings) -> Content:
+    details = ClinicDetails(settings.program_name, settings.clinic_phone, settings.clinic_hours)
+    locales = {"en": settings.locale_en, "es": settings.locale_es}
+    return Content.load(settings.messages_dir, settings.locales_dir, details, locales)
+
+
+def make_store(settings: Settings) -> SessionStore:
+    keys = Keys(settings.redis_key_prefix)
+    if settings.redis_url:
+        return RedisStore.from_url(
+            settings.redis_url,
+            keys,
+            session_ttl=settings.session_ttl_seconds,
+            answer_ttl=settings.replay_ttl_seconds,
+            timeout=settings.redis_timeout_seconds,
+        )
+    log.warning(
+        "REDIS_URL is not set: sessions live in this process only (single process, lost on restart)"
+    )
+    return MemoryStore(keys, settings.session_ttl_seconds, settings.replay_ttl_seconds)
+
+
+def build_bot(settings: Settings, store: SessionStore | None = None) -> Bot:
+    """Load and check everything a message needs. Raises CatalogError on unusable content."""
+    content = load_content(settings)
+    keywords = Keywords.load(settings.messages_dir / "keywords.yaml")
+    router = Router(keywords, content.structure, settings.default_language)
+    store = store or make_store(settings)
+    return Bot(settings, content, store, Conversation(router, content, store))

@@ -1,0 +1,333 @@
+"""Catalog tools for the people who keep the content: update, check, compile.
+
+- update:  English source (messages/en.yaml) -> messages/messages.pot, merged into every
+           locales/<lang>/LC_MESSAGES/messages.po. A snippet whose English changed keeps its old
+           translation marked fuzzy, with the previous English shown, so it needs a review.
+- check:   everything that would make a patient get a wrong, missing or too long message.
+- compile: PO -> MO for the app, refused while check finds errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from io import BytesIO
+from pathlib import Path
+
+from babel.messages.catalog import Catalog, Message
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import write_po
+
+from bot import readability
+from bot.content import (
+    DOMAIN,
+    PLACEHOLDERS,
+    ClinicDetails,
+    Content,
+    Source,
+    mo_path,
+    parse_hours,
+    placeholders,
+    po_path,
+    read_po_file,
+)
+from bot.errors import CatalogError
+from bot.keywords import Keywords
+from bot.models import LANGUAGES, Language
+from bot.router import reply_shapes
+from bot.sms import measure
+
+MAX_CHARACTERS = 320
+MAX_SEGMENTS = 3
+TRANSLATED = tuple(language for language in LANGUAGES if language != "en")
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One SMS the bot can send, measured."""
+
+    name: str
+    language: Language
+    characters: int
+    encoding: str
+    segments: int
+    score: str
+    ucs2: tuple[str, ...]
+
+
+@dataclass
+class Report:
+    lines: list[Line] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+# -- update -----------------------------------------------------------------------------------
+
+
+def describe(source: Source) -> dict[str, str]:
+    """A note for translators on where each snippet appears."""
+    notes: dict[str, str] = {}
+    for menu in source.structure.menus.values():
+        notes[menu.header] = f"Header of the '{menu.id}' menu; numbered topic labels follow."
+    for topic in source.structure.topics.values():
+        notes[topic.label] = f"Menu label of topic '{topic.id}'. Keep it very short."
+        for number, page in enumerate(topic.pages, start=1):
+            more = " 'hint.more' is added below it." if number < len(topic.pages) else ""
+            notes[page] = f"Topic '{topic.id}', page {number} of {len(topic.pages)}.{more}"
+    return notes
+
+
+HEADER_COMMENT = """\
+# Translation of the smsbot SMS information line.
+# msgctxt is the snippet ID; msgid is the English in messages/en.yaml.
+# Each reply: at most 320 characters and 3 SMS segments. A reply with á, í, ó
+# or ú is sent as UCS-2, so then at most 201 characters (67 per segment).
+# Keep {program_name}, {clinic_phone} and {clinic_hours} exactly as they are.
+#"""
+
+
+def template(source: Source) -> Catalog:
+    notes = describe(source)
+    pot = Catalog(domain=DOMAIN, project="smsbot", fuzzy=False)
+    for key, text in source.english.items():
+        pot.add(text, context=key, auto_comments=[notes[key]] if key in notes else [])
+    return pot
+
+
+def merge(po: Catalog, pot: Catalog) -> tuple[Catalog, list[str]]:
+    """The PO brought in line with the template, and what changed, for the person running it."""
+    existing = {m.context: m for m in po if m.id and m.context}
+    merged = Catalog(locale=po.locale, domain=DOMAIN, header_comment=po.header_comment, fuzzy=False)
+    merged.mime_headers = po.mime_headers
+    changes = []
+    for new in pot:
+        if not new.id:
+            continue
+        old: Message | None = existing.pop(new.context, None)
+        if old is None:
+            merged.add(new.id, "", context=new.context, auto_comments=new.auto_comments)
+            changes.append(f"added {new.context} (needs a translation)")
+            continue
+        english_changed = old.id != new.id
+        flags = set(old.flags)
+        if english_changed and old.string:
+            flags.add("fuzzy")
+            changes.append(f"{new.context}: English changed, translation marked for review")
+        merged.add(
+            new.id,
+            old.string,
+            context=new.context,
+            auto_comments=new.auto_comments,
+            user_comments=old.user_comments,
+            flags=flags,
+            previous_id=old.id if english_changed else old.previous_id,
+        )
+    for key, old in existing.items():
+        merged.obsolete[(old.id, key)] = old
+        changes.append(f"{key}: no longer in the English source, kept as obsolete")
+    return merged, changes
+
+
+def update(messages_dir: Path, locales_dir: Path) -> list[str]:
+    source = Source.load(messages_dir)
+    pot = template(source)
+    _write_po(messages_dir / f"{DOMAIN}.pot", pot)
+    changes = []
+    for language in TRANSLATED:
+        path = po_path(locales_dir, language)
+        po = (
+            read_po_file(path)
+            if path.is_file()
+            else Catalog(locale=language, domain=DOMAIN, header_comment=HEADER_COMMENT)
+        )
+        merged, changed = merge(po, pot)
+        _write_po(path, merged)
+        changes += [f"{language}: {change}" for change in changed]
+    return changes
+
+
+def _write_po(path: Path, catalog: Catalog) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buffer = BytesIO()
+    write_po(buffer, catalog, width=76, include_previous=True, sort_output=False)
+    path.write_bytes(buffer.getvalue())
+
+
+# -- check ------------------------------------------------------------------------------------
+
+
+def check(
+    messages_dir: Path,
+    locales_dir: Path,
+    details: ClinicDetails,
+    locales: Mapping[Language, str],
+) -> Report:
+    report = Report()
+    try:
+        source = Source.load(messages_dir)
+        keywords = Keywords.load(messages_dir / "keywords.yaml")
+    except CatalogError as exc:
+        report.errors.append(str(exc))
+        return report
+    report.errors += source.structure.problems(source.english)
+    report.errors += _keyword_problems(keywords, source)
+    for key, text in source.english.items():
+        if not text.strip():
+            report.errors.append(f"en: '{key}' is empty")
+        unknown = _placeholders_or_error(text, f"en: '{key}'", report) - PLACEHOLDERS
+        if unknown:
+            report.errors.append(f"en: '{key}' uses unknown placeholder(s) {sorted(unknown)}")
+    texts: dict[Language, dict[str, str]] = {"en": dict(source.english)}
+    for language in TRANSLATED:
+        texts[language] = _check_translation(locales_dir, language, source.english, report)
+    if not _parses(details.clinic_hours):
+        report.warnings.append(
+            f"CLINIC_HOURS {details.clinic_hours!r} is not like 'Mon-Fri 08:00-17:00', "
+            "so it is shown as written"
+        )
+    if report.errors and any("does not exist" in e for e in report.errors):
+        return report  # rendering needs a complete menu tree
+    _measure_all(source, texts, details, locales, report)
+    return report
+
+
+def _check_translation(
+    locales_dir: Path, language: Language, english: Mapping[str, str], report: Report
+) -> dict[str, str]:
+    path = po_path(locales_dir, language)
+    if not path.is_file():
+        report.errors.append(f"{language}: {path} is missing: run `smsbot catalog update`")
+        return dict(english)
+    try:
+        catalog = read_po_file(path)
+    except CatalogError as exc:
+        report.errors.append(str(exc))
+        return dict(english)
+    entries = {m.context: m for m in catalog if m.id and m.context}
+    usable: dict[str, str] = {}
+    for key, text in english.items():
+        entry = entries.get(key)
+        where = f"{language}: '{key}'"
+        if entry is None:
+            report.errors.append(f"{where} is missing: run `smsbot catalog update`")
+        elif not str(entry.string or "").strip():
+            report.errors.append(f"{where} has no translation")
+        elif entry.fuzzy:
+            report.errors.append(f"{where} needs review (fuzzy): the English changed")
+        elif entry.id != text:
+            report.errors.append(f"{where}: the English changed; run `smsbot catalog update`")
+        if entry is not None and entry.string:
+            translated = str(entry.string)
+            ours = _placeholders_or_error(translated, where, report)
+            theirs = _placeholders_or_error(text, f"en: '{key}'", report)
+            if ours != theirs:
+                report.errors.append(
+                    f"{where}: placeholders {sorted(ours)} differ from English {sorted(theirs)}"
+                )
+            usable[key] = translated
+        else:
+            usable[key] = text  # measured in English so the rest of the report still renders
+    extra = sorted(set(entries) - set(english))
+    if extra:
+        report.warnings.append(f"{language}: entries not in the English source: {', '.join(extra)}")
+    return usable
+
+
+def _measure_all(
+    source: Source,
+    texts: Mapping[Language, Mapping[str, str]],
+    details: ClinicDetails,
+    locales: Mapping[Language, str],
+    report: Report,
+) -> None:
+    try:
+        content = Content(
+            source.structure,
+            texts,
+            {language: details.for_locale(locales[language]) for language in texts},
+        )
+    except (CatalogError, KeyError) as exc:
+        report.errors.append(f"cannot render the catalog: {exc}")
+        return
+    for language in content.languages:
+        emergency = content.text(language, "reply.emergency")
+        if "911" not in emergency.split(".")[0]:
+            report.errors.append(f"{language}: 'reply.emergency' must say to call 911 first")
+        for name, parts in reply_shapes(source.structure):
+            text = content.render(language, parts)
+            cost = measure(text)
+            line = Line(
+                name,
+                language,
+                cost.characters,
+                cost.encoding,
+                cost.segments,
+                str(readability.score(text, language)),
+                cost.ucs2_characters,
+            )
+            report.lines.append(line)
+            if cost.characters > MAX_CHARACTERS or cost.segments > MAX_SEGMENTS:
+                report.errors.append(
+                    f"{language}: '{name}' is {cost.characters} characters, {cost.segments} "
+                    f"{cost.encoding} segments (limit {MAX_CHARACTERS} and {MAX_SEGMENTS})"
+                )
+
+
+def _keyword_problems(keywords: Keywords, source: Source) -> list[str]:
+    problems = [
+        f"keywords.yaml: '{word}' is reserved for opt-out/help and cannot be a keyword of '{topic}'"
+        for topic, word in keywords.reserved_topic_words()
+    ]
+    problems += [
+        f"keywords.yaml: topic '{topic}' is not in menus.yaml"
+        for topic in sorted(keywords.topic_names() - set(source.structure.topics))
+    ]
+    return problems
+
+
+def _placeholders_or_error(text: str, where: str, report: Report) -> set[str]:
+    try:
+        return placeholders(text)
+    except CatalogError as exc:
+        report.errors.append(f"{where}: {exc}")
+        return set()
+
+
+def _parses(hours: str) -> bool:
+    try:
+        parse_hours(hours)
+    except ValueError:
+        return False
+    return True
+
+
+# -- compile ----------------------------------------------------------------------------------
+
+
+def compile_catalogs(locales_dir: Path) -> list[Path]:
+    """Write a .mo beside each .po (translated, non-fuzzy entries, as msgfmt does)."""
+    written = []
+    for language in TRANSLATED:
+        po = read_po_file(po_path(locales_dir, language))
+        target = mo_path(locales_dir, language)
+        buffer = BytesIO()
+        write_mo(buffer, po, use_fuzzy=False)
+        target.write_bytes(buffer.getvalue())
+        written.append(target)
+    return written
+
+
+def summary(report: Report) -> Iterator[str]:
+    for language in LANGUAGES:
+        lines = [line for line in report.lines if line.language == language]
+        if lines:
+            longest = max(lines, key=lambda line: (line.segments, line.characters))
+            yield (
+                f"{language}: {len(lines)} replies, max {longest.segments} segments "
+                f"({longest.name}, {longest.characters} chars {longest.encoding})"
+            )

@@ -1,0 +1,168 @@
+"""The smsbot command: thin commands over the functions that do the work."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import sys
+
+import click
+
+from bot.config import Settings, load_settings
+from bot.errors import SmsbotError
+
+LOOPBACK = "127.0.0.1"
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return load_settings(**overrides)
+    except SmsbotError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except ValueError as exc:  # pydantic's validation error
+        raise click.ClickException(f"configuration: {exc}") from exc
+
+
+@click.group()
+@click.version_option(package_name="smsbot")
+def main() -> None:
+    """smsbot: a bilingual SMS information line about cancer immunotherapy."""
+
+
+@main.command()
+@click.option("--host", default=LOOPBACK, show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--log-level", default="info", show_default=True)
+def serve(host: str, port: int, log_level: str) -> None:
+    """Run the webhook (and, in local mode, the browser simulator)."""
+    import uvicorn
+
+    from bot.web import create_app
+
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    settings = _settings()
+    if settings.local_mode and not _is_loopback(host):
+        raise click.ClickException(
+            "TWILIO_AUTH_TOKEN is not set, so this is local mode, which only listens on loopback. "
+            "Set TWILIO_AUTH_TOKEN (and SESSION_HASH_KEY) to serve on other addresses."
+        )
+    try:
+        app = create_app(settings)
+    except SmsbotError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if settings.local_mode:
+        click.echo(
+            f"Local mode: no TWILIO_AUTH_TOKEN, so one was made up for this run.\n"
+            f"Try the bot in a browser: http://{host}:{port}/   (or: smsbot chat)"
+        )
+    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
+
+
+@main.command()
+@click.option("--lang", type=click.Choice(["en", "es"]), help="Language for a new conversation.")
+@click.option("--from", "sender", default="+15551230000", show_default=True, help="Sender number.")
+@click.option("--country", default="US", show_default=True, help="FromCountry as Twilio sends it.")
+def chat(lang: str | None, sender: str, country: str) -> None:
+    """Text the bot from the terminal, through the same code as the webhook."""
+    from bot.chat import run_chat
+
+    overrides = {"default_language": lang} if lang else {}
+    settings = _settings(**overrides)
+    try:
+        asyncio.run(run_chat(settings, sender, country))
+    except SmsbotError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@main.group()
+def catalog() -> None:
+    """Check, update and compile the message catalogs."""
+
+
+@catalog.command("check")
+@click.option("--quiet", is_flag=True, help="Only problems and the summary.")
+def catalog_check(quiet: bool) -> None:
+    """Find anything that would give a patient a wrong, missing or too long message."""
+    from bot import catalog as tools
+
+    settings = _settings()
+    report = tools.check(
+        settings.messages_dir, settings.locales_dir, _details(settings), _locales(settings)
+    )
+    if not quiet:
+        click.echo(f"{'reply':<34} {'lang':<4} {'chars':>5} {'encoding':<8} {'seg':>3}  reading")
+        for line in report.lines:
+            flag = f"  UCS-2 because of: {' '.join(line.ucs2)}" if line.ucs2 else ""
+            click.echo(
+                f"{line.name:<34} {line.language:<4} {line.characters:>5} {line.encoding:<8} "
+                f"{line.segments:>3}  {line.score}{flag}"
+            )
+    for summary_line in tools.summary(report):
+        click.echo(summary_line)
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    for error in report.errors:
+        click.echo(f"error: {error}", err=True)
+    if not report.ok:
+        raise click.ClickException(f"{len(report.errors)} problem(s) found")
+    click.echo("catalog check passed")
+
+
+@catalog.command("update")
+def catalog_update() -> None:
+    """Bring the translations in line with the English source (changed English becomes fuzzy)."""
+    from bot import catalog as tools
+
+    settings = _settings()
+    try:
+        changes = tools.update(settings.messages_dir, settings.locales_dir)
+    except SmsbotError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for change in changes:
+        click.echo(change)
+    click.echo(
+        f"{len(changes)} change(s); translations needing work show in `smsbot catalog check`"
+    )
+
+
+@catalog.command("compile")
+def catalog_compile() -> None:
+    """Build the .mo files the app reads; refused while `catalog check` finds problems."""
+    from bot import catalog as tools
+
+    settings = _settings()
+    report = tools.check(
+        settings.messages_dir, settings.locales_dir, _details(settings), _locales(settings)
+    )
+    if not report.ok:
+        for error in report.errors:
+            click.echo(f"error: {error}", err=True)
+        raise click.ClickException("not compiled: fix the problems above first")
+    for path in tools.compile_catalogs(settings.locales_dir):
+        click.echo(f"compiled {path}")
+
+
+def _details(settings: Settings):
+    from bot.content import ClinicDetails
+
+    return ClinicDetails(settings.program_name, settings.clinic_phone, settings.clinic_hours)
+
+
+def _locales(settings: Settings) -> dict[str, str]:
+    return {"en": settings.locale_en, "es": settings.locale_es}
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+if __name__ == "__main__":
+    sys.exit(main())

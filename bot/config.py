@@ -1,0 +1,92 @@
+"""Settings from the environment (and an optional .env file).
+
+Built by the CLI or the app factory, never at import time, so tests pass their own values.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, PrivateAttr, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "your_auth_token", "xxx"}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    twilio_auth_token: SecretStr | None = None
+    public_base_url: str | None = None
+    redis_url: str | None = None
+    redis_key_prefix: str = "smsbot"
+    session_hash_key: SecretStr | None = None
+
+    clinic_phone: str = "+1 555 010 0100"
+    clinic_hours: str = "Mon-Fri 08:00-17:00"
+    program_name: str = "Immunotherapy Info Line"
+    default_language: Literal["en", "es"] = "en"
+    locale_en: str = "en_US"
+    locale_es: str = "es_US"
+
+    session_ttl_days: int = Field(default=30, ge=1)
+    replay_ttl_seconds: int = Field(default=3600, ge=60)
+    redis_timeout_seconds: float = Field(default=0.5, gt=0)
+    max_body_bytes: int = Field(default=16_384, ge=1024)
+
+    messages_dir: Path = PROJECT_ROOT / "messages"
+    locales_dir: Path = PROJECT_ROOT / "locales"
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _strip_trailing_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
+
+    _local: bool = PrivateAttr(default=False)
+
+    @property
+    def local_mode(self) -> bool:
+        """No Twilio token was configured: a developer's machine, loopback only, secrets made up."""
+        return self._local
+
+    @property
+    def session_ttl_seconds(self) -> int:
+        return self.session_ttl_days * 86_400
+
+    @property
+    def auth_token(self) -> str:
+        assert self.twilio_auth_token is not None, "load_settings() fills it in"
+        return self.twilio_auth_token.get_secret_value()
+
+    @property
+    def hash_key(self) -> bytes:
+        assert self.session_hash_key is not None, "load_settings() fills it in"
+        return self.session_hash_key.get_secret_value().encode()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings; with no Twilio token, make up this run's secrets (local mode)."""
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    if settings.twilio_auth_token is None:
+        local = settings.model_copy(
+            update={
+                "twilio_auth_token": SecretStr(secrets.token_urlsafe(24)),
+                "session_hash_key": settings.session_hash_key
+                or SecretStr(secrets.token_urlsafe(32)),
+            }
+        )
+        local._local = True
+        return local
+    _require_secret(settings.twilio_auth_token, "TWILIO_AUTH_TOKEN")
+    _require_secret(settings.session_hash_key, "SESSION_HASH_KEY")
+    return settings
+
+
+def _require_secret(value: SecretStr | None, name: str) -> None:
+    if value is None or value.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:
+        raise ConfigError(f"{name} must be set to a real secret when TWILIO_AUTH_TOKEN is set")

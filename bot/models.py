@@ -1,0 +1,52 @@
+"""Plain data passed between the layers. Imports nothing of ours."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Language = Literal["en", "es"]
+LANGUAGES: tuple[Language, ...] = ("en", "es")
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """One message as it arrived, already verified. `sender` is the hashed key, never the number."""
+
+    sender: str
+    message_id: str
+    body: str
+    media_count: int = 0
+    from_country: str = ""
+    opt_out_type: str = ""  # Twilio Advanced Opt-Out: "STOP", "START", "HELP" or ""
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """What the bot remembers about one sender between messages."""
+
+    language: Language | None = None  # None until first saved
+    explicit: bool = False  # the sender chose the language (ESPAÑOL / ENGLISH / a Spanish keyword)
+    menu: str | None = None  # the last menu this sender saw
+    topic: str | None = None  # topic being read, for MORE
+    page: int = 0  # next page of `topic` to send on MORE
+    seen: int = 0  # unix time of the last message
+    opted_out: bool = False
+
+
+# One outgoing SMS is a list of parts joined by newlines. A part names a snippet ("reply.help")
+# or a menu ("menu:main"); rendering turns it into text in the reply language.
+Part = str
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What to answer: zero or more SMS, each made of parts, in one language."""
+
+    language: Language
+    messages: tuple[tuple[Part, ...], ...] = field(default_factory=tuple)
+    intent: str = "none"  # for metrics and logs: which rule answered
+
+    @property
+    def silent(self) -> bool:
+        return not self.messages

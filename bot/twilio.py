@@ -1,0 +1,148 @@
+"""The Twilio edge: check the signature, read the form, write TwiML.
+
+Signing and verifying share one function (`signature`), so the tests sign requests with exactly
+the code that production uses to verify them.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterable, Mapping, Sequence
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from xml.sax.saxutils import escape
+
+from twilio.request_validator import (
+    _HASH_FUNCTIONS,
+    SIGNATURE_HEADER,
+    SIGNATURE_SETTINGS_HEADER,
+    RequestValidator,
+    get_signature_algorithm,
+)
+
+__all__ = [
+    "SIGNATURE_HEADER",
+    "SIGNATURE_SETTINGS_HEADER",
+    "Form",
+    "SignatureError",
+    "parse_form",
+    "public_url",
+    "signature",
+    "twiml",
+    "verify",
+]
+
+MAX_FIELDS = 100  # Twilio sends about 20; far more is not Twilio
+XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
+EMPTY_TWIML = XML_DECLARATION + "<Response/>"
+
+
+class SignatureError(Exception):
+    """The request is not from Twilio. `missing` tells 'no signature' from 'wrong signature'."""
+
+    def __init__(self, missing: bool):
+        super().__init__("signature missing" if missing else "signature invalid")
+        self.missing = missing
+
+
+class Form:
+    """A parsed webhook form: repeated fields kept, as Twilio's signature covers all of them."""
+
+    def __init__(self, pairs: Sequence[tuple[str, str]]):
+        self._pairs = list(pairs)
+        self._first: dict[str, str] = {}
+        for name, value in self._pairs:
+            self._first.setdefault(name, value)
+
+    def __iter__(self):  # twilio's compute_signature iterates the names
+        return iter(self._first)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._first
+
+    def get(self, name: str, default: str = "") -> str:
+        return self._first.get(name, default)
+
+    def getlist(self, name: str) -> list[str]:
+        return [value for key, value in self._pairs if key == name]
+
+
+def parse_form(body: bytes) -> Form:
+    """Raise ValueError on a body that is not a sane URL-encoded form."""
+    text = body.decode("utf-8")  # UnicodeDecodeError is a ValueError
+    return Form(parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FIELDS))
+
+
+def signature(
+    token: str, url: str, params: Mapping[str, str] | Form, algorithm: str | None = None
+) -> str:
+    """X-Twilio-Signature for a request: Twilio's own algorithm (HMAC of URL + sorted fields)."""
+    return RequestValidator(token).compute_signature(url, params, algorithm)
+
+
+def verify(
+    token: str,
+    url: str,
+    params: Form,
+    provided: str | None,
+    settings_header: str | None = None,
+) -> None:
+    """Raise SignatureError unless `provided` is Twilio's signature of this request.
+
+    One HMAC on the normal path. Only when it fails is the URL tried with the default port
+    added or removed, because Twilio has signed both forms in the past.
+    """
+    if not provided:
+        raise SignatureError(missing=True)
+    algorithm = get_signature_algorithm(settings_header)
+    if algorithm.upper() not in _HASH_FUNCTIONS:
+        raise SignatureError(missing=False)
+    for candidate in (url, _other_port_form(url)):
+        if hmac.compare_digest(signature(token, candidate, params, algorithm), provided):
+            return
+    raise SignatureError(missing=False)
+
+
+def _other_port_form(url: str) -> str:
+    parts = urlsplit(url)
+    default = {"https": 443, "http": 80}.get(parts.scheme)
+    if parts.port is None and default:
+        return urlunsplit(parts._replace(netloc=f"{parts.netloc}:{default}"))
+    if parts.port == default:
+        return urlunsplit(parts._replace(netloc=parts.hostname or ""))
+    return url
+
+
+def public_url(
+    path: str,
+    query: str,
+    headers: Mapping[str, str],
+    scheme: str,
+    base_url: str | None,
+) -> str:
+    """The URL Twilio called, which is the URL it signed.
+
+    With PUBLIC_BASE_URL set it is that base plus the path. Otherwise it is rebuilt from the
+    request, honoring the headers a TLS-terminating proxy adds. Trusting those headers is safe:
+    they only choose which URL is checked, and a forged header cannot forge the HMAC.
+    """
+    suffix = path + (f"?{query}" if query else "")
+    if base_url:
+        return base_url + suffix
+    proto = _first(headers.get("x-forwarded-proto")) or scheme
+    host = _first(headers.get("x-forwarded-host")) or headers.get("host", "")
+    port = _first(headers.get("x-forwarded-port"))
+    if port and ":" not in host and port != {"https": "443", "http": "80"}.get(proto):
+        host = f"{host}:{port}"
+    prefix = (_first(headers.get("x-forwarded-prefix")) or "").rstrip("/")
+    return f"{proto}://{host}{prefix}{suffix}"
+
+
+def _first(value: str | None) -> str:
+    """Proxies append to these headers; the first entry is the one the client used."""
+    return value.split(",")[0].strip() if value else ""
+
+
+def twiml(texts: Iterable[str]) -> str:
+    """<Response> with one <Message> per SMS; an empty <Response/> says nothing."""
+    body = "".join(f"<Message>{escape(text)}</Message>" for text in texts)
+    return f"{XML_DECLARATION}<Response>{body}</Response>" if body else EMPTY_TWIML

@@ -1,0 +1,158 @@
+"""The HTTP face of the bot. The only module that knows status codes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.resources import files
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from bot import twilio
+from bot.app import Bot, build_bot
+from bot.config import Settings
+from bot.models import Inbound
+from bot.privacy import sender_key
+
+log = logging.getLogger("smsbot.web")
+
+XML = "application/xml"
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def create_app(settings: Settings, bot: Bot | None = None) -> FastAPI:
+    bot = bot or build_bot(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        ok = await bot.store.ping()
+        log.info(
+            "ready: store=%s (%s) catalog=%s languages=%s%s",
+            bot.store.name,
+            "up" if ok else "DOWN, answering without sessions until it is back",
+            bot.content.version,
+            ",".join(bot.content.languages),
+            " local mode" if settings.local_mode else "",
+        )
+        yield
+        await bot.store.close()
+
+    app = FastAPI(title="smsbot", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.bot = bot
+
+    @app.post("/sms", response_class=Response)
+    async def sms(request: Request) -> Response:
+        """Twilio Messaging webhook: signed form in, TwiML out."""
+        if "application/x-www-form-urlencoded" not in request.headers.get("content-type", ""):
+            return _plain(415, "expected a form-encoded Twilio webhook")
+        try:
+            body = await _read_limited(request, settings.max_body_bytes)
+        except BodyTooLarge:
+            return _plain(413, "request too large")
+        try:
+            form = twilio.parse_form(body)
+        except ValueError:
+            return _plain(400, "malformed form")
+        url = twilio.public_url(
+            request.url.path,
+            request.url.query,
+            request.headers,
+            request.url.scheme,
+            settings.public_base_url,
+        )
+        try:
+            twilio.verify(
+                settings.auth_token,
+                url,
+                form,
+                request.headers.get(twilio.SIGNATURE_HEADER),
+                request.headers.get(twilio.SIGNATURE_SETTINGS_HEADER),
+            )
+        except twilio.SignatureError as exc:
+            log.warning("refused a webhook: %s (checked against %s)", exc, _redact_query(url))
+            return _plain(403, str(exc))
+        sender = form.get("From")
+        if not sender:
+            return _plain(400, "missing From")
+        answer = await bot.conversation.handle(
+            inbound_from(form, sender_key(sender, settings.hash_key))
+        )
+        return Response(twilio.twiml(answer.texts), media_type=XML)
+
+    @app.get("/healthz")
+    async def healthz() -> JSONResponse:
+        store_ok = await bot.store.ping()
+        return JSONResponse(
+            {
+                "status": "ok",
+                "store": {"backend": bot.store.name, "ok": store_ok},
+                "catalog": {
+                    "version": bot.content.version,
+                    "languages": list(bot.content.languages),
+                },
+            }
+        )
+
+    if settings.local_mode:
+        _add_simulator(app, settings)
+    return app
+
+
+def inbound_from(form: twilio.Form, sender: str) -> Inbound:
+    try:
+        media = int(form.get("NumMedia") or 0)
+    except ValueError:
+        media = 0
+    return Inbound(
+        sender=sender,
+        message_id=form.get("MessageSid") or form.get("SmsSid"),
+        body=form.get("Body"),
+        media_count=media,
+        from_country=form.get("FromCountry"),
+        opt_out_type=form.get("OptOutType"),
+    )
+
+
+def _add_simulator(app: FastAPI, settings: Settings) -> None:
+    """Local mode only: a phone-style page that posts signed messages to /sms."""
+    page = files("bot").joinpath("static/simulator.html").read_text(encoding="utf-8")
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def simulator() -> HTMLResponse:
+        return HTMLResponse(page)
+
+    @app.post("/simulator/sign", include_in_schema=False)
+    async def sign(request: Request) -> JSONResponse:
+        """Sign a form the way Twilio would, with this run's made-up token."""
+        body = await _read_limited(request, settings.max_body_bytes)
+        form = twilio.parse_form(body)
+        url = twilio.public_url(
+            "/sms", "", request.headers, request.url.scheme, settings.public_base_url
+        )
+        return JSONResponse({"signature": twilio.signature(settings.auth_token, url, form)})
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _plain(status: int, message: str) -> Response:
+    return Response(message + "\n", status_code=status, media_type="text/plain")
+
+
+def _redact_query(url: str) -> str:
+    return url.split("?", 1)[0]

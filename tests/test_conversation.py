@@ -1,0 +1,229 @@
+"""What a patient sees: signed webhooks in, TwiML out, state in Redis."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import Phone
+
+MAIN = ("menu:main",)
+TYPES = ("menu:types",)
+NOT_UNDERSTOOD = ("reply.not_understood", "menu:main")
+
+
+def expect(phone: Phone, language: str, *messages: tuple[str, ...]) -> list[str]:
+    content = phone.client.app.state.bot.content
+    return [content.render(language, parts) for parts in messages]
+
+
+def page(topic: str, number: int, last: bool = False) -> tuple[str, ...]:
+    snippet = f"topic.{topic}.{number}"
+    return (snippet,) if last else (snippet, "hint.more")
+
+
+# Each row: a conversation from a new number, as (text sent, language of the answer, SMS expected).
+CONVERSATIONS = [
+    pytest.param([("SIDE EFFECTS", "en", [page("side_effects", 1)])], id="en-keyword"),
+    pytest.param([("side-effects", "en", [page("side_effects", 1)])], id="en-punctuation"),
+    pytest.param([("  Types.  ", "en", [TYPES])], id="en-spaces-and-dot"),
+    pytest.param([("side efects", "en", [page("side_effects", 1)])], id="en-typo"),
+    pytest.param([("tyeps", "en", [TYPES])], id="en-transposition"),
+    pytest.param(
+        [("what are the side effects?", "en", [page("side_effects", 1)])], id="en-in-sentence"
+    ),
+    pytest.param([("is immunotherapy a cure?", "en", [page("cure", 1)])], id="en-common-word"),
+    pytest.param([("CALL", "en", [page("call", 1)])], id="en-call"),
+    pytest.param([("TÍPOS", "es", [TYPES])], id="es-accent"),
+    pytest.param([("tipos", "es", [TYPES])], id="es-keyword"),
+    pytest.param([("efectos secundarios", "es", [page("side_effects", 1)])], id="es-two-words"),
+    pytest.param([("EFECTOS", "es", [page("side_effects", 1)])], id="es-efectos"),
+    pytest.param([("lamar", "es", [page("call", 1)])], id="es-typo"),
+    pytest.param([("quiero hablar con alguien", "es", [page("call", 1)])], id="es-in-sentence"),
+    pytest.param(
+        [("MENU", "en", [("reply.welcome",), MAIN]), ("2", "en", [page("how", 1)])],
+        id="number-after-menu",
+    ),
+    pytest.param(
+        [
+            ("menu", "en", [("reply.welcome",), MAIN]),
+            ("#3", "en", [TYPES]),
+            ("opción 2", "en", [page("cell_therapy", 1)]),
+        ],
+        id="number-variants-and-submenu",
+    ),
+    pytest.param(
+        [("menu", "en", [("reply.welcome",), MAIN]), ("42", "en", [MAIN])], id="number-out-of-range"
+    ),
+    pytest.param(
+        [
+            ("CURE", "en", [page("cure", 1)]),
+            ("MORE", "en", [page("cure", 2, last=True)]),
+            ("more", "en", [MAIN]),
+        ],
+        id="more-to-the-end",
+    ),
+    pytest.param(
+        [("EFECTOS", "es", [page("side_effects", 1)]), ("más", "es", [page("side_effects", 2)])],
+        id="mas-continues",
+    ),
+    pytest.param([("7", "en", [MAIN])], id="number-without-menu"),
+    pytest.param(
+        [
+            ("ESPAÑOL", "es", [("reply.language",), MAIN]),
+            ("TYPES", "es", [TYPES]),
+            ("HELP", "es", [("reply.help",)]),
+        ],
+        id="spanish-then-english-keywords-keep-spanish",
+    ),
+    pytest.param(
+        [
+            ("tipos", "es", [TYPES]),
+            ("english", "en", [("reply.language",), MAIN]),
+            ("AYUDA", "es", [("reply.help",)]),
+        ],
+        id="english-then-spanish-only-word-switches",
+    ),
+    pytest.param([("spanish", "es", [("reply.language",), MAIN])], id="spanish-in-english"),
+    pytest.param([("ingles", "en", [("reply.language",), MAIN])], id="ingles-without-accent"),
+    pytest.param([("hola", "es", [("reply.welcome",), MAIN])], id="greeting-es"),
+    pytest.param(
+        [("I have chest pain and side effects", "en", [("reply.emergency",)])],
+        id="emergency-en-first",
+    ),
+    pytest.param([("no puedo respirar", "es", [("reply.emergency",)])], id="emergency-es"),
+    pytest.param([("EMERGENCIA", "es", [("reply.emergency",)])], id="emergency-word-es"),
+    pytest.param([("asdfgh", "en", [("reply.welcome",), MAIN])], id="junk-first-contact"),
+    pytest.param(
+        [("menu", "en", [("reply.welcome",), MAIN]), ("asdfgh", "en", [NOT_UNDERSTOOD])],
+        id="junk-later",
+    ),
+    pytest.param(
+        [("tipos", "es", [TYPES]), ("😀😀", "es", [NOT_UNDERSTOOD])], id="emoji-in-spanish"
+    ),
+    pytest.param(
+        [("menu", "en", [("reply.welcome",), MAIN]), ("", "en", [NOT_UNDERSTOOD])], id="empty"
+    ),
+    pytest.param(
+        [("menu", "en", [("reply.welcome",), MAIN]), ("x" * 1600, "en", [NOT_UNDERSTOOD])],
+        id="1600-junk",
+    ),
+    pytest.param(
+        [("HELP", "en", [("reply.help",)]), ("INFO", "en", [("reply.help",)])], id="help-info"
+    ),
+]
+
+
+@pytest.mark.parametrize("steps", CONVERSATIONS)
+def test_conversation(new_phone, steps) -> None:
+    phone = new_phone()
+    for body, language, messages in steps:
+        assert phone.text(body) == expect(phone, language, *messages), body
+
+
+def test_first_contact_from_spanish_speaking_country_is_spanish(new_phone) -> None:
+    phone = new_phone(country="MX")
+    assert phone.text("menu") == expect(phone, "es", ("reply.welcome",), MAIN)
+
+
+def test_default_language_spanish(redis_url, prefix) -> None:
+    from fastapi.testclient import TestClient
+
+    from bot.web import create_app
+    from tests.conftest import make_settings
+
+    settings = make_settings(redis_url=redis_url, redis_key_prefix=prefix, default_language="es")
+    with TestClient(create_app(settings)) as client:
+        phone = Phone(client, "+15559990000")
+        assert phone.text("123") == expect(phone, "es", MAIN)
+
+
+def test_media_only_message_gets_menu(new_phone) -> None:
+    phone = new_phone()
+    phone.text("menu")
+    response = phone.post(phone.form("", NumMedia="1", MediaUrl0="https://example.org/x.jpg"))
+    from tests.conftest import replies
+
+    assert replies(response.text) == expect(phone, "en", NOT_UNDERSTOOD)
+
+
+def test_language_choice_is_saved_in_redis(new_phone, rdb, prefix) -> None:
+    phone = new_phone()
+    phone.text("ESPAÑOL")
+    sessions = [k for k in rdb.scan_iter(match=f"{prefix}:*:s")]
+    assert len(sessions) == 1
+    stored = rdb.get(sessions[0])
+    assert '"l":"es"' in stored and '"x":true' in stored
+    assert rdb.ttl(sessions[0]) > 29 * 86400  # idle sessions expire after 30 days
+
+
+def test_whatsapp_sender_is_the_same_person(new_phone) -> None:
+    phone = new_phone("+15551112222")
+    phone.text("ESPAÑOL")
+    whatsapp = new_phone("whatsapp:+15551112222")
+    assert whatsapp.text("TYPES") == expect(whatsapp, "es", TYPES)
+
+
+class TestOptOut:
+    def test_stop_confirms_once_then_silence(self, new_phone, rdb, prefix) -> None:
+        phone = new_phone()
+        phone.text("menu")
+        assert phone.text("STOP") == expect(phone, "en", ("reply.stop",))
+        assert phone.text("TYPES") == []
+        assert phone.text("STOP") == []
+        assert phone.text("chest pain") == []
+        opt_outs = list(rdb.scan_iter(match=f"{prefix}:*:o"))
+        assert len(opt_outs) == 1 and rdb.ttl(opt_outs[0]) == -1  # never expires
+
+    @pytest.mark.parametrize(
+        "word", ["STOP", "stopall", "Unsubscribe", "CANCEL", "end", "QUIT", "revoke", "OPTOUT"]
+    )
+    def test_twilio_words(self, new_phone, word) -> None:
+        phone = new_phone()
+        assert phone.text(word) == expect(phone, "en", ("reply.stop",))
+        assert phone.text("menu") == []
+
+    @pytest.mark.parametrize("word", ["ALTO", "parar", "Cancelar", "BAJA"])
+    def test_spanish_words_confirm_in_spanish(self, new_phone, word) -> None:
+        phone = new_phone()
+        assert phone.text(word) == expect(phone, "es", ("reply.stop",))
+
+    def test_help_still_answered_after_opt_out(self, new_phone) -> None:
+        phone = new_phone()
+        phone.text("ALTO")
+        assert phone.text("AYUDA") == expect(phone, "es", ("reply.help",))
+
+    @pytest.mark.parametrize("word", ["START", "yes", "UNSTOP", "INICIO", "comenzar"])
+    def test_opt_in_clears_and_shows_menu(self, new_phone, word, rdb, prefix) -> None:
+        phone = new_phone()
+        phone.text("STOP")
+        language = "es" if word.lower() in ("inicio", "comenzar") else "en"
+        assert phone.text(word) == expect(phone, language, ("reply.start",), MAIN)
+        assert list(rdb.scan_iter(match=f"{prefix}:*:o")) == []
+        assert phone.text("2") == expect(phone, language, page("how", 1))
+
+    def test_advanced_opt_out_records_and_says_nothing(self, new_phone, rdb, prefix) -> None:
+        phone = new_phone()
+        assert phone.text("STOP", OptOutType="STOP") == []
+        assert len(list(rdb.scan_iter(match=f"{prefix}:*:o"))) == 1
+        assert phone.text("menu") == []
+        assert phone.text("START", OptOutType="START") == []
+        assert list(rdb.scan_iter(match=f"{prefix}:*:o")) == []
+        assert phone.text("TYPES") == expect(phone, "en", TYPES)
+
+    def test_stop_inside_a_sentence_is_not_an_opt_out_word(self, new_phone) -> None:
+        phone = new_phone()
+        phone.text("menu")
+        assert phone.text("when do side effects stop") == expect(
+            phone, "en", page("side_effects", 1)
+        )
+
+
+def test_replayed_message_sid_gets_same_answer_and_advances_once(new_phone, rdb, prefix) -> None:
+    phone = new_phone()
+    phone.text("CURE")
+    form = phone.form("MORE")
+    first = phone.post(form)
+    retry = phone.post(form)
+    assert first.status_code == retry.status_code == 200
+    assert first.text == retry.text
+    assert phone.text("MORE") == expect(phone, "en", MAIN)  # the retry did not read page 3
