@@ -69,7 +69,8 @@ class Form:
 def parse_form(body: bytes) -> Form:
     """Raise ValueError on a body that is not a sane URL-encoded form."""
     text = body.decode("utf-8")  # UnicodeDecodeError is a ValueError
-    return Form(parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FIELDS))
+    pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FIELDS, errors="strict")
+    return Form(pairs)
 
 
 def signature(

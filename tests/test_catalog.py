@@ -1,0 +1,209 @@
+"""The content checks a clinic relies on: nothing missing, stale, too long or unsafe ships."""
+
+from __future__ import annotations
+
+import shutil
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+import yaml
+from babel.messages.pofile import read_po, write_po
+from click.testing import CliRunner
+
+from bot import catalog as tools
+from bot.app import build_bot
+from bot.cli import main
+from bot.config import PROJECT_ROOT
+from bot.content import ClinicDetails, mo_path, po_path
+from bot.errors import CatalogError
+from bot.readability import ENGLISH_MAX_GRADE, SPANISH_MIN_SCORE
+from tests.conftest import make_settings
+
+DETAILS = ClinicDetails("Test Cancer Center", "+1 555 010 0100", "Mon-Fri 08:00-17:00")
+LOCALES = {"en": "en_US", "es": "es_US"}
+
+
+class Catalogs:
+    """A private copy of messages/ and locales/ that a test may break."""
+
+    def __init__(self, root: Path):
+        self.messages = root / "messages"
+        self.locales = root / "locales"
+        shutil.copytree(PROJECT_ROOT / "messages", self.messages)
+        shutil.copytree(PROJECT_ROOT / "locales", self.locales)
+        tools.compile_catalogs(self.locales)
+
+    def check(self) -> tools.Report:
+        return tools.check(self.messages, self.locales, DETAILS, LOCALES)
+
+    def edit_english(self, key: str, text: str) -> None:
+        path = self.messages / "en.yaml"
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data["snippets"][key] = text
+        path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+    def edit_spanish(self, key: str, text: str) -> None:
+        path = po_path(self.locales, "es")
+        with path.open("rb") as handle:
+            catalog = read_po(handle)
+        for message in catalog:
+            if message.context == key:
+                message.string = text
+        buffer = BytesIO()
+        write_po(buffer, catalog, width=76)
+        path.write_bytes(buffer.getvalue())
+
+    def spanish_entry(self, key: str):
+        with po_path(self.locales, "es").open("rb") as handle:
+            return next(m for m in read_po(handle) if m.context == key)
+
+    def settings(self):
+        return make_settings(messages_dir=self.messages, locales_dir=self.locales)
+
+
+@pytest.fixture
+def catalogs(tmp_path: Path) -> Catalogs:
+    return Catalogs(tmp_path)
+
+
+def test_shipped_catalogs_pass(catalogs: Catalogs) -> None:
+    report = catalogs.check()
+    assert report.errors == []
+    assert {line.language for line in report.lines} == {"en", "es"}
+    assert all(line.segments <= 3 and line.characters <= 320 for line in report.lines)
+
+
+def test_shipped_catalogs_read_easily(catalogs: Catalogs) -> None:
+    """Median reading level of the topic pages meets the targets in both languages."""
+    import statistics
+
+    report = catalogs.check()
+    pages = [line for line in report.lines if line.name.startswith("topic.")]
+    english = [float(line.score.split()[2]) for line in pages if line.language == "en"]
+    spanish = [float(line.score.split()[1]) for line in pages if line.language == "es"]
+    assert statistics.median(english) <= ENGLISH_MAX_GRADE
+    assert statistics.median(spanish) >= SPANISH_MIN_SCORE
+
+
+def test_changed_english_marks_spanish_for_review(catalogs: Catalogs) -> None:
+    catalogs.edit_english("topic.cure.1", "Immunotherapy does not cure most cancers. It can help.")
+    assert any("run `smsbot catalog update`" in e for e in catalogs.check().errors)
+    with pytest.raises(CatalogError, match="English changed"):  # never stale Spanish
+        build_bot(catalogs.settings())
+
+    changes = tools.update(catalogs.messages, catalogs.locales)
+    assert any("topic.cure.1: English changed" in change for change in changes)
+    entry = catalogs.spanish_entry("topic.cure.1")
+    assert entry.fuzzy and entry.string  # old translation kept, flagged
+    po_text = po_path(catalogs.locales, "es").read_text(encoding="utf-8")
+    assert "#| msgid" in po_text  # Poedit shows the old English beside the new
+    assert any("'topic.cure.1' needs review (fuzzy)" in e for e in catalogs.check().errors)
+    with pytest.raises(CatalogError):
+        build_bot(catalogs.settings())
+
+
+def test_update_is_idempotent(catalogs: Catalogs) -> None:
+    before = po_path(catalogs.locales, "es").read_bytes()
+    assert tools.update(catalogs.messages, catalogs.locales) == []
+    assert po_path(catalogs.locales, "es").read_bytes() == before
+
+
+def test_new_english_snippet_needs_a_translation(catalogs: Catalogs) -> None:
+    catalogs.edit_english("topic.cure.3", "Ask your care team what to expect.")
+    tools.update(catalogs.messages, catalogs.locales)
+    errors = catalogs.check().errors
+    assert "es: 'topic.cure.3' has no translation" in errors
+
+
+def test_empty_translation(catalogs: Catalogs) -> None:
+    catalogs.edit_spanish("topic.what.1", "")
+    assert "es: 'topic.what.1' has no translation" in catalogs.check().errors
+
+
+def test_placeholders_must_match(catalogs: Catalogs) -> None:
+    catalogs.edit_spanish("reply.help", "Llame al {clinic_phone}. Envíe ALTO para cancelar.")
+    errors = catalogs.check().errors
+    assert any("'reply.help': placeholders" in e for e in errors)
+
+
+def test_unknown_placeholder(catalogs: Catalogs) -> None:
+    catalogs.edit_english("reply.language", "OK, {patient_name}.")
+    assert any("unknown placeholder" in e for e in catalogs.check().errors)
+
+
+def test_over_budget(catalogs: Catalogs) -> None:
+    catalogs.edit_spanish("topic.what.1", "Inmunoterapía. " * 14)  # UCS-2: 210 > 201
+    errors = catalogs.check().errors
+    assert any("es: 'topic.what.1'" in e and "UCS-2 segments" in e for e in errors)
+
+
+def test_menu_pointing_at_missing_snippet(catalogs: Catalogs) -> None:
+    path = catalogs.messages / "menus.yaml"
+    path.write_text(path.read_text().replace("topic.cure.2]", "topic.cure.9]"))
+    errors = catalogs.check().errors
+    assert "menus.yaml: snippet 'topic.cure.9' does not exist" in errors
+
+
+def test_reserved_word_cannot_be_a_topic_keyword(catalogs: Catalogs) -> None:
+    path = catalogs.messages / "keywords.yaml"
+    text = path.read_text().replace('[start, "yes", unstop]', "[start, unstop]")
+    path.write_text(text.replace("en: [cure, cured,", 'en: [cure, cured, "yes",'))
+    assert any("'yes' is reserved" in e for e in catalogs.check().errors)
+
+
+def test_one_word_cannot_mean_two_things(catalogs: Catalogs) -> None:
+    path = catalogs.messages / "keywords.yaml"
+    path.write_text(path.read_text().replace("en: [cure, cured,", "en: [cure, cured, stop,"))
+    assert any("'stop' is listed for both stop and cure" in e for e in catalogs.check().errors)
+
+
+def test_emergency_must_say_911_first(catalogs: Catalogs) -> None:
+    catalogs.edit_spanish(
+        "reply.emergency", "Llame a su equipo médico al {clinic_phone}. O al 911."
+    )
+    assert "es: 'reply.emergency' must say to call 911 first" in catalogs.check().errors
+
+
+def test_missing_mo_refuses_to_start(catalogs: Catalogs) -> None:
+    mo_path(catalogs.locales, "es").unlink()
+    with pytest.raises(CatalogError, match="missing: run `smsbot catalog compile`"):
+        build_bot(catalogs.settings())
+
+
+def test_stale_mo_refuses_to_start(catalogs: Catalogs) -> None:
+    catalogs.edit_spanish("topic.what.1", "La inmunoterapia es un tratamiento contra el cáncer.")
+    with pytest.raises(CatalogError, match="older than"):
+        build_bot(catalogs.settings())
+    tools.compile_catalogs(catalogs.locales)
+    assert build_bot(catalogs.settings()).content.text("es", "topic.what.1").startswith("La inmu")
+
+
+class TestCommands:
+    def run(self, catalogs: Catalogs, *args: str):
+        env = {"MESSAGES_DIR": str(catalogs.messages), "LOCALES_DIR": str(catalogs.locales)}
+        return CliRunner().invoke(main, list(args), env=env)
+
+    def test_check_prints_every_reply_and_passes(self, catalogs: Catalogs) -> None:
+        result = self.run(catalogs, "catalog", "check")
+        assert result.exit_code == 0, result.output
+        assert "topic.side_effects.1" in result.output and "UCS-2" in result.output
+        assert "INFLESZ" in result.output and "FK grade" in result.output
+        assert "catalog check passed" in result.output
+
+    def test_check_fails_loudly(self, catalogs: Catalogs) -> None:
+        catalogs.edit_spanish("topic.what.1", "")
+        result = self.run(catalogs, "catalog", "check", "--quiet")
+        assert result.exit_code == 1
+        assert "es: 'topic.what.1' has no translation" in result.output
+
+    def test_compile_refuses_a_broken_catalog(self, catalogs: Catalogs) -> None:
+        catalogs.edit_spanish("topic.what.1", "")
+        before = mo_path(catalogs.locales, "es").read_bytes()
+        assert self.run(catalogs, "catalog", "compile").exit_code == 1
+        assert mo_path(catalogs.locales, "es").read_bytes() == before
+
+    def test_update_then_compile(self, catalogs: Catalogs) -> None:
+        assert self.run(catalogs, "catalog", "update").exit_code == 0
+        result = self.run(catalogs, "catalog", "compile")
+        assert result.exit_code == 0 and "compiled" in result.output

@@ -1,0 +1,121 @@
+"""The commands people type: chat like a patient, serve for real."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from bot import twilio
+from bot.app import build_bot
+from bot.cli import main
+from tests.conftest import make_settings, replies
+from tests.redis_server import free_port
+
+
+def chat(*args: str, lines: list[str], env: dict[str, str] | None = None):
+    result = CliRunner().invoke(main, ["chat", *args], input="\n".join(lines) + "\n", env=env)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.fixture(scope="module")
+def content():
+    return build_bot(make_settings()).content
+
+
+def test_chat_in_english(content) -> None:
+    output = chat(lines=["menu", "2", "MORE", "asdf"])
+    assert content.render("en", ("menu:main",)) in output
+    assert content.render("en", ("topic.how.1", "hint.more")) in output
+    assert content.render("en", ("topic.how.2", "hint.more")) in output
+    assert content.render("en", ("reply.not_understood", "menu:main")) in output
+    assert "GSM-7, 1 segment]" in output
+
+
+def test_chat_in_spanish_with_typos(content) -> None:
+    output = chat("--lang", "es", lines=["tipso", "2", "efectos secundaios", "ayuda"])
+    assert content.render("es", ("menu:types",)) in output
+    assert content.render("es", ("topic.cell_therapy.1", "hint.more")) in output
+    assert content.render("es", ("topic.side_effects.1", "hint.more")) in output
+    assert "UCS-2, 3 segments]" in output
+
+
+def test_chat_with_redis_remembers_between_runs(redis_url, prefix, rdb, content) -> None:
+    env = {"REDIS_URL": redis_url, "REDIS_KEY_PREFIX": prefix, "SESSION_HASH_KEY": "k" * 32}
+    chat("--from", "+15557770000", lines=["ESPAÑOL"], env=env)
+    assert len(list(rdb.scan_iter(match=f"{prefix}:*:s"))) == 1
+    output = chat("--from", "+15557770000", lines=["TYPES"], env=env)
+    assert content.render("es", ("menu:types",)) in output
+
+
+def test_serve_refuses_public_address_in_local_mode() -> None:
+    result = CliRunner().invoke(
+        main, ["serve", "--host", "0.0.0.0"], env={"TWILIO_AUTH_TOKEN": None}
+    )
+    assert result.exit_code != 0
+    assert "loopback" in result.output
+
+
+def test_production_needs_real_secrets() -> None:
+    env = {"TWILIO_AUTH_TOKEN": "a-real-token-value", "SESSION_HASH_KEY": "changeme"}
+    result = CliRunner().invoke(main, ["serve"], env=env)
+    assert result.exit_code != 0 and "SESSION_HASH_KEY" in result.output
+
+
+@pytest.fixture
+def server(redis_url, prefix):
+    """`smsbot serve` in its own process, as an operator runs it."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "TWILIO_AUTH_TOKEN": "uvicorn-test-token",
+        "SESSION_HASH_KEY": "uvicorn-test-hash-key-0123456789",
+        "REDIS_URL": redis_url,
+        "REDIS_KEY_PREFIX": prefix,
+        "PUBLIC_BASE_URL": "https://sms.example-clinic.org",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "--port", str(port), "--log-level", "warning"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            httpx.get(f"{base}/healthz", timeout=0.5)
+            break
+        except httpx.HTTPError:
+            assert process.poll() is None, process.stdout.read().decode()
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.1)
+    yield base
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_real_server_round_trip(server, rdb, prefix, content) -> None:
+    health = httpx.get(f"{server}/healthz").json()
+    assert health["store"] == {"backend": "redis", "ok": True}
+    form = {
+        "MessageSid": "SM" + "a" * 32,
+        "From": "+15553334444",
+        "Body": "TIPOS",
+        "FromCountry": "US",
+    }
+    signature = twilio.signature("uvicorn-test-token", "https://sms.example-clinic.org/sms", form)
+    response = httpx.post(f"{server}/sms", data=form, headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/xml")
+    assert replies(response.text) == [content.render("es", ("menu:types",))]
+    assert len(list(rdb.scan_iter(match=f"{prefix}:*:s"))) == 1
+    refused = httpx.post(f"{server}/sms", data=form, headers={"X-Twilio-Signature": "x"})
+    assert refused.status_code == 403
+    assert httpx.get(f"{server}/").status_code == 404  # no simulator outside local mode

@@ -1,0 +1,112 @@
+"""The matcher alone: a table of what patients type and what it means."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.config import PROJECT_ROOT
+from bot.keywords import Keywords, Match, allowed_typos, normalize
+
+KEYWORDS = Keywords.load(PROJECT_ROOT / "messages" / "keywords.yaml")
+
+
+def topic(name: str, language: str | None = None) -> Match:
+    return Match("topic", name, language=language)
+
+
+def command(name: str, language: str | None = None) -> Match:
+    return Match("command", name, language=language)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("TYPES", topic("types", "en"), id="types"),
+        pytest.param("Types.", topic("types", "en"), id="types-dot"),
+        pytest.param("TÍPOS", topic("types", "es"), id="tipos-accent"),
+        pytest.param("SIDE-EFFECTS", topic("side_effects", "en"), id="hyphen"),
+        pytest.param("side   effects!!", topic("side_effects", "en"), id="spaces"),
+        pytest.param("side efects", topic("side_effects", "en"), id="typo-side-efects"),
+        pytest.param("sied effects", topic("side_effects", "en"), id="typo-transposed"),
+        pytest.param("tyeps", topic("types", "en"), id="typo-tyeps"),
+        pytest.param("lamar", topic("call", "es"), id="typo-lamar"),
+        pytest.param("efectos secundaios", topic("side_effects", "es"), id="typo-es-phrase"),
+        pytest.param("What are the side effects?", topic("side_effects", "en"), id="sentence-en"),
+        pytest.param("quiero hablar con alguien", topic("call", "es"), id="sentence-es"),
+        pytest.param("can I talk to a nurse", topic("call", "en"), id="sentence-nurse"),
+        pytest.param("is immunotherapy a cure?", topic("cure", "en"), id="common-word-ignored"),
+        pytest.param("immunotherapy", topic("what", "en"), id="common-word-alone"),
+        pytest.param("how does immunotherapy work", topic("how", "en"), id="longest-phrase-wins"),
+        pytest.param(
+            "tell me more about side effects", topic("side_effects", "en"), id="topic-beats-more"
+        ),
+        pytest.param("tell me more", command("more", "en"), id="more-in-sentence"),
+        pytest.param("MÁS", command("more", "es"), id="mas"),
+        pytest.param("menu", command("menu"), id="menu-shared"),
+        pytest.param("MENÚ", command("menu"), id="menu-accent"),
+        pytest.param("HELP", command("help", "en"), id="help"),
+        pytest.param("info", command("help"), id="info-shared"),
+        pytest.param("AYUDA", command("help", "es"), id="ayuda"),
+        pytest.param("ESPAÑOL", command("spanish", "es"), id="espanol"),
+        pytest.param("espanol", command("spanish", "es"), id="espanol-plain"),
+        pytest.param("do you speak spanish?", command("spanish", "en"), id="spanish-in-sentence"),
+        pytest.param("STOP", command("stop", "en"), id="stop"),
+        pytest.param("Stop.", command("stop", "en"), id="stop-dot"),
+        pytest.param("ALTO", command("stop", "es"), id="alto"),
+        pytest.param("START", command("start", "en"), id="start"),
+        pytest.param("yes", command("start", "en"), id="yes-is-a-word-not-a-boolean"),
+        pytest.param("2", Match("number", number=2), id="number"),
+        pytest.param("#2", Match("number", number=2), id="hash-number"),
+        pytest.param("opción 2", Match("number", number=2), id="opcion"),
+        pytest.param("option 10", Match("number", number=10), id="option"),
+        pytest.param("chest pain", Match("emergency", language="en"), id="emergency-en"),
+        pytest.param("I cant breath", Match("emergency", language="en"), id="emergency-typo"),
+        pytest.param("tengo dolor de pecho", Match("emergency", language="es"), id="emergency-es"),
+        pytest.param(
+            "side effects and chest pain", Match("emergency", language="en"), id="emergency-first"
+        ),
+        pytest.param("", None, id="empty"),
+        pytest.param("😀", None, id="emoji"),
+        pytest.param("asdfgh", None, id="junk"),
+        pytest.param("stpo", None, id="opt-out-words-need-exact-spelling"),
+        pytest.param("and", None, id="short-words-no-typos"),
+        pytest.param("care", None, id="care-is-not-cure"),
+    ],
+)
+def test_match(text: str, expected: Match | None) -> None:
+    assert KEYWORDS.match(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("Hola, necesito información", "es"), ("Hi, I have a question", "en"), ("ok", None)],
+)
+def test_language_hint(text: str, expected: str | None) -> None:
+    assert KEYWORDS.language_hint(text) == expected
+
+
+def test_normalize() -> None:
+    assert normalize("  ¿Qué  ES?  ") == "que es"
+    assert normalize("can't") == "cant"
+    assert normalize("SIDE-EFFECTS") == "side effects"
+
+
+def test_typo_allowance_grows_with_length() -> None:
+    assert [allowed_typos(n) for n in (2, 3, 4, 7, 8, 20)] == [0, 0, 1, 1, 2, 2]
+
+
+def test_no_two_topics_are_one_typo_apart() -> None:
+    """Every alias, with its last letter dropped, still means the same thing or nothing."""
+    for alias in [a for a in KEYWORDS._aliases if len(a) >= 5]:
+        original = KEYWORDS.match(alias)
+        typo = KEYWORDS.match(alias[:-1])
+        if typo is not None and typo.kind in ("topic", "command") and original is not None:
+            assert (typo.kind, typo.name) == (original.kind, original.name) or (
+                alias[:-1] in KEYWORDS._aliases
+            ), alias
+
+
+def test_long_junk_is_cheap_and_safe() -> None:
+    text = " ".join(["word"] * 400)
+    assert KEYWORDS.match(text) is None
+    assert KEYWORDS.match(text + " chest pain") == Match("emergency", language="en")

@@ -1,0 +1,154 @@
+"""Only Twilio gets in: every request is verified with the code that signs the test requests."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from bot import twilio
+from bot.web import create_app
+from tests.conftest import TOKEN, Phone, make_settings, replies
+
+
+def keys_written(rdb, prefix: str) -> list[str]:
+    return list(rdb.scan_iter(match=f"{prefix}:*"))
+
+
+@pytest.mark.parametrize(
+    ("headers", "why"),
+    [
+        pytest.param({}, "signature missing", id="missing"),
+        pytest.param({"X-Twilio-Signature": ""}, "signature missing", id="empty"),
+        pytest.param(
+            {"X-Twilio-Signature": "bm90IGEgc2lnbmF0dXJl"}, "signature invalid", id="garbage"
+        ),
+    ],
+)
+def test_unsigned_requests_are_refused_and_write_nothing(client, rdb, prefix, headers, why) -> None:
+    form = Phone(client).form("STOP")
+    response = client.post("/sms", data=form, headers=headers)
+    assert response.status_code == 403
+    assert why in response.text
+    assert keys_written(rdb, prefix) == []
+
+
+def test_wrong_token_is_refused(client, rdb, prefix) -> None:
+    phone = Phone(client, token="some-other-account-token")
+    response = phone.post(phone.form("STOP"))
+    assert response.status_code == 403
+    assert keys_written(rdb, prefix) == []
+
+
+def test_signature_for_another_url_is_refused(client, rdb, prefix) -> None:
+    phone = Phone(client, url="http://testserver/other")
+    assert phone.post(phone.form("STOP")).status_code == 403
+    assert keys_written(rdb, prefix) == []
+
+
+def test_tampered_body_is_refused(client) -> None:
+    phone = Phone(client)
+    form = phone.form("MENU")
+    signature = twilio.signature(TOKEN, phone.url, form)
+    form["Body"] = "STOP"
+    response = client.post("/sms", data=form, headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 403
+
+
+def test_valid_signature_answers(client) -> None:
+    phone = Phone(client)
+    response = phone.post(phone.form("TYPES"))
+    assert response.status_code == 200 and replies(response.text)
+
+
+class TestBehindProxy:
+    """TLS ends at the proxy; Twilio signed https://public-host/sms, the app sees http."""
+
+    def test_forwarded_headers_rebuild_the_public_url(self, client) -> None:
+        phone = Phone(client, url="https://sms.example-clinic.org/sms")
+        headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "sms.example-clinic.org"}
+        assert phone.post(phone.form("TYPES"), headers=headers).status_code == 200
+
+    def test_without_forwarded_headers_the_https_signature_fails(self, client) -> None:
+        phone = Phone(client, url="https://sms.example-clinic.org/sms")
+        headers = {"Host": "sms.example-clinic.org"}
+        assert phone.post(phone.form("TYPES"), headers=headers).status_code == 403
+
+    def test_forwarded_prefix_and_port(self, client) -> None:
+        phone = Phone(client, url="https://clinic.example.org:8443/textline/sms")
+        headers = {
+            "X-Forwarded-Proto": "https",
+            "X-Forwarded-Host": "clinic.example.org",
+            "X-Forwarded-Port": "8443",
+            "X-Forwarded-Prefix": "/textline",
+        }
+        assert phone.post(phone.form("TYPES"), headers=headers).status_code == 200
+
+    def test_explicit_default_port_in_signed_url(self, client) -> None:
+        phone = Phone(client, url="https://sms.example-clinic.org:443/sms")
+        headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "sms.example-clinic.org"}
+        assert phone.post(phone.form("TYPES"), headers=headers).status_code == 200
+
+    def test_public_base_url_wins_over_headers(self, redis_url, prefix) -> None:
+        settings = make_settings(
+            redis_url=redis_url,
+            redis_key_prefix=prefix,
+            public_base_url="https://sms.example-clinic.org/",
+        )
+        with TestClient(create_app(settings)) as client:
+            good = Phone(client, url="https://sms.example-clinic.org/sms")
+            assert good.post(good.form("TYPES")).status_code == 200
+            spoofed = Phone(client, url="https://attacker.example/sms")
+            headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "attacker.example"}
+            assert spoofed.post(spoofed.form("TYPES"), headers=headers).status_code == 403
+
+    def test_query_string_is_part_of_the_signed_url(self, client) -> None:
+        phone = Phone(client, url="http://testserver/sms?clinic=north")
+        form = phone.form("TYPES")
+        signature = twilio.signature(TOKEN, phone.url, form)
+        response = client.post(
+            "/sms?clinic=north", data=form, headers={"X-Twilio-Signature": signature}
+        )
+        assert response.status_code == 200
+
+
+def test_sha256_shared_key_signature(client) -> None:
+    phone = Phone(client)
+    form = phone.form("TYPES")
+    signature = twilio.signature(TOKEN, phone.url, form, "HMAC_SHA256")
+    headers = {
+        "X-Twilio-Signature": signature,
+        "X-Twilio-Webhooks-Signature-Settings": "key=webhooks_sharedkey_x,algorithm=HMAC_SHA256",
+    }
+    assert client.post("/sms", data=form, headers=headers).status_code == 200
+
+
+class TestBadRequests:
+    def test_not_a_form(self, client) -> None:
+        response = client.post("/sms", json={"Body": "hi"})
+        assert response.status_code == 415
+
+    def test_too_large(self, client, rdb, prefix) -> None:
+        phone = Phone(client)
+        form = phone.form("x" * 20_000)
+        assert phone.post(form).status_code == 413
+        assert keys_written(rdb, prefix) == []
+
+    @pytest.mark.parametrize("body", [b"Body=%FF%FE&From=%2B1555", b"Body=\xff&From=1"])
+    def test_not_utf8(self, client, body) -> None:
+        response = client.post(
+            "/sms", content=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
+        )
+        assert response.status_code == 400
+
+    def test_too_many_fields(self, client) -> None:
+        body = "&".join(f"f{i}=x" for i in range(500))
+        response = client.post(
+            "/sms", content=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
+        )
+        assert response.status_code == 400
+
+    def test_signed_but_no_sender(self, client) -> None:
+        phone = Phone(client)
+        form = phone.form("TYPES")
+        del form["From"]
+        assert phone.post(form).status_code == 400
