@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEMO_PHONE = "+1 555 010 0100"  # a fictional number, for local mode only
 PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "your_auth_token", "xxx"}
 
 
@@ -27,7 +28,7 @@ class Settings(BaseSettings):
     redis_key_prefix: str = "smsbot"
     session_hash_key: SecretStr | None = None
 
-    clinic_phone: str = "+1 555 010 0100"
+    clinic_phone: str = ""  # required outside local mode: patients are told to call it
     clinic_hours: str = "Mon-Fri 08:00-17:00"
     program_name: str = "Immunotherapy Info Line"
     default_language: Literal["en", "es"] = "en"
@@ -78,12 +79,15 @@ def load_settings(**overrides: object) -> Settings:
                 "twilio_auth_token": SecretStr(secrets.token_urlsafe(24)),
                 "session_hash_key": settings.session_hash_key
                 or SecretStr(secrets.token_urlsafe(32)),
+                "clinic_phone": settings.clinic_phone or DEMO_PHONE,
             }
         )
         local._local = True
         return local
     _require_secret(settings.twilio_auth_token, "TWILIO_AUTH_TOKEN")
     _require_secret(settings.session_hash_key, "SESSION_HASH_KEY")
+    if not settings.clinic_phone.strip():
+        raise ConfigError("CLINIC_PHONE must be set: the CALL and HELP replies give it to patients")
     return settings
 
 

@@ -79,6 +79,7 @@ def server(redis_url, prefix):
         "REDIS_URL": redis_url,
         "REDIS_KEY_PREFIX": prefix,
         "PUBLIC_BASE_URL": "https://sms.example-clinic.org",
+        "CLINIC_PHONE": "+1 555 010 0199",
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "serve", "--port", str(port), "--log-level", "warning"],
@@ -119,3 +120,13 @@ def test_real_server_round_trip(server, rdb, prefix, content) -> None:
     refused = httpx.post(f"{server}/sms", data=form, headers={"X-Twilio-Signature": "x"})
     assert refused.status_code == 403
     assert httpx.get(f"{server}/").status_code == 404  # no simulator outside local mode
+
+
+def test_production_needs_a_clinic_phone() -> None:
+    env = {
+        "TWILIO_AUTH_TOKEN": "a-real-token-value",
+        "SESSION_HASH_KEY": "k" * 32,
+        "CLINIC_PHONE": "",
+    }
+    result = CliRunner().invoke(main, ["serve"], env=env)
+    assert result.exit_code != 0 and "CLINIC_PHONE" in result.output
