@@ -38,17 +38,25 @@ def make_store(settings: Settings) -> SessionStore:
             session_ttl=settings.session_ttl_seconds,
             answer_ttl=settings.replay_ttl_seconds,
             timeout=settings.redis_timeout_seconds,
+            flood_window=settings.flood_window_seconds,
         )
     log.warning(
         "REDIS_URL is not set: sessions live in this process only (single process, lost on restart)"
     )
-    return MemoryStore(keys, settings.session_ttl_seconds, settings.replay_ttl_seconds)
+    return MemoryStore(
+        keys,
+        settings.session_ttl_seconds,
+        settings.replay_ttl_seconds,
+        flood_window=settings.flood_window_seconds,
+    )
 
 
 def build_bot(settings: Settings, store: SessionStore | None = None) -> Bot:
     """Load and check everything a message needs. Raises CatalogError on unusable content."""
     content = load_content(settings)
     keywords = Keywords.load(settings.messages_dir / "keywords.yaml")
-    router = Router(keywords, content.structure, settings.default_language)
+    router = Router(
+        keywords, content.structure, settings.default_language, flood_limit=settings.flood_limit
+    )
     store = store or make_store(settings)
     return Bot(settings, content, store, Conversation(router, content, store))

@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     redis_key_prefix: str = "smsbot"
     session_hash_key: SecretStr | None = None
+    # While rotating SESSION_HASH_KEY, the old key: opt-outs recorded under it are carried over.
+    session_hash_key_previous: SecretStr | None = None
 
     clinic_phone: str = ""  # required outside local mode: patients are told to call it
     clinic_hours: str = "Mon-Fri 08:00-17:00"
@@ -38,6 +40,8 @@ class Settings(BaseSettings):
     session_ttl_days: int = Field(default=30, ge=1)
     replay_ttl_seconds: int = Field(default=3600, ge=60)
     redis_timeout_seconds: float = Field(default=0.5, gt=0)
+    flood_limit: int = Field(default=30, ge=5)  # messages per sender per window before a pause
+    flood_window_seconds: int = Field(default=300, ge=10)
     max_body_bytes: int = Field(default=16_384, ge=1024)
 
     messages_dir: Path = PROJECT_ROOT / "messages"
@@ -68,6 +72,12 @@ class Settings(BaseSettings):
     def hash_key(self) -> bytes:
         assert self.session_hash_key is not None, "load_settings() fills it in"
         return self.session_hash_key.get_secret_value().encode()
+
+    @property
+    def previous_hash_key(self) -> bytes | None:
+        if self.session_hash_key_previous is None:
+            return None
+        return self.session_hash_key_previous.get_secret_value().encode()
 
 
 def load_settings(**overrides: object) -> Settings:

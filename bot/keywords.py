@@ -19,7 +19,7 @@ from rapidfuzz.distance import OSA
 from bot.errors import CatalogError
 from bot.models import LANGUAGES, Language
 
-EXACT_ONLY = frozenset({"stop", "start"})  # carriers expect these words exactly
+EXACT_ONLY = frozenset({"stop", "start", "forget"})  # words that must be spelled right
 SENTENCE_COMMANDS = ("english", "spanish")  # commands also spotted inside a sentence
 SENTENCE_FALLBACK = ("help", "more", "menu")  # ...only when no topic is in the sentence
 RESERVED = frozenset(
@@ -76,12 +76,14 @@ class Keywords:
         self,
         aliases: Mapping[str, _Alias],
         emergency: Mapping[str, Language | None],
+        opt_out: Mapping[str, Language | None],
         common: Iterable[str],
         hints: Mapping[Language, Iterable[str]],
     ):
         self._aliases = dict(aliases)
+        self._emergency = _Phrases(emergency)
+        self._opt_out = _Phrases(opt_out)
         self._hints = {language: frozenset(words) for language, words in hints.items()}
-        self._emergency = dict(emergency)  # phrase -> its language, if only one
         self._common = frozenset(common)
         self._fuzzy_choices = [
             a for a, info in self._aliases.items() if info.name not in EXACT_ONLY
@@ -91,7 +93,6 @@ class Keywords:
             spotted = info.kind == "topic" or info.name in SENTENCE_COMMANDS + SENTENCE_FALLBACK
             if spotted and alias not in self._common:
                 self._sentence_choices.setdefault(info.tokens, []).append(alias)
-        self._emergency_sizes = sorted({len(p.split()) for p in self._emergency}, reverse=True)
 
     @classmethod
     def load(cls, path: Path) -> Keywords:
@@ -129,13 +130,6 @@ class Keywords:
             alias: _Alias(kind, name, _only(languages), len(alias.split()))
             for alias, (kind, name, languages) in by_alias.items()
         }
-        languages_of: dict[str, set[str]] = {}
-        for language in LANGUAGES:
-            for word in data.get("emergency", {}).get(language, []) or []:
-                phrase = normalize(str(word))
-                if phrase:
-                    languages_of.setdefault(phrase, set()).add(language)
-        emergency = {phrase: _only(languages) for phrase, languages in languages_of.items()}
         common = {normalize(str(w)) for w in data.get("common_words", []) or []}
         hints = {
             language: {
@@ -143,7 +137,13 @@ class Keywords:
             }
             for language in LANGUAGES
         }
-        return cls(aliases, emergency, common, hints)
+        return cls(
+            aliases,
+            _phrase_languages(data.get("emergency")),
+            _phrase_languages(data.get("opt_out_phrases")),
+            common,
+            hints,
+        )
 
     def topic_names(self) -> set[str]:
         return {a.name for a in self._aliases.values() if a.kind == "topic"}
@@ -171,30 +171,19 @@ class Keywords:
         if not normalized:
             return None
         tokens = normalized.split()
-        emergency = self._emergency_phrase(tokens)
-        if emergency is not None:
-            return Match("emergency", language=self._emergency[emergency])
+        phrase = self._emergency.find(tokens)
+        if phrase is not None:
+            return Match("emergency", language=self._emergency.language(phrase))
         exact = self._aliases.get(normalized)
         if exact is not None:
             return _as_match(exact)
         number = NUMBER.match(normalized)
         if number:
             return Match("number", number=int(number.group(1)))
+        phrase = self._opt_out.find(tokens)
+        if phrase is not None:
+            return Match("command", "stop", language=self._opt_out.language(phrase))
         return self._fuzzy_whole(normalized) or self._in_sentence(tokens[:MAX_SENTENCE_TOKENS])
-
-    def _emergency_phrase(self, tokens: list[str]) -> str | None:
-        """Emergency words anywhere in the message, however long: safety beats speed here."""
-        phrases = list(self._emergency)
-        for size in self._emergency_sizes:
-            for start in range(len(tokens) - size + 1):
-                window = " ".join(tokens[start : start + size])
-                if window in self._emergency:
-                    return window
-                if len(window) >= MIN_FUZZY_IN_SENTENCE:
-                    close = _closest(window, phrases)
-                    if close is not None:
-                        return close
-        return None
 
     def _fuzzy_whole(self, normalized: str) -> Match | None:
         limit = allowed_typos(len(normalized))
@@ -248,3 +237,37 @@ def _closest(window: str, choices: list[str]) -> str | None:
         window, choices, scorer=OSA.distance, score_cutoff=allowed_typos(len(window))
     )
     return found[0] if found else None
+
+
+class _Phrases:
+    """Phrases searched for anywhere in a message, however long: safety and the law beat speed."""
+
+    def __init__(self, phrases: Mapping[str, Language | None]):
+        self._languages = dict(phrases)  # phrase -> its language, if only one
+        self._choices = list(self._languages)
+        self._sizes = sorted({len(p.split()) for p in self._languages}, reverse=True)
+
+    def language(self, phrase: str) -> Language | None:
+        return self._languages[phrase]
+
+    def find(self, tokens: list[str]) -> str | None:
+        """The first phrase in the message, longest phrases first, allowing small typos."""
+        for size in self._sizes:
+            for start in range(len(tokens) - size + 1):
+                window = " ".join(tokens[start : start + size])
+                phrase = window if window in self._languages else None
+                if phrase is None and len(window) >= MIN_FUZZY_IN_SENTENCE:
+                    phrase = _closest(window, self._choices)
+                if phrase is not None:
+                    return phrase
+        return None
+
+
+def _phrase_languages(section: Mapping[str, Any] | None) -> dict[str, Language | None]:
+    languages_of: dict[str, set[str]] = {}
+    for language in LANGUAGES:
+        for word in (section or {}).get(language, []) or []:
+            phrase = normalize(str(word))
+            if phrase:
+                languages_of.setdefault(phrase, set()).add(language)
+    return {phrase: _only(languages) for phrase, languages in languages_of.items()}

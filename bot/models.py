@@ -19,6 +19,7 @@ class Inbound:
     media_count: int = 0
     from_country: str = ""
     opt_out_type: str = ""  # Twilio Advanced Opt-Out: "STOP", "START", "HELP" or ""
+    previous_sender: str = ""  # the hash under the previous key, while the key is rotated
 
 
 @dataclass(frozen=True, slots=True)

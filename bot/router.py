@@ -23,18 +23,29 @@ SPANISH_SPEAKING = frozenset(
 
 
 class Router:
-    def __init__(self, keywords: Keywords, structure: Structure, default_language: Language):
+    def __init__(
+        self,
+        keywords: Keywords,
+        structure: Structure,
+        default_language: Language,
+        flood_limit: int = 30,
+    ):
         self.keywords = keywords
         self.structure = structure
         self.default_language = default_language
+        self.flood_limit = flood_limit
 
-    def route(self, inbound: Inbound, saved: Session | None, now: int) -> tuple[Reply, Session]:
+    def route(
+        self, inbound: Inbound, saved: Session | None, now: int, recent: int = 1
+    ) -> tuple[Reply, Session]:
+        """`recent`: messages from this sender in the current flood window, this one included."""
         match = self.keywords.match(inbound.body)
         session = saved or Session()
         language = self._language(inbound, match, session)
         session = replace(session, language=language, seen=now, explicit=_explicit(match, session))
-        reply, session = self._answer(inbound, match, session, first_contact=saved is None)
-        return reply, session
+        if recent > self.flood_limit:
+            return self._flooded(match, session, recent)
+        return self._answer(inbound, match, session, first_contact=saved is None)
 
     # -- language ----------------------------------------------------------------------------
 
@@ -69,6 +80,8 @@ class Router:
             return Reply(language, (), f"twilio_{kind.lower()}"), session
 
         if session.opted_out:
+            if command == "forget":  # honoured, but an opted-out number gets no text
+                return Reply(language, (), "forget"), session
             if command == "help":
                 return _say(language, "help", ("reply.help",)), session
             if command == "start":
@@ -83,6 +96,8 @@ class Router:
             return _say(language, "stop", ("reply.stop",)), session
         if command == "help":
             return _say(language, "help", ("reply.help",)), session
+        if command == "forget":
+            return _say(language, "forget", ("reply.forget",)), session
         if command in ("english", "spanish"):
             session = replace(session, menu=MAIN, topic=None)
             return _say(language, "language", ("reply.language",), (MAIN_MENU,)), session
@@ -100,6 +115,19 @@ class Router:
             return _say(language, "menu", (MAIN_MENU,)), session
         session = replace(session, menu=MAIN, topic=None)
         return _say(language, "not_understood", ("reply.not_understood", MAIN_MENU)), session
+
+    def _flooded(self, match: Match | None, session: Session, recent: int) -> tuple[Reply, Session]:
+        """Too many messages too fast (often another auto-responder): one notice, then silence.
+
+        Opt-outs and opt-ins still count, silently: they are the sender's right, not content.
+        """
+        language: Language = session.language or self.default_language
+        command = match.name if match and match.kind == "command" else ""
+        if command in ("stop", "start"):
+            session = replace(session, opted_out=command == "stop")
+        if recent == self.flood_limit + 1 and not session.opted_out:
+            return _say(language, "flood", ("reply.flood",)), session
+        return Reply(language, (), "flood"), session
 
     def _pick(self, language: Language, session: Session, number: int) -> tuple[Reply, Session]:
         menu = self.structure.menus.get(session.menu or "")
@@ -133,7 +161,7 @@ def page_parts(topic: Topic, page: int) -> tuple[Part, ...]:
 
 def reply_shapes(structure: Structure) -> Iterator[tuple[str, tuple[Part, ...]]]:
     """Every distinct SMS the router can send, named, for budget checks."""
-    for key in ("welcome", "help", "stop", "start", "language", "emergency"):
+    for key in ("welcome", "help", "stop", "start", "language", "emergency", "forget", "flood"):
         yield f"reply.{key}", (f"reply.{key}",)
     yield "not understood + main menu", ("reply.not_understood", MAIN_MENU)
     for menu in structure.menus.values():

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, fields
@@ -28,9 +27,9 @@ from bot.models import Session
 
 log = logging.getLogger("smsbot.store")
 
-PENDING = ""  # a claimed MessageSid whose answer is not written yet
+PENDING = "p:"  # a claimed MessageSid whose answer is not written yet: "p:<unix time>"
 PENDING_TTL = 30  # seconds before a claim by a crashed worker is given up
-SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+MAX_ANSWERS = 500  # answers kept per sender; a runaway auto-responder cannot grow it further
 T = TypeVar("T")
 
 
@@ -42,6 +41,7 @@ class Snapshot:
     raw: str  # the session as stored ("" when absent); commit compares against it
     claimed: bool  # this delivery holds the MessageSid
     answer: str | None = None  # for a repeated MessageSid: the answer recorded, if done
+    recent: int = 1  # messages from this sender in the current flood window, this one included
 
 
 class Keys:
@@ -51,23 +51,21 @@ class Keys:
     def __init__(self, prefix: str):
         self.prefix = prefix
 
+    def all_but_opt_out(self, sender: str) -> list[str]:
+        return [self.session(sender), self.answers(sender), self.flood(sender)]
+
     def session(self, sender: str) -> str:
         return f"{self.prefix}:{{{sender}}}:s"
 
     def opt_out(self, sender: str) -> str:
         return f"{self.prefix}:{{{sender}}}:o"
 
-    def answer(self, sender: str, message_id: str) -> str:
-        return f"{self.prefix}:{{{sender}}}:m:{message_id}"
+    def answers(self, sender: str) -> str:
+        """A hash: MessageSid -> the answer given (snippet IDs), for Twilio's retries."""
+        return f"{self.prefix}:{{{sender}}}:m"
 
-
-def safe_message_id(message_id: str) -> str:
-    """MessageSids are short and alphanumeric; anything else is hashed so keys stay tidy."""
-    if SAFE_ID.match(message_id):
-        return message_id
-    import hashlib
-
-    return "h" + hashlib.sha256(message_id.encode()).hexdigest()[:32]
+    def flood(self, sender: str) -> str:
+        return f"{self.prefix}:{{{sender}}}:f"
 
 
 # Sessions are stored as compact JSON with short keys; defaults are left out. An idle session
@@ -98,6 +96,8 @@ def decode_session(raw: str, opted_out: bool) -> Session | None:
 
 
 class SessionStore(Protocol):
+    """`begin` and `commit` are one round trip each; `reread` only runs after a lost race."""
+
     name: str
 
     async def begin(self, sender: str, message_id: str) -> Snapshot: ...
@@ -119,16 +119,42 @@ class SessionStore(Protocol):
 
 # -- Redis ------------------------------------------------------------------------------------
 
-# KEYS: session, opt-out, answer. ARGV: expected session, expected opt-out ("1"/""), new session,
-# new opt-out, session TTL, answer, answer TTL. Returns 1 when written, 0 when someone else wrote
-# first (the caller reads again and re-routes).
+# KEYS: answers, session, opt-out, flood counter.
+# ARGV: MessageSid, pending TTL, answers TTL, flood window, max answers.
+# Claims the MessageSid (set-if-absent; a claim left by a crashed worker expires) and, for a new
+# message, counts it in the flood window. Returns {claimed, recorded answer or false, session,
+# opted out, messages in window}.
+BEGIN_SCRIPT = """
+local now = tonumber(redis.call('TIME')[1])
+local recorded = redis.call('HGET', KEYS[1], ARGV[1])
+local pending = recorded and string.sub(recorded, 1, 2) == 'p:'
+local stale = pending and now - tonumber(string.sub(recorded, 3)) > tonumber(ARGV[2])
+local claimed = (not recorded) or stale
+local recent = 0
+if claimed then
+  if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[5]) then redis.call('DEL', KEYS[1]) end
+  redis.call('HSET', KEYS[1], ARGV[1], 'p:' .. now)
+  redis.call('EXPIRE', KEYS[1], ARGV[3])
+  recent = redis.call('INCR', KEYS[4])
+  if recent == 1 then redis.call('EXPIRE', KEYS[4], ARGV[4]) end
+end
+local answer = false
+if recorded and not pending then answer = recorded end
+return {claimed and 1 or 0, answer, redis.call('GET', KEYS[2]), redis.call('EXISTS', KEYS[3]),
+        recent}
+"""
+
+# KEYS: session, opt-out, answers. ARGV: expected session, expected opt-out ("1"/""), new session,
+# new opt-out, session TTL, MessageSid, answer, answers TTL. Returns 1 when written, 0 when
+# someone else wrote first (the caller reads again and re-routes).
 COMMIT_SCRIPT = """
 local current = redis.call('GET', KEYS[1]) or ''
 local opted = redis.call('EXISTS', KEYS[2]) == 1 and '1' or ''
 if current ~= ARGV[1] or opted ~= ARGV[2] then return 0 end
 redis.call('SET', KEYS[1], ARGV[3], 'EX', ARGV[5])
 if ARGV[4] == '1' then redis.call('SET', KEYS[2], '1') else redis.call('DEL', KEYS[2]) end
-redis.call('SET', KEYS[3], ARGV[6], 'EX', ARGV[7])
+redis.call('HSET', KEYS[3], ARGV[6], ARGV[7])
+redis.call('EXPIRE', KEYS[3], ARGV[8])
 return 1
 """
 
@@ -143,6 +169,7 @@ class RedisStore:
         session_ttl: int,
         answer_ttl: int,
         timeout: float,
+        flood_window: int = 300,
         cooldown: float = 1.0,
     ):
         self._redis = client
@@ -150,13 +177,21 @@ class RedisStore:
         self._session_ttl = session_ttl
         self._answer_ttl = answer_ttl
         self._timeout = timeout
+        self._flood_window = flood_window
         self._cooldown = cooldown
         self._down_until = 0.0
+        self._begin = client.register_script(BEGIN_SCRIPT)
         self._commit = client.register_script(COMMIT_SCRIPT)
 
     @classmethod
     def from_url(
-        cls, url: str, keys: Keys, session_ttl: int, answer_ttl: int, timeout: float
+        cls,
+        url: str,
+        keys: Keys,
+        session_ttl: int,
+        answer_ttl: int,
+        timeout: float,
+        flood_window: int = 300,
     ) -> RedisStore:
         client = aioredis.Redis.from_url(
             url,
@@ -165,26 +200,26 @@ class RedisStore:
             socket_connect_timeout=timeout,
             health_check_interval=30,
         )
-        return cls(client, keys, session_ttl, answer_ttl, timeout)
+        return cls(client, keys, session_ttl, answer_ttl, timeout, flood_window)
 
     async def begin(self, sender: str, message_id: str) -> Snapshot:
-        answer_key = self._keys.answer(sender, message_id)
-
-        async def read() -> list[Any]:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                pipe.set(answer_key, PENDING, nx=True, ex=PENDING_TTL)
-                pipe.get(answer_key)
-                pipe.get(self._keys.session(sender))
-                pipe.exists(self._keys.opt_out(sender))
-                return await pipe.execute()
-
-        claimed, answer, raw, opted = await self._call(read)
+        keys = [
+            self._keys.answers(sender),
+            self._keys.session(sender),
+            self._keys.opt_out(sender),
+            self._keys.flood(sender),
+        ]
+        args = [message_id, PENDING_TTL, self._answer_ttl, self._flood_window, MAX_ANSWERS]
+        claimed, answer, raw, opted, recent = await self._call(
+            lambda: self._begin(keys=keys, args=args)
+        )
         raw = raw or ""
         return Snapshot(
             decode_session(raw, bool(opted)),
             raw,
             claimed=bool(claimed),
-            answer=None if claimed or answer == PENDING else answer,
+            answer=answer or None,
+            recent=int(recent),
         )
 
     async def reread(self, sender: str) -> Snapshot:
@@ -198,8 +233,8 @@ class RedisStore:
         return Snapshot(decode_session(raw or "", bool(opted)), raw or "", claimed=True)
 
     async def answer(self, sender: str, message_id: str) -> str | None:
-        value = await self._call(lambda: self._redis.get(self._keys.answer(sender, message_id)))
-        return None if value in (None, PENDING) else value
+        value = await self._call(lambda: self._redis.hget(self._keys.answers(sender), message_id))
+        return None if value is None or value.startswith(PENDING) else value
 
     async def commit(
         self, sender: str, message_id: str, before: Snapshot, after: Session, answer: str
@@ -208,7 +243,7 @@ class RedisStore:
         keys = [
             self._keys.session(sender),
             self._keys.opt_out(sender),
-            self._keys.answer(sender, message_id),
+            self._keys.answers(sender),
         ]
         args = [
             before.raw,
@@ -216,6 +251,7 @@ class RedisStore:
             encode_session(after),
             "1" if after.opted_out else "",
             self._session_ttl,
+            message_id,
             answer,
             self._answer_ttl,
         ]
@@ -223,7 +259,8 @@ class RedisStore:
         return bool(written)
 
     async def forget(self, sender: str) -> None:
-        await self._call(lambda: self._redis.delete(self._keys.session(sender)))
+        """Delete everything kept about this sender except the opt-out."""
+        await self._call(lambda: self._redis.delete(*self._keys.all_but_opt_out(sender)))
 
     async def ping(self) -> bool:
         try:
@@ -265,27 +302,38 @@ class MemoryStore:
         keys: Keys,
         session_ttl: int,
         answer_ttl: int,
+        flood_window: int = 300,
         clock: Callable[[], float] = time.monotonic,
     ):
         self._keys = keys
         self._session_ttl = session_ttl
         self._answer_ttl = answer_ttl
+        self._flood_window = flood_window
         self._clock = clock
-        self._data: dict[str, tuple[str, float | None]] = {}
+        self._data: dict[str, tuple[Any, float | None]] = {}
         self._writes = 0
 
     async def begin(self, sender: str, message_id: str) -> Snapshot:
-        answer_key = self._keys.answer(sender, message_id)
-        claimed = self._get(answer_key) is None
+        now = self._clock()
+        answers: dict[str, str] = self._get(self._keys.answers(sender)) or {}
+        recorded = answers.get(message_id)
+        pending = recorded is not None and recorded.startswith(PENDING)
+        stale = pending and now - float(recorded[len(PENDING) :]) > PENDING_TTL
+        claimed = recorded is None or stale
+        recent = 0
         if claimed:
-            self._set(answer_key, PENDING, PENDING_TTL)
-        answer = self._get(answer_key)
+            if len(answers) >= MAX_ANSWERS:
+                answers = {}
+            answers[message_id] = f"{PENDING}{now}"
+            self._set(self._keys.answers(sender), answers, self._answer_ttl)
+            recent = self._count(self._keys.flood(sender))
         snapshot = await self.reread(sender)
         return Snapshot(
             snapshot.session,
             snapshot.raw,
             claimed=claimed,
-            answer=None if claimed or answer == PENDING else answer,
+            answer=recorded if recorded is not None and not pending else None,
+            recent=recent,
         )
 
     async def reread(self, sender: str) -> Snapshot:
@@ -294,8 +342,8 @@ class MemoryStore:
         return Snapshot(decode_session(raw, opted), raw, claimed=True)
 
     async def answer(self, sender: str, message_id: str) -> str | None:
-        value = self._get(self._keys.answer(sender, message_id))
-        return None if value in (None, PENDING) else value
+        value = (self._get(self._keys.answers(sender)) or {}).get(message_id)
+        return None if value is None or value.startswith(PENDING) else value
 
     async def commit(
         self, sender: str, message_id: str, before: Snapshot, after: Session, answer: str
@@ -309,11 +357,15 @@ class MemoryStore:
             self._set(self._keys.opt_out(sender), "1", None)
         else:
             self._data.pop(self._keys.opt_out(sender), None)
-        self._set(self._keys.answer(sender, message_id), answer, self._answer_ttl)
+        answers = self._get(self._keys.answers(sender)) or {}
+        answers[message_id] = answer
+        self._set(self._keys.answers(sender), answers, self._answer_ttl)
         return True
 
     async def forget(self, sender: str) -> None:
-        self._data.pop(self._keys.session(sender), None)
+        """Delete everything kept about this sender except the opt-out."""
+        for key in self._keys.all_but_opt_out(sender):
+            self._data.pop(key, None)
 
     async def ping(self) -> bool:
         return True
@@ -321,7 +373,16 @@ class MemoryStore:
     async def close(self) -> None:
         self._data.clear()
 
-    def _get(self, key: str) -> str | None:
+    def _count(self, key: str) -> int:
+        """INCR with the expiry set by the first message of the window."""
+        item = self._data.get(key)
+        if item is None or (item[1] is not None and item[1] <= self._clock()):
+            self._set(key, 1, self._flood_window)
+            return 1
+        self._data[key] = (item[0] + 1, item[1])
+        return item[0] + 1
+
+    def _get(self, key: str) -> Any:
         item = self._data.get(key)
         if item is None:
             return None
@@ -331,7 +392,7 @@ class MemoryStore:
             return None
         return value
 
-    def _set(self, key: str, value: str, ttl: float | None) -> None:
+    def _set(self, key: str, value: Any, ttl: float | None) -> None:
         self._data[key] = (value, None if ttl is None else self._clock() + ttl)
         self._writes += 1
         if self._writes % self.SWEEP_EVERY == 0:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.resources import files
@@ -13,12 +14,59 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from bot import twilio
 from bot.app import Bot, build_bot
 from bot.config import Settings
+from bot.metrics import CONTENT_TYPE
 from bot.models import Inbound
 from bot.privacy import sender_key
 
 log = logging.getLogger("smsbot.web")
 
 XML = "application/xml"
+
+# /sms reads the raw body itself (one parse, and the signature covers exactly what was sent), so
+# the form is described here for the OpenAPI schema rather than through FastAPI parameters.
+TWILIO_FORM = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "required": ["From", "MessageSid"],
+                    "properties": {
+                        name: {"type": "string"}
+                        for name in (
+                            "MessageSid",
+                            "SmsSid",
+                            "AccountSid",
+                            "MessagingServiceSid",
+                            "From",
+                            "To",
+                            "Body",
+                            "NumMedia",
+                            "FromCountry",
+                            "OptOutType",
+                        )
+                    },
+                }
+            }
+        },
+    },
+    "parameters": [
+        {
+            "name": "X-Twilio-Signature",
+            "in": "header",
+            "required": True,
+            "schema": {"type": "string"},
+        }
+    ],
+}
+TWIML_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {"description": "TwiML", "content": {XML: {"schema": {"type": "string"}}}},
+    400: {"description": "Malformed form or missing From"},
+    403: {"description": "Signature missing or invalid"},
+    413: {"description": "Body too large"},
+    415: {"description": "Not a form-encoded body"},
+}
 
 
 class BodyTooLarge(Exception):
@@ -45,19 +93,25 @@ def create_app(settings: Settings, bot: Bot | None = None) -> FastAPI:
     app = FastAPI(title="smsbot", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.bot = bot
 
-    @app.post("/sms", response_class=Response)
+    metrics = bot.conversation.metrics
+
+    def refuse(status: int, reason: str) -> Response:
+        metrics.refused.labels(reason).inc()
+        return _plain(status, reason)
+
+    @app.post("/sms", response_class=Response, openapi_extra=TWILIO_FORM, responses=TWIML_RESPONSES)
     async def sms(request: Request) -> Response:
         """Twilio Messaging webhook: signed form in, TwiML out."""
         if "application/x-www-form-urlencoded" not in request.headers.get("content-type", ""):
-            return _plain(415, "expected a form-encoded Twilio webhook")
+            return refuse(415, "expected a form-encoded Twilio webhook")
         try:
             body = await _read_limited(request, settings.max_body_bytes)
         except BodyTooLarge:
-            return _plain(413, "request too large")
+            return refuse(413, "request too large")
         try:
             form = twilio.parse_form(body)
         except ValueError:
-            return _plain(400, "malformed form")
+            return refuse(400, "malformed form")
         url = twilio.public_url(
             request.url.path,
             request.url.query,
@@ -75,14 +129,15 @@ def create_app(settings: Settings, bot: Bot | None = None) -> FastAPI:
             )
         except twilio.SignatureError as exc:
             log.warning("refused a webhook: %s (checked against %s)", exc, _redact_query(url))
-            return _plain(403, str(exc))
-        sender = form.get("From")
-        if not sender:
-            return _plain(400, "missing From")
-        answer = await bot.conversation.handle(
-            inbound_from(form, sender_key(sender, settings.hash_key))
-        )
+            return refuse(403, str(exc))
+        if not form.get("From"):
+            return refuse(400, "missing From")
+        answer = await bot.conversation.handle(inbound_from(form, settings))
         return Response(twilio.twiml(answer.texts), media_type=XML)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus() -> Response:
+        return Response(metrics.export(), media_type=CONTENT_TYPE)
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
@@ -103,14 +158,17 @@ def create_app(settings: Settings, bot: Bot | None = None) -> FastAPI:
     return app
 
 
-def inbound_from(form: twilio.Form, sender: str) -> Inbound:
+def inbound_from(form: twilio.Form, settings: Settings) -> Inbound:
     try:
         media = int(form.get("NumMedia") or 0)
     except ValueError:
         media = 0
+    previous_key = settings.previous_hash_key
     return Inbound(
-        sender=sender,
-        message_id=form.get("MessageSid") or form.get("SmsSid"),
+        sender=sender_key(form.get("From"), settings.hash_key),
+        previous_sender=sender_key(form.get("From"), previous_key) if previous_key else "",
+        # Without an ID there is nothing to recognise a retry by: treat it as new.
+        message_id=form.get("MessageSid") or form.get("SmsSid") or f"local-{uuid.uuid4().hex}",
         body=form.get("Body"),
         media_count=media,
         from_country=form.get("FromCountry"),

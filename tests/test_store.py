@@ -118,7 +118,7 @@ async def test_redis_ttls(redis_url, prefix, rdb) -> None:
     await store.commit("alice", "SM1", before, Session(language="en", opted_out=True), "x")
     keys = Keys(prefix)
     assert 0 < rdb.ttl(keys.session("alice")) <= 60
-    assert 0 < rdb.ttl(keys.answer("alice", "SM1")) <= 30
+    assert 0 < rdb.ttl(keys.answers("alice")) <= 30
     assert rdb.ttl(keys.opt_out("alice")) == -1
     await store.close()
 
@@ -138,7 +138,7 @@ async def test_all_keys_of_a_sender_share_one_cluster_slot() -> None:
     keys = Keys("smsbot")
     tags = {
         key.split("{")[1].split("}")[0]
-        for key in (keys.session("a"), keys.opt_out("a"), keys.answer("a", "SM1"))
+        for key in (keys.session("a"), keys.opt_out("a"), keys.answers("a"))
     }
     assert tags == {"a"}
 

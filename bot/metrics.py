@@ -1,0 +1,57 @@
+"""What an operator watches, in Prometheus format. Labels never carry numbers or message text:
+intents, languages and outcomes are small fixed sets."""
+
+from __future__ import annotations
+
+from prometheus_client import CONTENT_TYPE_LATEST as CONTENT_TYPE
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+
+__all__ = ["CONTENT_TYPE", "Metrics"]
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+class Metrics:
+    def __init__(self, registry: CollectorRegistry | None = None):
+        self.registry = registry or CollectorRegistry()
+        self.messages = Counter(
+            "smsbot_messages",
+            "Inbound messages by what they asked for and the reply language.",
+            ["intent", "language"],
+            registry=self.registry,
+        )
+        self.replies = Counter(
+            "smsbot_replies",
+            "Answers by outcome: ok, duplicate (a retry), stateless (store unavailable), "
+            "in_progress (a retry while the first delivery runs).",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.sms = Counter(
+            "smsbot_sms", "SMS sent in replies.", ["language"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "smsbot_message_seconds",
+            "Time to answer one message, store included.",
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.store_errors = Counter(
+            "smsbot_store_errors",
+            "Session store calls that failed or timed out.",
+            ["operation"],
+            registry=self.registry,
+        )
+        self.opt_outs = Counter("smsbot_opt_outs", "Senders who opted out.", registry=self.registry)
+        self.opt_ins = Counter(
+            "smsbot_opt_ins", "Senders who opted back in.", registry=self.registry
+        )
+        self.refused = Counter(
+            "smsbot_webhook_refused",
+            "Webhook requests refused before any processing.",
+            ["reason"],
+            registry=self.registry,
+        )
+
+    def export(self) -> bytes:
+        return generate_latest(self.registry)
