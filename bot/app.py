@@ -51,9 +51,18 @@ def make_store(settings: Settings) -> SessionStore:
     )
 
 
+def _warn_over_budget(content: Content) -> None:
+    """The catalog check passed with some clinic details; this run's may be longer."""
+    from bot.catalog import budget_problems, measure_replies
+
+    for problem in budget_problems(measure_replies(content)):
+        log.warning("over the SMS budget with this PROGRAM_NAME/CLINIC_*: %s", problem)
+
+
 def build_bot(settings: Settings, store: SessionStore | None = None) -> Bot:
     """Load and check everything a message needs. Raises CatalogError on unusable content."""
     content = load_content(settings)
+    _warn_over_budget(content)
     keywords = Keywords.load(settings.messages_dir / "keywords.yaml")
     router = Router(
         keywords, content.structure, settings.default_language, flood_limit=settings.flood_limit

@@ -258,24 +258,39 @@ def _measure_all(
         emergency = content.text(language, "reply.emergency")
         if "911" not in emergency.split(".")[0]:
             report.errors.append(f"{language}: 'reply.emergency' must say to call 911 first")
-        for name, parts in reply_shapes(source.structure):
+    report.lines = measure_replies(content, with_scores=True)
+    report.errors += budget_problems(report.lines)
+
+
+def measure_replies(content: Content, with_scores: bool = False) -> list[Line]:
+    """Every SMS the bot can send, in every language, as it will travel."""
+    lines = []
+    for language in content.languages:
+        for name, parts in reply_shapes(content.structure):
             text = content.render(language, parts)
             cost = measure(text)
-            line = Line(
-                name,
-                language,
-                cost.characters,
-                cost.encoding,
-                cost.segments,
-                str(readability.score(text, language)),
-                cost.ucs2_characters,
-            )
-            report.lines.append(line)
-            if cost.characters > MAX_CHARACTERS or cost.segments > MAX_SEGMENTS:
-                report.errors.append(
-                    f"{language}: '{name}' is {cost.characters} characters, {cost.segments} "
-                    f"{cost.encoding} segments (limit {MAX_CHARACTERS} and {MAX_SEGMENTS})"
+            score = str(readability.score(text, language)) if with_scores else ""
+            lines.append(
+                Line(
+                    name,
+                    language,
+                    cost.characters,
+                    cost.encoding,
+                    cost.segments,
+                    score,
+                    cost.ucs2_characters,
                 )
+            )
+    return lines
+
+
+def budget_problems(lines: list[Line]) -> list[str]:
+    return [
+        f"{line.language}: '{line.name}' is {line.characters} characters, {line.segments} "
+        f"{line.encoding} segments (limit {MAX_CHARACTERS} and {MAX_SEGMENTS})"
+        for line in lines
+        if line.characters > MAX_CHARACTERS or line.segments > MAX_SEGMENTS
+    ]
 
 
 def _keyword_problems(keywords: Keywords, source: Source) -> list[str]:

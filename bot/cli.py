@@ -77,6 +77,38 @@ def chat(lang: str | None, sender: str, country: str) -> None:
         raise click.ClickException(str(exc)) from exc
 
 
+@main.command()
+@click.argument("number")
+def forget(number: str) -> None:
+    """Delete what the bot keeps about NUMBER (asked by phone or in person); keep any opt-out."""
+    from bot.app import make_store
+    from bot.privacy import sender_key
+
+    settings = _settings()
+    if settings.local_mode or not settings.redis_url:
+        raise click.ClickException(
+            "forget needs the production settings: "
+            "TWILIO_AUTH_TOKEN, SESSION_HASH_KEY and REDIS_URL"
+        )
+    senders = [sender_key(number, settings.hash_key)]
+    if settings.previous_hash_key:
+        senders.append(sender_key(number, settings.previous_hash_key))
+
+    async def run() -> None:
+        store = make_store(settings)
+        try:
+            for sender in senders:
+                await store.forget(sender)
+        finally:
+            await store.close()
+
+    try:
+        asyncio.run(run())
+    except SmsbotError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo("Deleted the session kept for that number. An opt-out, if any, is kept.")
+
+
 @main.group()
 def catalog() -> None:
     """Check, update and compile the message catalogs."""

@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     replay_ttl_seconds: int = Field(default=3600, ge=60)
     redis_timeout_seconds: float = Field(default=0.5, gt=0)
     flood_limit: int = Field(default=30, ge=5)  # messages per sender per window before a pause
-    flood_window_seconds: int = Field(default=300, ge=10)
+    flood_window_seconds: int = Field(default=300, ge=1)
     max_body_bytes: int = Field(default=16_384, ge=1024)
 
     messages_dir: Path = PROJECT_ROOT / "messages"

@@ -101,8 +101,9 @@ class Router:
         if command in ("english", "spanish"):
             session = replace(session, menu=MAIN, topic=None)
             return _say(language, "language", ("reply.language",), (MAIN_MENU,)), session
-        if command == "more" and session.topic:
-            return self._page(language, session, self.structure.topics[session.topic], session.page)
+        reading = self.structure.topics.get(session.topic or "")
+        if command == "more" and reading and 0 <= session.page < len(reading.pages):
+            return self._page(language, session, reading, session.page)
         if match and match.kind == "number":
             return self._pick(language, session, match.number)
         if match and match.kind == "topic":

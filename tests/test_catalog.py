@@ -207,3 +207,13 @@ class TestCommands:
         assert self.run(catalogs, "catalog", "update").exit_code == 0
         result = self.run(catalogs, "catalog", "compile")
         assert result.exit_code == 0 and "compiled" in result.output
+
+
+def test_long_clinic_details_are_flagged_at_start_up(caplog) -> None:
+    build_bot(
+        make_settings(
+            redis_url=None,
+            program_name="The Very Long Name Of A Comprehensive Cancer Center Immunotherapy Line",
+        )
+    )
+    assert "over the SMS budget" in caplog.text and "reply.help" in caplog.text

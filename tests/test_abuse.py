@@ -1,0 +1,110 @@
+"""Retries, races and floods: state is never double-applied, lost or corrupted."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+
+import httpx2 as httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from bot import twilio
+from bot.web import create_app
+from tests.conftest import TOKEN, WEBHOOK, Phone, make_settings, replies
+from tests.test_conversation import expect
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def signed(form: dict[str, str]) -> dict[str, str]:
+    return {"X-Twilio-Signature": twilio.signature(TOKEN, WEBHOOK, form)}
+
+
+def form(body: str, number: str, sid: str | None = None) -> dict[str, str]:
+    return {"MessageSid": sid or f"SM{uuid.uuid4().hex}", "From": number, "Body": body}
+
+
+async def post_all(app, forms: list[dict[str, str]]) -> list[list[str]]:
+    """Deliver these webhooks at the same time, on one event loop, like a busy worker."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        responses = await asyncio.gather(
+            *(client.post("/sms", data=f, headers=signed(f)) for f in forms)
+        )
+    assert all(r.status_code == 200 for r in responses)
+    return [replies(r.text) for r in responses]
+
+
+async def test_retries_in_flight_apply_once(settings) -> None:
+    app = create_app(settings)
+    number = "+15552220000"
+    await post_all(app, [form("CAR T", number)])  # cell therapy, page 1 of 5
+    more = form("MORE", number)
+    answers = await post_all(app, [more] * 8)  # Twilio retrying while the first still runs
+    content = app.state.bot.content
+    page2 = content.render("en", ("topic.cell_therapy.2", "hint.more"))
+    assert all(answer in ([page2], []) for answer in answers)
+    assert answers.count([page2]) >= 1
+    (next_page,) = await post_all(app, [form("MORE", number)])
+    assert next_page == [content.render("en", ("topic.cell_therapy.3", "hint.more"))]
+
+
+async def test_racing_messages_never_lose_a_language_switch(settings) -> None:
+    app = create_app(settings)
+    content = app.state.bot.content
+    for round_number in range(5):
+        number = f"+1555333{round_number:04d}"
+        burst = [form("TYPES", number) for _ in range(9)]
+        burst.insert(4, form("ESPAÑOL", number))
+        await post_all(app, burst)
+        (help_reply,) = await post_all(app, [form("HELP", number)])
+        assert help_reply == [content.render("es", ("reply.help",))]
+
+
+def test_retry_after_completion_gets_the_same_reply(phone) -> None:
+    phone.text("menu")
+    retry = phone.form("5")
+    first = phone.post(retry).text
+    assert phone.post(retry).text == first
+    assert replies(first) == expect(phone, "en", ("topic.side_effects.1", "hint.more"))
+
+
+class TestFlood:
+    def test_one_notice_then_silence_then_back(self, redis_url, prefix) -> None:
+        settings = make_settings(
+            redis_url=redis_url, redis_key_prefix=prefix, flood_limit=5, flood_window_seconds=2
+        )
+        with TestClient(create_app(settings)) as client:
+            bot = Phone(client, "+15554440000")
+            for _ in range(5):
+                assert bot.text("TYPES")
+            assert bot.text("TYPES") == expect(bot, "en", ("reply.flood",))
+            for _ in range(5):
+                assert bot.text("TYPES") == []
+            time.sleep(2.1)
+            assert bot.text("TYPES") == expect(bot, "en", ("menu:types",))
+
+    def test_opt_out_during_a_flood_still_counts(self, redis_url, prefix, rdb) -> None:
+        settings = make_settings(
+            redis_url=redis_url, redis_key_prefix=prefix, flood_limit=5, flood_window_seconds=60
+        )
+        with TestClient(create_app(settings)) as client:
+            bot = Phone(client, "+15554441111")
+            for _ in range(7):
+                bot.text("hello?")
+            assert bot.text("STOP") == []
+            assert len(list(rdb.scan_iter(match=f"{prefix}:*:o"))) == 1
+
+    def test_normal_reading_never_hits_the_default_limit(self, new_phone) -> None:
+        phone = new_phone()
+        session = ["menu", "3", "2", "MORE", "MORE", "MORE", "MORE", "MENU", "5", "MORE"]
+        session += ["MORE", "MORE", "CALL", "MORE", "QUESTIONS", "MORE", "MORE", "TYPES", "1"]
+        for body in session:
+            assert phone.text(body), body
