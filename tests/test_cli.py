@@ -68,42 +68,54 @@ def test_production_needs_real_secrets() -> None:
     assert result.exit_code != 0 and "SESSION_HASH_KEY" in result.output
 
 
+class ServerProcess:
+    """`smsbot serve` in its own process, as an operator runs it."""
+
+    def __init__(self, env: dict[str, str]):
+        port = free_port()
+        self.base = f"http://127.0.0.1:{port}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "serve", "--port", str(port), "--log-level", "debug"],
+            env={**os.environ, **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                httpx.get(f"{self.base}/healthz", timeout=0.5)
+                return
+            except httpx.HTTPError:
+                assert self.process.poll() is None, self.stop()
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.1)
+
+    def stop(self) -> str:
+        """Stop the server; everything it printed."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        return self.process.stdout.read().decode() if self.process.stdout else ""
+
+
 @pytest.fixture
 def server(redis_url, prefix):
-    """`smsbot serve` in its own process, as an operator runs it."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "TWILIO_AUTH_TOKEN": "uvicorn-test-token",
-        "SESSION_HASH_KEY": "uvicorn-test-hash-key-0123456789",
-        "REDIS_URL": redis_url,
-        "REDIS_KEY_PREFIX": prefix,
-        "PUBLIC_BASE_URL": "https://sms.example-clinic.org",
-        "CLINIC_PHONE": "+1 555 010 0199",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "--port", str(port), "--log-level", "warning"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+    process = ServerProcess(
+        {
+            "TWILIO_AUTH_TOKEN": "uvicorn-test-token",
+            "SESSION_HASH_KEY": "uvicorn-test-hash-key-0123456789",
+            "REDIS_URL": redis_url,
+            "REDIS_KEY_PREFIX": prefix,
+            "PUBLIC_BASE_URL": "https://sms.example-clinic.org",
+            "CLINIC_PHONE": "+1 555 010 0199",
+        }
     )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            httpx.get(f"{base}/healthz", timeout=0.5)
-            break
-        except httpx.HTTPError:
-            assert process.poll() is None, process.stdout.read().decode()
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.1)
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
+    yield process
+    process.stop()
 
 
 def test_real_server_round_trip(server, rdb, prefix, content) -> None:
-    health = httpx.get(f"{server}/healthz").json()
+    health = httpx.get(f"{server.base}/healthz").json()
     assert health["store"] == {"backend": "redis", "ok": True}
     form = {
         "MessageSid": "SM" + "a" * 32,
@@ -112,14 +124,16 @@ def test_real_server_round_trip(server, rdb, prefix, content) -> None:
         "FromCountry": "US",
     }
     signature = twilio.signature("uvicorn-test-token", "https://sms.example-clinic.org/sms", form)
-    response = httpx.post(f"{server}/sms", data=form, headers={"X-Twilio-Signature": signature})
+    response = httpx.post(
+        f"{server.base}/sms", data=form, headers={"X-Twilio-Signature": signature}
+    )
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/xml")
     assert replies(response.text) == [content.render("es", ("menu:types",))]
     assert len(list(rdb.scan_iter(match=f"{prefix}:*:s"))) == 1
-    refused = httpx.post(f"{server}/sms", data=form, headers={"X-Twilio-Signature": "x"})
+    refused = httpx.post(f"{server.base}/sms", data=form, headers={"X-Twilio-Signature": "x"})
     assert refused.status_code == 403
-    assert httpx.get(f"{server}/").status_code == 404  # no simulator outside local mode
+    assert httpx.get(f"{server.base}/").status_code == 404  # no simulator outside local mode
 
 
 def test_production_needs_a_clinic_phone() -> None:
@@ -130,3 +144,17 @@ def test_production_needs_a_clinic_phone() -> None:
     }
     result = CliRunner().invoke(main, ["serve"], env=env)
     assert result.exit_code != 0 and "CLINIC_PHONE" in result.output
+
+
+def test_real_server_logs_hold_no_numbers_or_bodies(server) -> None:
+    form = {"MessageSid": "SMlog1", "From": "+15559871234", "Body": "quokka-7731 efectos"}
+    url = "https://sms.example-clinic.org/sms"
+    signature = twilio.signature("uvicorn-test-token", url, form)
+    sent = httpx.post(f"{server.base}/sms", data=form, headers={"X-Twilio-Signature": signature})
+    assert sent.is_success
+    httpx.post(f"{server.base}/sms", data=form, headers={"X-Twilio-Signature": "forged"})
+    logs = server.stop()
+    assert "intent=topic:side_effects lang=es" in logs  # the log is there, and useful
+    assert "refused a webhook" in logs
+    for secret in ("9871234", "quokka", "efectos"):
+        assert secret not in logs
