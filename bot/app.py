@@ -9,8 +9,9 @@ from bot.config import Settings
 from bot.content import ClinicDetails, Content
 from bot.conversation import Conversation
 from bot.keywords import Keywords
+from bot.metrics import Metrics
 from bot.router import Router
-from bot.store import Keys, MemoryStore, RedisStore, SessionStore
+from bot.store import Keys, Limits, MemoryStore, RedisStore, SessionStore
 
 log = logging.getLogger("smsbot")
 
@@ -29,26 +30,27 @@ def load_content(settings: Settings) -> Content:
     return Content.load(settings.messages_dir, settings.locales_dir, details, locales)
 
 
-def make_store(settings: Settings) -> SessionStore:
+def make_store(settings: Settings, metrics: Metrics | None = None) -> SessionStore:
     keys = Keys(settings.redis_key_prefix)
+    limits = Limits(
+        session_ttl=settings.session_ttl_seconds,
+        answer_ttl=settings.replay_ttl_seconds,
+        flood_window=settings.flood_window_seconds,
+        flood_limit=settings.flood_limit,
+    )
     if settings.redis_url:
         return RedisStore.from_url(
             settings.redis_url,
             keys,
-            session_ttl=settings.session_ttl_seconds,
-            answer_ttl=settings.replay_ttl_seconds,
+            limits,
             timeout=settings.redis_timeout_seconds,
-            flood_window=settings.flood_window_seconds,
+            cluster=settings.redis_cluster,
+            on_round_trip=metrics.round_trips.inc if metrics else lambda: None,
         )
     log.warning(
         "REDIS_URL is not set: sessions live in this process only (single process, lost on restart)"
     )
-    return MemoryStore(
-        keys,
-        settings.session_ttl_seconds,
-        settings.replay_ttl_seconds,
-        flood_window=settings.flood_window_seconds,
-    )
+    return MemoryStore(keys, limits)
 
 
 def _warn_over_budget(content: Content) -> None:
@@ -67,5 +69,6 @@ def build_bot(settings: Settings, store: SessionStore | None = None) -> Bot:
     router = Router(
         keywords, content.structure, settings.default_language, flood_limit=settings.flood_limit
     )
-    store = store or make_store(settings)
-    return Bot(settings, content, store, Conversation(router, content, store))
+    metrics = Metrics()
+    store = store or make_store(settings, metrics)
+    return Bot(settings, content, store, Conversation(router, content, store, metrics))

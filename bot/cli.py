@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import logging
+import os
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 
@@ -34,23 +37,26 @@ def main() -> None:
 @click.option("--host", default=LOOPBACK, show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--log-level", default="info", show_default=True)
-def serve(host: str, port: int, log_level: str) -> None:
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+def serve(host: str, port: int, log_level: str, workers: int) -> None:
     """Run the webhook (and, in local mode, the browser simulator)."""
     import uvicorn
 
-    from bot.web import create_app
+    from bot.web import configure_logging, create_app
 
-    logging.basicConfig(
-        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure_logging(log_level)
     settings = _settings()
     if settings.local_mode and not _is_loopback(host):
         raise click.ClickException(
             "TWILIO_AUTH_TOKEN is not set, so this is local mode, which only listens on loopback. "
             "Set TWILIO_AUTH_TOKEN (and SESSION_HASH_KEY) to serve on other addresses."
         )
+    if workers > 1 and (settings.local_mode or not settings.redis_url):
+        raise click.ClickException(
+            "several workers share sessions through Redis: set REDIS_URL and TWILIO_AUTH_TOKEN"
+        )
     try:
-        app = create_app(settings)
+        app = create_app(settings)  # load and check everything once, before any worker starts
     except SmsbotError as exc:
         raise click.ClickException(str(exc)) from exc
     if settings.local_mode:
@@ -58,7 +64,27 @@ def serve(host: str, port: int, log_level: str) -> None:
             f"Local mode: no TWILIO_AUTH_TOKEN, so one was made up for this run.\n"
             f"Try the bot in a browser: http://{host}:{port}/   (or: smsbot chat)"
         )
-    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
+    options = {"host": host, "port": port, "log_level": log_level, "access_log": False}
+    if workers == 1:
+        uvicorn.run(app, **options)
+        return
+    with _shared_metrics_directory():
+        os.environ["SMSBOT_LOG_LEVEL"] = log_level
+        uvicorn.run("bot.web:app_from_environment", factory=True, workers=workers, **options)
+
+
+@contextmanager
+def _shared_metrics_directory() -> Iterator[None]:
+    """Workers write their counters to files here, so /metrics adds up every worker."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="smsbot-metrics-") as directory:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+        try:
+            yield
+        finally:
+            del os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
 
 @main.command()

@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     public_base_url: str | None = None
     redis_url: str | None = None
     redis_key_prefix: str = "smsbot"
+    redis_cluster: bool = False  # REDIS_URL names one node of a Redis Cluster
     session_hash_key: SecretStr | None = None
     # While rotating SESSION_HASH_KEY, the old key: opt-outs recorded under it are carried over.
     session_hash_key_previous: SecretStr | None = None

@@ -6,7 +6,6 @@ what a nurse tries locally is exactly what a patient gets.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -17,19 +16,18 @@ from bot.errors import StoreUnavailable
 from bot.metrics import Metrics
 from bot.models import LANGUAGES, Inbound, Language, Part, Reply, Session
 from bot.router import Router
-from bot.store import SessionStore, Snapshot
+from bot.store import Committed, Duplicate, SessionStore, State
 
 log = logging.getLogger("smsbot.conversation")
 
 COMMIT_ATTEMPTS = 5  # re-route when another message from the same sender committed first
-DUPLICATE_WAIT = (0.05, 0.1, 0.2, 0.4, 0.8)  # a retry arriving while the first is still running
 
 
 @dataclass(frozen=True, slots=True)
 class Answer:
     reply: Reply
     texts: tuple[str, ...]
-    outcome: str  # "ok", "duplicate", "stateless" (store down), "in_progress"
+    outcome: str  # "ok", "duplicate" (a retry), "stateless" (store unavailable)
 
 
 class Conversation:
@@ -66,63 +64,64 @@ class Conversation:
     async def _handle(self, inbound: Inbound) -> Answer:
         now = int(self.clock())
         try:
-            snapshot = await self.store.begin(inbound.sender, inbound.message_id)
+            expected = await self._starting_state(inbound)
+            saved = expected.session or await self._carried_over(inbound)
         except StoreUnavailable as exc:
-            return self._stateless(inbound, now, exc, "begin")
-        if not snapshot.claimed:
-            return await self._repeat(inbound, snapshot)
-        saved = snapshot.session
-        if saved is None and inbound.previous_sender:
-            saved = await self._carried_over(inbound.previous_sender)
+            return self._stateless(inbound, now, exc)
         for _ in range(COMMIT_ATTEMPTS):
-            reply, session = self.router.route(inbound, saved, now, snapshot.recent)
+            reply, session = self.router.route(inbound, saved, now, recent=expected.recent + 1)
             try:
-                if await self.store.commit(
-                    inbound.sender, inbound.message_id, snapshot, session, encode_reply(reply)
-                ):
-                    self._count_opt_change(snapshot, session)
-                    if reply.intent == "forget":
-                        await self.store.forget(inbound.sender)
-                    return self._render(reply, "ok")
-                snapshot = await self.store.reread(inbound.sender)
-                saved = snapshot.session
+                result = await self.store.commit(
+                    inbound.sender, inbound.message_id, expected, session, encode_reply(reply)
+                )
             except StoreUnavailable as exc:
                 self.metrics.store_errors.labels("commit").inc()
-                log.warning("session store failed mid-message (%s); answer not saved", exc)
+                log.warning("session store unavailable (%s); answer not saved", exc)
                 return self._render(reply, "stateless")
+            if isinstance(result, Duplicate):
+                return self._repeat(result.answer)
+            if isinstance(result, Committed):
+                self._count_opt_change(expected, session)
+                if reply.intent == "forget":
+                    await self._forget(inbound.sender)
+                return self._render(reply, "ok")
+            expected = result.state  # someone else wrote first: route again from the truth
+            saved = expected.session
         log.warning("gave up saving after %d concurrent updates", COMMIT_ATTEMPTS)
         return self._render(reply, "stateless")
 
-    async def _carried_over(self, previous_sender: str) -> Session | None:
-        """While the hash key is rotated: an opt-out recorded under the old key still holds."""
-        try:
-            old = await self.store.reread(previous_sender)
-        except StoreUnavailable:
-            return None
-        if old.session is not None and old.session.opted_out:
-            return Session(opted_out=True)
-        return None
+    async def _starting_state(self, inbound: Inbound) -> State:
+        """The guess to route from: free when this process knows the sender."""
+        known = self.store.guess(inbound.sender)
+        if known is not None:
+            return known
+        if inbound.previous_sender:  # rotating keys: know for sure whether the sender is new
+            return await self.store.read(inbound.sender)
+        return State()  # most likely new; if not, commit says so and we route again
 
-    def _stateless(self, inbound: Inbound, now: int, exc: Exception, operation: str) -> Answer:
+    async def _carried_over(self, inbound: Inbound) -> Session | None:
+        """New under this hash key: an opt-out recorded under the previous key still holds."""
+        if not inbound.previous_sender:
+            return None
+        old = await self.store.read(inbound.previous_sender)
+        return Session(opted_out=True) if old.opted_out else None
+
+    async def _forget(self, sender: str) -> None:
+        try:
+            await self.store.forget(sender)
+        except StoreUnavailable as exc:
+            self.metrics.store_errors.labels("forget").inc()
+            log.warning("could not forget a sender (%s)", exc)
+
+    def _stateless(self, inbound: Inbound, now: int, exc: Exception) -> Answer:
         """The store is away: answer from this message alone, as to a known sender."""
-        self.metrics.store_errors.labels(operation).inc()
+        self.metrics.store_errors.labels("read").inc()
         log.warning("session store unavailable (%s); answering without a session", exc)
         reply, _ = self.router.route(inbound, Session(), now)
         return self._render(reply, "stateless")
 
-    async def _repeat(self, inbound: Inbound, snapshot: Snapshot) -> Answer:
-        """A MessageSid seen before: give the same answer, never a second state change."""
-        recorded = snapshot.answer
-        for pause in DUPLICATE_WAIT:
-            if recorded is not None:
-                break
-            await asyncio.sleep(pause)
-            try:
-                recorded = await self.store.answer(inbound.sender, inbound.message_id)
-            except StoreUnavailable:
-                break
-        if recorded is None:  # the first delivery is still running and will answer
-            return Answer(Reply(self.router.default_language), (), "in_progress")
+    def _repeat(self, recorded: str) -> Answer:
+        """A MessageSid answered before: the same answer, never a second state change."""
         try:
             return self._render(decode_reply(recorded), "duplicate")
         except (KeyError, ValueError):  # recorded before a content change
@@ -140,8 +139,8 @@ class Conversation:
             self.metrics.sms.labels(answer.reply.language).inc(len(answer.texts))
         self.metrics.latency.observe(seconds)
 
-    def _count_opt_change(self, before: Snapshot, after: Session) -> None:
-        was = bool(before.session and before.session.opted_out)
+    def _count_opt_change(self, before: State, after: Session) -> None:
+        was = before.opted_out
         if after.opted_out and not was:
             self.metrics.opt_outs.inc()
         elif was and not after.opted_out:

@@ -3,8 +3,10 @@ intents, languages and outcomes are small fixed sets."""
 
 from __future__ import annotations
 
+import os
+
 from prometheus_client import CONTENT_TYPE_LATEST as CONTENT_TYPE
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 
 __all__ = ["CONTENT_TYPE", "Metrics"]
 
@@ -46,6 +48,11 @@ class Metrics:
         self.opt_ins = Counter(
             "smsbot_opt_ins", "Senders who opted back in.", registry=self.registry
         )
+        self.round_trips = Counter(
+            "smsbot_store_round_trips",
+            "Round trips to the session store (a pipeline or a script counts once).",
+            registry=self.registry,
+        )
         self.refused = Counter(
             "smsbot_webhook_refused",
             "Webhook requests refused before any processing.",
@@ -54,4 +61,8 @@ class Metrics:
         )
 
     def export(self) -> bytes:
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # several workers: add up their files
+            combined = CollectorRegistry()
+            multiprocess.MultiProcessCollector(combined)
+            return generate_latest(combined)
         return generate_latest(self.registry)

@@ -1,10 +1,14 @@
 """Where sessions live between messages: Redis in production, memory for a quick local run.
 
-Both stores keep the same promises, and one test suite runs against each:
-- `begin` claims the MessageSid atomically (set-if-absent). A second delivery of the same
-  message sees the claim and gets the first answer instead of advancing the session again.
-- `commit` writes the new session only if nobody changed it since `begin` read it
-  (compare-and-set), so two messages racing from one sender never lose an update.
+Both stores keep the same promises, and one test suite runs against each. The whole of a
+message's effect is one atomic `commit`, a single round trip to Redis:
+- If this MessageSid was answered before, nothing changes and the recorded answer comes back:
+  a Twilio retry never advances a session twice, even while the first delivery still runs.
+- The new session is written only if the state it was routed from is still what is stored
+  (compare-and-set). Otherwise the current state comes back and the caller routes again, so
+  messages racing from one sender never lose an update.
+- Routing starts from a guess with no I/O: the last state this process wrote or saw for the
+  sender (Redis), or the state itself (memory). A wrong guess costs one more round trip.
 - Sessions expire after the idle time; an opt-out never expires.
 Every Redis error or timeout becomes `StoreUnavailable`, and the caller answers without state.
 """
@@ -15,11 +19,13 @@ import asyncio
 import json
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, fields
 from typing import Any, Protocol, TypeVar
 
 from redis import asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import RedisError
 
 from bot.errors import StoreUnavailable
@@ -27,21 +33,46 @@ from bot.models import Session
 
 log = logging.getLogger("smsbot.store")
 
-PENDING = "p:"  # a claimed MessageSid whose answer is not written yet: "p:<unix time>"
-PENDING_TTL = 30  # seconds before a claim by a crashed worker is given up
 MAX_ANSWERS = 500  # answers kept per sender; a runaway auto-responder cannot grow it further
 T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
-class Snapshot:
-    """One read of a sender's state, to route with and to commit against."""
+class State:
+    """A sender's state as stored: what routing starts from and what commit compares against."""
 
-    session: Session | None  # None: never seen, or expired
-    raw: str  # the session as stored ("" when absent); commit compares against it
-    claimed: bool  # this delivery holds the MessageSid
-    answer: str | None = None  # for a repeated MessageSid: the answer recorded, if done
-    recent: int = 1  # messages from this sender in the current flood window, this one included
+    raw: str = ""  # the session as stored, "" when absent
+    opted_out: bool = False
+    recent: int = 0  # messages counted in the current flood window, before this one
+
+    @property
+    def session(self) -> Session | None:
+        return decode_session(self.raw, self.opted_out)
+
+
+@dataclass(frozen=True, slots=True)
+class Committed:
+    state: State  # as stored now
+
+
+@dataclass(frozen=True, slots=True)
+class Duplicate:
+    answer: str  # what the first delivery of this MessageSid answered
+
+
+@dataclass(frozen=True, slots=True)
+class Stale:
+    state: State  # what is really stored: route again from here
+
+
+CommitResult = Committed | Duplicate | Stale
+
+
+def flood_class(count: int, limit: int) -> int:
+    """0 within the limit, 1 for the first message over it (the notice), 2 after that."""
+    if count <= limit:
+        return 0
+    return 1 if count == limit + 1 else 2
 
 
 class Keys:
@@ -96,19 +127,17 @@ def decode_session(raw: str, opted_out: bool) -> Session | None:
 
 
 class SessionStore(Protocol):
-    """`begin` and `commit` are one round trip each; `reread` only runs after a lost race."""
-
     name: str
 
-    async def begin(self, sender: str, message_id: str) -> Snapshot: ...
+    def guess(self, sender: str) -> State | None:
+        """The sender's state without I/O if this process knows it, else None."""
+        ...
 
-    async def reread(self, sender: str) -> Snapshot: ...
-
-    async def answer(self, sender: str, message_id: str) -> str | None: ...
+    async def read(self, sender: str) -> State: ...
 
     async def commit(
-        self, sender: str, message_id: str, before: Snapshot, after: Session, answer: str
-    ) -> bool: ...
+        self, sender: str, message_id: str, expected: State, after: Session, answer: str
+    ) -> CommitResult: ...
 
     async def forget(self, sender: str) -> None: ...
 
@@ -119,44 +148,66 @@ class SessionStore(Protocol):
 
 # -- Redis ------------------------------------------------------------------------------------
 
-# KEYS: answers, session, opt-out, flood counter.
-# ARGV: MessageSid, pending TTL, answers TTL, flood window, max answers.
-# Claims the MessageSid (set-if-absent; a claim left by a crashed worker expires) and, for a new
-# message, counts it in the flood window. Returns {claimed, recorded answer or false, session,
-# opted out, messages in window}.
-BEGIN_SCRIPT = """
-local now = tonumber(redis.call('TIME')[1])
-local recorded = redis.call('HGET', KEYS[1], ARGV[1])
-local pending = recorded and string.sub(recorded, 1, 2) == 'p:'
-local stale = pending and now - tonumber(string.sub(recorded, 3)) > tonumber(ARGV[2])
-local claimed = (not recorded) or stale
-local recent = 0
-if claimed then
-  if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[5]) then redis.call('DEL', KEYS[1]) end
-  redis.call('HSET', KEYS[1], ARGV[1], 'p:' .. now)
-  redis.call('EXPIRE', KEYS[1], ARGV[3])
-  recent = redis.call('INCR', KEYS[4])
-  if recent == 1 then redis.call('EXPIRE', KEYS[4], ARGV[4]) end
-end
-local answer = false
-if recorded and not pending then answer = recorded end
-return {claimed and 1 or 0, answer, redis.call('GET', KEYS[2]), redis.call('EXISTS', KEYS[3]),
-        recent}
-"""
-
-# KEYS: session, opt-out, answers. ARGV: expected session, expected opt-out ("1"/""), new session,
-# new opt-out, session TTL, MessageSid, answer, answers TTL. Returns 1 when written, 0 when
-# someone else wrote first (the caller reads again and re-routes).
+# KEYS: session, opt-out, answers (hash MessageSid -> answer), flood counter.
+# ARGV: 1 MessageSid, 2 expected session, 3 expected opt-out ('1'/''), 4 expected flood count,
+#       5 flood limit, 6 new session, 7 new opt-out, 8 session TTL, 9 answer, 10 answers TTL,
+#       11 flood window, 12 max answers kept.
+# Returns {0, count} when written, {1, answer} for a MessageSid answered before, and
+# {2, session, opt-out, count} when the state moved on since the caller's guess.
 COMMIT_SCRIPT = """
+local recorded = redis.call('HGET', KEYS[3], ARGV[1])
+if recorded then return {1, recorded} end
 local current = redis.call('GET', KEYS[1]) or ''
 local opted = redis.call('EXISTS', KEYS[2]) == 1 and '1' or ''
-if current ~= ARGV[1] or opted ~= ARGV[2] then return 0 end
-redis.call('SET', KEYS[1], ARGV[3], 'EX', ARGV[5])
-if ARGV[4] == '1' then redis.call('SET', KEYS[2], '1') else redis.call('DEL', KEYS[2]) end
-redis.call('HSET', KEYS[3], ARGV[6], ARGV[7])
-redis.call('EXPIRE', KEYS[3], ARGV[8])
-return 1
+local count = tonumber(redis.call('GET', KEYS[4]) or '0')
+local limit = tonumber(ARGV[5])
+local function class(n)
+  if n <= limit then return 0 elseif n == limit + 1 then return 1 else return 2 end
+end
+if current ~= ARGV[2] or opted ~= ARGV[3] or class(count + 1) ~= class(tonumber(ARGV[4]) + 1) then
+  return {2, current, opted, count}
+end
+redis.call('SET', KEYS[1], ARGV[6], 'EX', ARGV[8])
+if ARGV[7] == '1' then redis.call('SET', KEYS[2], '1')
+elseif opted == '1' then redis.call('DEL', KEYS[2]) end
+if redis.call('HLEN', KEYS[3]) >= tonumber(ARGV[12]) then redis.call('DEL', KEYS[3]) end
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[9])
+redis.call('EXPIRE', KEYS[3], ARGV[10])
+count = redis.call('INCR', KEYS[4])
+if count == 1 then redis.call('EXPIRE', KEYS[4], ARGV[11]) end
+return {0, count}
 """
+
+
+class Recent:
+    """The last state this process saw per sender, bounded; a guess, never the truth."""
+
+    def __init__(self, size: int):
+        self._size = size
+        self._states: OrderedDict[str, State] = OrderedDict()
+
+    def get(self, sender: str) -> State | None:
+        state = self._states.get(sender)
+        if state is not None:
+            self._states.move_to_end(sender)
+        return state
+
+    def put(self, sender: str, state: State) -> None:
+        self._states[sender] = state
+        self._states.move_to_end(sender)
+        if len(self._states) > self._size:
+            self._states.popitem(last=False)
+
+    def drop(self, sender: str) -> None:
+        self._states.pop(sender, None)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    session_ttl: int
+    answer_ttl: int
+    flood_window: int = 300
+    flood_limit: int = 30
 
 
 class RedisStore:
@@ -166,101 +217,102 @@ class RedisStore:
         self,
         client: Any,
         keys: Keys,
-        session_ttl: int,
-        answer_ttl: int,
+        limits: Limits,
         timeout: float,
-        flood_window: int = 300,
+        cache_size: int = 100_000,
         cooldown: float = 1.0,
+        on_round_trip: Callable[[], object] = lambda: None,
     ):
         self._redis = client
         self._keys = keys
-        self._session_ttl = session_ttl
-        self._answer_ttl = answer_ttl
+        self._limits = limits
         self._timeout = timeout
-        self._flood_window = flood_window
         self._cooldown = cooldown
         self._down_until = 0.0
-        self._begin = client.register_script(BEGIN_SCRIPT)
+        self._recent = Recent(cache_size)
         self._commit = client.register_script(COMMIT_SCRIPT)
+        self._on_round_trip = on_round_trip
 
     @classmethod
     def from_url(
         cls,
         url: str,
         keys: Keys,
-        session_ttl: int,
-        answer_ttl: int,
+        limits: Limits,
         timeout: float,
-        flood_window: int = 300,
+        cluster: bool = False,
+        on_round_trip: Callable[[], object] = lambda: None,
     ) -> RedisStore:
-        client = aioredis.Redis.from_url(
-            url,
-            decode_responses=True,
-            socket_timeout=timeout,
-            socket_connect_timeout=timeout,
-            health_check_interval=30,
-        )
-        return cls(client, keys, session_ttl, answer_ttl, timeout, flood_window)
+        options = {
+            "decode_responses": True,
+            "socket_timeout": timeout,
+            "socket_connect_timeout": timeout,
+        }
+        if cluster:
+            client = RedisCluster.from_url(url, **options)
+        else:
+            client = aioredis.Redis.from_url(url, health_check_interval=30, **options)
+        return cls(client, keys, limits, timeout, on_round_trip=on_round_trip)
 
-    async def begin(self, sender: str, message_id: str) -> Snapshot:
-        keys = [
-            self._keys.answers(sender),
-            self._keys.session(sender),
-            self._keys.opt_out(sender),
-            self._keys.flood(sender),
-        ]
-        args = [message_id, PENDING_TTL, self._answer_ttl, self._flood_window, MAX_ANSWERS]
-        claimed, answer, raw, opted, recent = await self._call(
-            lambda: self._begin(keys=keys, args=args)
-        )
-        raw = raw or ""
-        return Snapshot(
-            decode_session(raw, bool(opted)),
-            raw,
-            claimed=bool(claimed),
-            answer=answer or None,
-            recent=int(recent),
-        )
+    def guess(self, sender: str) -> State | None:
+        return self._recent.get(sender)
 
-    async def reread(self, sender: str) -> Snapshot:
+    async def read(self, sender: str) -> State:
+        session_key, opt_out_key = self._keys.session(sender), self._keys.opt_out(sender)
+
         async def read() -> list[Any]:
             async with self._redis.pipeline(transaction=False) as pipe:
-                pipe.get(self._keys.session(sender))
-                pipe.exists(self._keys.opt_out(sender))
+                pipe.get(session_key)
+                pipe.exists(opt_out_key)
+                pipe.get(self._keys.flood(sender))
                 return await pipe.execute()
 
-        raw, opted = await self._call(read)
-        return Snapshot(decode_session(raw or "", bool(opted)), raw or "", claimed=True)
-
-    async def answer(self, sender: str, message_id: str) -> str | None:
-        value = await self._call(lambda: self._redis.hget(self._keys.answers(sender), message_id))
-        return None if value is None or value.startswith(PENDING) else value
+        raw, opted, count = await self._call(read)
+        state = State(raw or "", bool(opted), int(count or 0))
+        self._recent.put(sender, state)
+        return state
 
     async def commit(
-        self, sender: str, message_id: str, before: Snapshot, after: Session, answer: str
-    ) -> bool:
-        was_opted = bool(before.session and before.session.opted_out)
+        self, sender: str, message_id: str, expected: State, after: Session, answer: str
+    ) -> CommitResult:
         keys = [
             self._keys.session(sender),
             self._keys.opt_out(sender),
             self._keys.answers(sender),
+            self._keys.flood(sender),
         ]
+        raw = encode_session(after)
+        limits = self._limits
         args = [
-            before.raw,
-            "1" if was_opted else "",
-            encode_session(after),
-            "1" if after.opted_out else "",
-            self._session_ttl,
             message_id,
+            expected.raw,
+            "1" if expected.opted_out else "",
+            expected.recent,
+            limits.flood_limit,
+            raw,
+            "1" if after.opted_out else "",
+            limits.session_ttl,
             answer,
-            self._answer_ttl,
+            limits.answer_ttl,
+            limits.flood_window,
+            MAX_ANSWERS,
         ]
-        written = await self._call(lambda: self._commit(keys=keys, args=args))
-        return bool(written)
+        result = await self._call(lambda: self._commit(keys=keys, args=args))
+        if result[0] == 1:
+            return Duplicate(result[1])
+        if result[0] == 2:
+            state = State(result[1], bool(result[2]), int(result[3]))
+            self._recent.put(sender, state)
+            return Stale(state)
+        state = State(raw, after.opted_out, int(result[1]))
+        self._recent.put(sender, state)
+        return Committed(state)
 
     async def forget(self, sender: str) -> None:
         """Delete everything kept about this sender except the opt-out."""
-        await self._call(lambda: self._redis.delete(*self._keys.all_but_opt_out(sender)))
+        self._recent.drop(sender)
+        keys = self._keys.all_but_opt_out(sender)  # one hash slot, so one call on a cluster too
+        await self._call(lambda: self._redis.delete(*keys))
 
     async def ping(self) -> bool:
         try:
@@ -275,6 +327,7 @@ class RedisStore:
         """Run one Redis operation within the time budget; map every failure to ours."""
         if time.monotonic() < self._down_until:
             raise StoreUnavailable("redis was unreachable moments ago")
+        self._on_round_trip()
         try:
             async with asyncio.timeout(self._timeout * 2):
                 result = await operation()
@@ -297,70 +350,43 @@ class MemoryStore:
     name = "memory"
     SWEEP_EVERY = 1000
 
-    def __init__(
-        self,
-        keys: Keys,
-        session_ttl: int,
-        answer_ttl: int,
-        flood_window: int = 300,
-        clock: Callable[[], float] = time.monotonic,
-    ):
+    def __init__(self, keys: Keys, limits: Limits, clock: Callable[[], float] = time.monotonic):
         self._keys = keys
-        self._session_ttl = session_ttl
-        self._answer_ttl = answer_ttl
-        self._flood_window = flood_window
+        self._limits = limits
         self._clock = clock
         self._data: dict[str, tuple[Any, float | None]] = {}
         self._writes = 0
 
-    async def begin(self, sender: str, message_id: str) -> Snapshot:
-        now = self._clock()
-        answers: dict[str, str] = self._get(self._keys.answers(sender)) or {}
-        recorded = answers.get(message_id)
-        pending = recorded is not None and recorded.startswith(PENDING)
-        stale = pending and now - float(recorded[len(PENDING) :]) > PENDING_TTL
-        claimed = recorded is None or stale
-        recent = 0
-        if claimed:
-            if len(answers) >= MAX_ANSWERS:
-                answers = {}
-            answers[message_id] = f"{PENDING}{now}"
-            self._set(self._keys.answers(sender), answers, self._answer_ttl)
-            recent = self._count(self._keys.flood(sender))
-        snapshot = await self.reread(sender)
-        return Snapshot(
-            snapshot.session,
-            snapshot.raw,
-            claimed=claimed,
-            answer=recorded if recorded is not None and not pending else None,
-            recent=recent,
-        )
+    def guess(self, sender: str) -> State | None:
+        return self._state(sender)  # reading memory is free: the guess is the truth
 
-    async def reread(self, sender: str) -> Snapshot:
-        raw = self._get(self._keys.session(sender)) or ""
-        opted = self._get(self._keys.opt_out(sender)) is not None
-        return Snapshot(decode_session(raw, opted), raw, claimed=True)
-
-    async def answer(self, sender: str, message_id: str) -> str | None:
-        value = (self._get(self._keys.answers(sender)) or {}).get(message_id)
-        return None if value is None or value.startswith(PENDING) else value
+    async def read(self, sender: str) -> State:
+        return self._state(sender)
 
     async def commit(
-        self, sender: str, message_id: str, before: Snapshot, after: Session, answer: str
-    ) -> bool:
-        current = self._get(self._keys.session(sender)) or ""
-        opted = self._get(self._keys.opt_out(sender)) is not None
-        if current != before.raw or opted != bool(before.session and before.session.opted_out):
-            return False
-        self._set(self._keys.session(sender), encode_session(after), self._session_ttl)
+        self, sender: str, message_id: str, expected: State, after: Session, answer: str
+    ) -> CommitResult:
+        answers: dict[str, str] = self._get(self._keys.answers(sender)) or {}
+        if message_id in answers:
+            return Duplicate(answers[message_id])
+        current = self._state(sender)
+        limit = self._limits.flood_limit
+        moved = (current.raw, current.opted_out) != (expected.raw, expected.opted_out)
+        if moved or flood_class(current.recent + 1, limit) != flood_class(
+            expected.recent + 1, limit
+        ):
+            return Stale(current)
+        raw = encode_session(after)
+        self._set(self._keys.session(sender), raw, self._limits.session_ttl)
         if after.opted_out:
             self._set(self._keys.opt_out(sender), "1", None)
         else:
             self._data.pop(self._keys.opt_out(sender), None)
-        answers = self._get(self._keys.answers(sender)) or {}
+        if len(answers) >= MAX_ANSWERS:
+            answers = {}
         answers[message_id] = answer
-        self._set(self._keys.answers(sender), answers, self._answer_ttl)
-        return True
+        self._set(self._keys.answers(sender), answers, self._limits.answer_ttl)
+        return Committed(State(raw, after.opted_out, self._count(self._keys.flood(sender))))
 
     async def forget(self, sender: str) -> None:
         """Delete everything kept about this sender except the opt-out."""
@@ -373,14 +399,21 @@ class MemoryStore:
     async def close(self) -> None:
         self._data.clear()
 
+    def _state(self, sender: str) -> State:
+        return State(
+            self._get(self._keys.session(sender)) or "",
+            self._get(self._keys.opt_out(sender)) is not None,
+            self._get(self._keys.flood(sender)) or 0,
+        )
+
     def _count(self, key: str) -> int:
-        """INCR with the expiry set by the first message of the window."""
-        item = self._data.get(key)
-        if item is None or (item[1] is not None and item[1] <= self._clock()):
-            self._set(key, 1, self._flood_window)
-            return 1
-        self._data[key] = (item[0] + 1, item[1])
-        return item[0] + 1
+        """INCR, with the expiry set by the first message of the window."""
+        count = (self._get(key) or 0) + 1
+        if count == 1:
+            self._set(key, 1, self._limits.flood_window)
+        else:
+            self._data[key] = (count, self._data[key][1])
+        return count
 
     def _get(self, key: str) -> Any:
         item = self._data.get(key)

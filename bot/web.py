@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,7 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from bot import twilio
 from bot.app import Bot, build_bot
-from bot.config import Settings
+from bot.config import Settings, load_settings
 from bot.metrics import CONTENT_TYPE
 from bot.models import Inbound
 from bot.privacy import sender_key
@@ -156,6 +157,18 @@ def create_app(settings: Settings, bot: Bot | None = None) -> FastAPI:
     if settings.local_mode:
         _add_simulator(app, settings)
     return app
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+
+
+def app_from_environment() -> FastAPI:
+    """For `smsbot serve --workers N`: each worker builds its app from the environment."""
+    configure_logging(os.environ.get("SMSBOT_LOG_LEVEL", "info"))
+    return create_app(load_settings())
 
 
 def inbound_from(form: twilio.Form, settings: Settings) -> Inbound:

@@ -71,11 +71,12 @@ def test_production_needs_real_secrets() -> None:
 class ServerProcess:
     """`smsbot serve` in its own process, as an operator runs it."""
 
-    def __init__(self, env: dict[str, str]):
+    def __init__(self, env: dict[str, str], *args: str):
         port = free_port()
         self.base = f"http://127.0.0.1:{port}"
+        command = [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve", "--port", str(port), "--log-level", "debug"],
+            [*command, "--log-level", "debug", *args],
             env={**os.environ, **env},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

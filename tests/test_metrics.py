@@ -43,5 +43,5 @@ def test_store_failures_are_counted(redis_url) -> None:
     with TestClient(create_app(settings)) as client:
         assert Phone(client).text("TYPES")
         metrics = samples(client)
-    assert metrics[("smsbot_store_errors_total", (("operation", "begin"),))] == 1
+    assert metrics[("smsbot_store_errors_total", (("operation", "commit"),))] == 1
     assert metrics[("smsbot_replies_total", (("outcome", "stateless"),))] == 1

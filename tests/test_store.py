@@ -8,9 +8,21 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.models import Session
-from bot.store import Keys, MemoryStore, RedisStore, decode_session, encode_session
+from bot.store import (
+    Committed,
+    Duplicate,
+    Keys,
+    Limits,
+    MemoryStore,
+    RedisStore,
+    Stale,
+    State,
+    decode_session,
+    encode_session,
+)
 
 pytestmark = pytest.mark.anyio
+LIMITS = Limits(session_ttl=60, answer_ttl=30, flood_window=60, flood_limit=5)
 
 
 @pytest.fixture
@@ -30,82 +42,101 @@ class Clock:
 async def store(request, redis_url, prefix) -> AsyncIterator:
     keys = Keys(prefix)
     if request.param == "redis":
-        made = RedisStore.from_url(redis_url, keys, session_ttl=60, answer_ttl=30, timeout=1.0)
+        made = RedisStore.from_url(redis_url, keys, LIMITS, timeout=1.0)
     else:
-        made = MemoryStore(keys, session_ttl=60, answer_ttl=30)
+        made = MemoryStore(keys, LIMITS)
     yield made
     await made.close()
 
 
-async def test_new_sender_has_no_session(store) -> None:
-    snapshot = await store.begin("alice", "SM1")
-    assert snapshot.claimed and snapshot.session is None and snapshot.raw == ""
+async def commit(store, sender: str, sid: str, after: Session, expected: State | None = None):
+    return await store.commit(sender, sid, expected or State(), after, f"answer-{sid}")
+
+
+async def test_new_sender_reads_empty(store) -> None:
+    state = await store.read("alice")
+    assert state == State() and state.session is None
 
 
 async def test_commit_then_read_back(store) -> None:
-    before = await store.begin("alice", "SM1")
     after = Session(language="es", explicit=True, menu="main", seen=5)
-    assert await store.commit("alice", "SM1", before, after, "es|menu|menu:main")
-    again = await store.begin("alice", "SM2")
-    assert again.session == after
+    result = await commit(store, "alice", "SM1", after)
+    assert isinstance(result, Committed) and result.state.recent == 1
+    state = await store.read("alice")
+    assert state.session == after and state.recent == 1
+    assert store.guess("alice") == state
 
 
-async def test_same_message_id_is_claimed_once(store) -> None:
-    first = await store.begin("alice", "SM1")
-    second = await store.begin("alice", "SM1")
-    assert first.claimed and not second.claimed
-    assert second.answer is None  # first delivery still running
-    await store.commit("alice", "SM1", first, Session(language="en"), "en|menu|menu:main")
-    third = await store.begin("alice", "SM1")
-    assert not third.claimed and third.answer == "en|menu|menu:main"
-    assert await store.answer("alice", "SM1") == "en|menu|menu:main"
+async def test_same_message_id_applies_once(store) -> None:
+    assert isinstance(await commit(store, "alice", "SM1", Session(language="es")), Committed)
+    state = await store.read("alice")
+    again = await commit(store, "alice", "SM1", Session(language="en"), expected=state)
+    assert again == Duplicate("answer-SM1")
+    assert (await store.read("alice")).session == Session(language="es")
 
 
 async def test_message_ids_are_per_sender(store) -> None:
-    assert (await store.begin("alice", "SM1")).claimed
-    assert (await store.begin("bob", "SM1")).claimed
+    assert isinstance(await commit(store, "alice", "SM1", Session()), Committed)
+    assert isinstance(await commit(store, "bob", "SM1", Session()), Committed)
 
 
-async def test_stale_commit_is_refused(store) -> None:
-    a = await store.begin("alice", "SM1")
-    b = await store.begin("alice", "SM2")
-    assert await store.commit("alice", "SM1", a, Session(language="es"), "x")
-    assert not await store.commit("alice", "SM2", b, Session(language="en"), "y")
-    fresh = await store.reread("alice")
-    assert fresh.session == Session(language="es")
-    assert await store.commit("alice", "SM2", fresh, Session(language="es", menu="main"), "y")
+async def test_wrong_guess_is_refused_with_the_truth(store) -> None:
+    await commit(store, "alice", "SM1", Session(language="es"))
+    result = await commit(store, "alice", "SM2", Session(language="en"))  # guessed: new sender
+    assert isinstance(result, Stale)
+    assert result.state.session == Session(language="es")
+    written = await commit(store, "alice", "SM2", Session(language="es", menu="main"), result.state)
+    assert isinstance(written, Committed)
 
 
 async def test_racing_commits_lose_nothing(store) -> None:
     """Ten messages at once, each adding one page: every increment lands exactly once."""
 
     async def bump(n: int) -> None:
-        snapshot = await store.begin("alice", f"SM{n}")
+        expected = State()
         while True:
-            current = snapshot.session or Session()
-            if await store.commit("alice", f"SM{n}", snapshot, Session(page=current.page + 1), "x"):
+            current = expected.session or Session()
+            result = await store.commit(
+                "alice", f"SM{n}", expected, Session(page=current.page + 1), "x"
+            )
+            if isinstance(result, Committed):
                 return
-            snapshot = await store.reread("alice")
+            expected = result.state
 
     await asyncio.gather(*(bump(n) for n in range(10)))
-    assert (await store.reread("alice")).session == Session(page=10)
+    assert (await store.read("alice")).session == Session(page=10)
+
+
+async def test_flood_count_is_part_of_the_comparison(store) -> None:
+    expected = State()
+    for n in range(5):
+        result = await commit(store, "alice", f"SM{n}", Session(), expected)
+        expected = result.state
+    assert expected.recent == 5
+    # A guess that thinks the sender is within the limit is refused: this one is over it.
+    stale = await commit(store, "alice", "SM9", Session(), State(expected.raw, False, 0))
+    assert isinstance(stale, Stale) and stale.state.recent == 5
 
 
 async def test_opt_out_survives_forget(store) -> None:
-    before = await store.begin("alice", "SM1")
-    await store.commit("alice", "SM1", before, Session(language="es", opted_out=True), "x")
+    await commit(store, "alice", "SM1", Session(language="es", opted_out=True))
     await store.forget("alice")
-    after = await store.reread("alice")
-    assert after.session == Session(opted_out=True)
+    state = await store.read("alice")
+    assert state.opted_out and state.raw == "" and state.recent == 0
+    assert state.session == Session(opted_out=True)
+
+
+async def test_forget_clears_recorded_answers(store) -> None:
+    await commit(store, "alice", "SM1", Session())
+    await store.forget("alice")
+    assert isinstance(await commit(store, "alice", "SM1", Session()), Committed)
 
 
 async def test_opt_in_clears_opt_out(store) -> None:
-    before = await store.begin("alice", "SM1")
-    await store.commit("alice", "SM1", before, Session(opted_out=True), "x")
-    again = await store.begin("alice", "SM2")
-    assert again.session is not None and again.session.opted_out
-    await store.commit("alice", "SM2", again, Session(opted_out=False), "y")
-    assert not (await store.reread("alice")).session.opted_out
+    first = await commit(store, "alice", "SM1", Session(opted_out=True))
+    assert first.state.opted_out
+    await commit(store, "alice", "SM2", Session(opted_out=False), first.state)
+    assert not (await store.read("alice")).opted_out
 
 
 async def test_ping(store) -> None:
@@ -113,34 +144,30 @@ async def test_ping(store) -> None:
 
 
 async def test_redis_ttls(redis_url, prefix, rdb) -> None:
-    store = RedisStore.from_url(redis_url, Keys(prefix), session_ttl=60, answer_ttl=30, timeout=1)
-    before = await store.begin("alice", "SM1")
-    await store.commit("alice", "SM1", before, Session(language="en", opted_out=True), "x")
+    store = RedisStore.from_url(redis_url, Keys(prefix), LIMITS, timeout=1)
+    await commit(store, "alice", "SM1", Session(language="en", opted_out=True))
     keys = Keys(prefix)
     assert 0 < rdb.ttl(keys.session("alice")) <= 60
     assert 0 < rdb.ttl(keys.answers("alice")) <= 30
+    assert 0 < rdb.ttl(keys.flood("alice")) <= 60
     assert rdb.ttl(keys.opt_out("alice")) == -1
     await store.close()
 
 
 async def test_memory_store_expires() -> None:
     clock = Clock()
-    store = MemoryStore(Keys("t"), session_ttl=60, answer_ttl=30, clock=clock)
-    before = await store.begin("alice", "SM1")
-    await store.commit("alice", "SM1", before, Session(language="es", opted_out=True), "x")
+    store = MemoryStore(Keys("t"), LIMITS, clock=clock)
+    await commit(store, "alice", "SM1", Session(language="es", opted_out=True))
     clock.now += 61
-    snapshot = await store.begin("alice", "SM1")
-    assert snapshot.claimed  # the recorded answer expired too
-    assert snapshot.session == Session(opted_out=True)  # the opt-out did not
+    assert isinstance(await commit(store, "alice", "SM1", Session()), Stale)  # answer expired
+    state = await store.read("alice")
+    assert state == State("", True, 0)  # the session and counter expired; the opt-out did not
 
 
 async def test_all_keys_of_a_sender_share_one_cluster_slot() -> None:
     keys = Keys("smsbot")
-    tags = {
-        key.split("{")[1].split("}")[0]
-        for key in (keys.session("a"), keys.opt_out("a"), keys.answers("a"))
-    }
-    assert tags == {"a"}
+    names = [keys.session("a"), keys.opt_out("a"), keys.answers("a"), keys.flood("a")]
+    assert {name.split("{")[1].split("}")[0] for name in names} == {"a"}
 
 
 def test_session_encoding_is_compact_and_round_trips() -> None:

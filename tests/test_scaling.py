@@ -1,0 +1,185 @@
+"""Out to many processes and machines: one round trip a message, shared state, Redis Cluster."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+
+import httpx2 as httpx
+import pytest
+import redis
+from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
+
+from bot import twilio
+from bot.app import build_bot
+from bot.web import create_app
+from tests.conftest import HASH_KEY, TOKEN, Phone, make_settings, replies
+from tests.redis_server import RedisServer, free_cluster_port
+from tests.test_cli import ServerProcess
+
+PUBLIC = "https://sms.example-clinic.org"
+
+
+def round_trips(client) -> float:
+    for family in text_string_to_metric_families(client.get("/metrics").text):
+        if family.name == "smsbot_store_round_trips":
+            return family.samples[0].value
+    raise AssertionError("no round-trip counter")
+
+
+def test_one_round_trip_per_message_on_the_common_path(client, new_phone) -> None:
+    phone = new_phone()
+    before = round_trips(client)
+    conversation = ["TYPES", "2", "MORE", "MORE", "MENU", "5", "MÁS", "asdf", "HELP", "CURE"]
+    for body in conversation:
+        phone.text(body)
+    assert round_trips(client) - before == len(conversation)
+
+
+def test_a_known_sender_new_to_this_process_costs_one_more(redis_url, prefix, new_phone) -> None:
+    settings = make_settings(redis_url=redis_url, redis_key_prefix=prefix)
+    with TestClient(create_app(settings)) as first:
+        Phone(first, "+15557001000").text("ESPAÑOL")
+    with TestClient(create_app(settings)) as second:  # a restarted or another worker
+        phone = Phone(second, "+15557001000")
+        start = round_trips(second)  # the start-up ping
+        assert phone.text("TYPES") == [second.app.state.bot.content.render("es", ("menu:types",))]
+        assert round_trips(second) - start == 2
+        phone.text("MENU")
+        assert round_trips(second) - start == 3
+
+
+def post(base: str, body: str, number: str) -> list[str]:
+    form = {"MessageSid": f"SM{time.monotonic_ns()}", "From": number, "Body": body}
+    signature = twilio.signature(TOKEN, f"{PUBLIC}/sms", form)
+    response = httpx.post(f"{base}/sms", data=form, headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 200
+    return replies(response.text)
+
+
+@pytest.fixture
+def two_servers(redis_url, prefix) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    env = {
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "SESSION_HASH_KEY": HASH_KEY,
+        "REDIS_URL": redis_url,
+        "REDIS_KEY_PREFIX": prefix,
+        "PUBLIC_BASE_URL": PUBLIC,
+        "CLINIC_PHONE": "+1 555 010 0100",
+        "PROGRAM_NAME": "Test Cancer Center",
+    }
+    servers = (ServerProcess(env), ServerProcess(env))
+    yield servers
+    for server in servers:
+        server.stop()
+
+
+def test_a_conversation_alternating_between_two_processes(two_servers) -> None:
+    a, b = (server.base for server in two_servers)
+    content = build_bot(make_settings(redis_url=None)).content
+    es = lambda *parts: [content.render("es", parts)]  # noqa: E731
+    number = "+15557002000"
+    assert post(a, "ESPAÑOL", number)[0] == es("reply.language")[0]
+    assert post(b, "TYPES", number) == es("menu:types")  # language carried over
+    assert post(a, "2", number) == es("topic.cell_therapy.1", "hint.more")  # menu position
+    assert post(b, "MÁS", number) == es("topic.cell_therapy.2", "hint.more")  # MORE position
+    assert post(a, "MORE", number) == es("topic.cell_therapy.3", "hint.more")
+    assert post(b, "STOP", number) == es("reply.stop")
+    assert post(a, "TYPES", number) == []  # opt-out carried over
+    assert post(b, "MENU", number) == []
+    assert post(a, "START", number) == [*es("reply.start"), *es("menu:main")]
+    assert post(b, "1", number) == es("topic.what.1", "hint.more")
+
+
+def test_serve_with_two_workers(redis_url, prefix) -> None:
+    env = {
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "SESSION_HASH_KEY": HASH_KEY,
+        "REDIS_URL": redis_url,
+        "REDIS_KEY_PREFIX": prefix,
+        "PUBLIC_BASE_URL": PUBLIC,
+        "CLINIC_PHONE": "+1 555 010 0100",
+    }
+    server = ServerProcess(env, "--workers", "2")
+    try:
+        for n in range(20):
+            assert post(server.base, "TIPOS", f"+1555700{n:04d}")
+        metrics = httpx.get(f"{server.base}/metrics").text
+        totals = [
+            sample.value
+            for family in text_string_to_metric_families(metrics)
+            if family.name == "smsbot_replies"
+            for sample in family.samples
+            if sample.name == "smsbot_replies_total"
+        ]
+        assert sum(totals) == 20  # counted across both workers
+    finally:
+        logs = server.stop()
+    assert logs.count("ready: store=redis") == 2
+
+
+class Cluster:
+    """Three Redis masters on loopback, joined with redis-cli --cluster create."""
+
+    def __init__(self) -> None:
+        options = ("--cluster-enabled", "yes", "--cluster-node-timeout", "2000")
+        self.nodes = [RedisServer(*options, port=free_cluster_port()) for _ in range(3)]
+        for node in self.nodes:
+            node.extra = (*node.extra, "--cluster-config-file", str(node.dir / "nodes.conf"))
+            node.start()
+        addresses = [f"127.0.0.1:{node.port}" for node in self.nodes]
+        subprocess.run(
+            [
+                "redis-cli",
+                "--cluster",
+                "create",
+                *addresses,
+                "--cluster-replicas",
+                "0",
+                "--cluster-yes",
+            ],
+            check=True,
+            capture_output=True,
+        )
+        deadline = time.monotonic() + 20
+        while redis.Redis(port=self.nodes[0].port).cluster("info")["cluster_state"] != "ok":
+            assert time.monotonic() < deadline, "cluster did not become ready"
+            time.sleep(0.2)
+
+    def cleanup(self) -> None:
+        for node in self.nodes:
+            node.cleanup()
+
+
+@pytest.mark.skipif(shutil.which("redis-cli") is None, reason="redis-cli comes with redis-server")
+def test_redis_cluster() -> None:
+    cluster = Cluster()
+    try:
+        settings = make_settings(
+            redis_url=f"redis://127.0.0.1:{cluster.nodes[0].port}/0",
+            redis_cluster=True,
+            redis_key_prefix="cl",
+        )
+        with TestClient(create_app(settings)) as client:
+            content = client.app.state.bot.content
+            start = round_trips(client)
+            for n in range(30):
+                phone = Phone(client, f"+1555701{n:04d}")
+                assert phone.text("ESPAÑOL")
+                assert phone.text("TYPES") == [content.render("es", ("menu:types",))]
+                assert phone.text("3") == [
+                    content.render("es", ("topic.antibodies.1", "hint.more"))
+                ]
+            phone.text("STOP")
+            assert phone.text("TYPES") == []
+            assert round_trips(client) - start == 30 * 3 + 2
+        sessions = [
+            len(list(redis.Redis(port=node.port).scan_iter(match="cl:*:s")))
+            for node in cluster.nodes
+        ]
+        assert sum(sessions) == 30 and all(count > 0 for count in sessions), sessions
+    finally:
+        cluster.cleanup()
