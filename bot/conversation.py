@@ -50,7 +50,7 @@ class Conversation:
         answer = await self._handle(inbound)
         elapsed = time.perf_counter() - started
         self._observe(answer, elapsed)
-        log.info(
+        log.debug(  # /metrics has the counts; this line is for tracing one conversation
             "message sender=%s intent=%s lang=%s outcome=%s sms=%d ms=%.1f",
             inbound.sender[:8],
             answer.reply.intent,

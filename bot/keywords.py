@@ -1,6 +1,7 @@
 """Turn what a patient typed into an intent, using the word lists in messages/keywords.yaml.
 
-Pure and fast: the lists are compiled once; matching a message does no I/O.
+Pure and fast: the lists are compiled once into indexes; matching a message does no I/O and
+costs about the same however long the lists grow.
 """
 
 from __future__ import annotations
@@ -9,8 +10,9 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import yaml
 from rapidfuzz import process
@@ -27,11 +29,11 @@ RESERVED = frozenset(
     "alto parar cancelar baja inicio comenzar ayuda".split()
 )
 MAX_SENTENCE_TOKENS = 40  # intent spotting looks at a short message, not a pasted essay
-MIN_FUZZY_IN_SENTENCE = (
-    6  # shorter words inside a sentence must be spelled right ("care" is not "cure")
-)
+MAX_WHOLE_MESSAGE_TOKENS = 5  # a typo'd keyword is a short message
+MIN_FUZZY_IN_SENTENCE = 5  # shorter words inside a sentence must be spelled right: care != cure
 
 NUMBER = re.compile(r"^(?:(?:option|opcion|number|numero|num|no|n)\s*)?(\d{1,3})$")
+V = TypeVar("V")
 
 
 def normalize(text: str) -> str:
@@ -66,7 +68,65 @@ class _Alias:
     kind: str
     name: str
     language: Language | None
-    tokens: int
+
+
+class _Readings(tuple[str, ...]):
+    """Words a token may stand for, closest first; `in` is a set lookup."""
+
+    def __new__(cls, words: tuple[str, ...]) -> _Readings:
+        readings = super().__new__(cls, words)
+        readings._set = frozenset(words)  # type: ignore[attr-defined]
+        return readings
+
+    def __contains__(self, word: object) -> bool:
+        return word in self._set  # type: ignore[attr-defined]
+
+
+class PhraseIndex(Generic[V]):
+    """Finds listed phrases inside a message, forgiving typos word by word.
+
+    Each word of the message is compared once against the vocabulary of all phrases (one
+    rapidfuzz call), then phrases are followed from their first word. The cost depends on the
+    message, hardly on how many phrases there are.
+    """
+
+    def __init__(self, phrases: Mapping[str, V], min_fuzzy: int):
+        self._values = {tuple(phrase.split()): value for phrase, value in phrases.items()}
+        self._by_first: dict[str, list[tuple[str, ...]]] = {}
+        for words in sorted(self._values, key=len, reverse=True):  # longest phrase first
+            self._by_first.setdefault(words[0], []).append(words)
+        self._vocabulary = sorted({word for words in self._values for word in words})
+        self._known = frozenset(self._vocabulary)
+        self._min_fuzzy = min_fuzzy
+
+    def find(self, tokens: list[str]) -> list[tuple[int, int, V]]:
+        """Every (position, length in words, value) found, in message order."""
+        readings = [self._readings(token) for token in tokens]
+        found = []
+        for start, first_words in enumerate(readings):
+            for first in first_words:  # the closest reading first: an exact word wins
+                for words in self._by_first.get(first, ()):
+                    end = start + len(words)
+                    if end <= len(tokens) and all(
+                        words[offset] in readings[start + offset] for offset in range(1, len(words))
+                    ):
+                        found.append((start, len(words), self._values[words]))
+        return found
+
+    def first(self, tokens: list[str]) -> V | None:
+        found = self.find(tokens)
+        return found[0][2] if found else None
+
+    @lru_cache(maxsize=20_000)  # noqa: B019 - one index per catalog, kept for the process
+    def _readings(self, token: str) -> _Readings:
+        """The vocabulary words this token may stand for, closest first."""
+        limit = allowed_typos(len(token))
+        if len(token) < self._min_fuzzy or limit == 0:
+            return _Readings((token,) if token in self._known else ())
+        close = process.extract(
+            token, self._vocabulary, scorer=OSA.distance, score_cutoff=limit, limit=None
+        )
+        return _Readings(tuple(word for word, _, _ in sorted(close, key=lambda hit: hit[1])))
 
 
 class Keywords:
@@ -81,18 +141,25 @@ class Keywords:
         hints: Mapping[Language, Iterable[str]],
     ):
         self._aliases = dict(aliases)
-        self._emergency = _Phrases(emergency)
-        self._opt_out = _Phrases(opt_out)
+        self._emergency = PhraseIndex(emergency, min_fuzzy=MIN_FUZZY_IN_SENTENCE)
+        self._opt_out = PhraseIndex(opt_out, min_fuzzy=MIN_FUZZY_IN_SENTENCE)
         self._hints = {language: frozenset(words) for language, words in hints.items()}
-        self._common = frozenset(common)
         self._fuzzy_choices = [
             a for a, info in self._aliases.items() if info.name not in EXACT_ONLY
         ]
-        self._sentence_choices: dict[int, list[str]] = {}
-        for alias, info in self._aliases.items():
-            spotted = info.kind == "topic" or info.name in SENTENCE_COMMANDS + SENTENCE_FALLBACK
-            if spotted and alias not in self._common:
-                self._sentence_choices.setdefault(info.tokens, []).append(alias)
+        common_words = frozenset(common)
+        self._in_sentence = PhraseIndex(
+            {
+                alias: info
+                for alias, info in self._aliases.items()
+                if alias not in common_words
+                and (info.kind == "topic" or info.name in SENTENCE_COMMANDS + SENTENCE_FALLBACK)
+            },
+            min_fuzzy=MIN_FUZZY_IN_SENTENCE,
+        )
+        unsafe = [alias for alias in self._aliases if self._emergency.find(alias.split())]
+        if unsafe:  # an exact keyword is answered before the emergency scan
+            raise CatalogError(f"emergency words may not be keywords: {', '.join(unsafe)}")
 
     @classmethod
     def load(cls, path: Path) -> Keywords:
@@ -127,7 +194,7 @@ class Keywords:
                             )
                         known[2].add(language)
         aliases = {
-            alias: _Alias(kind, name, _only(languages), len(alias.split()))
+            alias: _Alias(kind, name, _only(languages))
             for alias, (kind, name, languages) in by_alias.items()
         }
         common = {normalize(str(w)) for w in data.get("common_words", []) or []}
@@ -147,6 +214,9 @@ class Keywords:
 
     def topic_names(self) -> set[str]:
         return {a.name for a in self._aliases.values() if a.kind == "topic"}
+
+    def aliases(self) -> list[str]:
+        return list(self._aliases)
 
     def reserved_topic_words(self) -> list[tuple[str, str]]:
         """(topic, word) pairs that use a carrier-reserved word; catalog check refuses them."""
@@ -170,24 +240,24 @@ class Keywords:
         normalized = normalize(text)
         if not normalized:
             return None
-        tokens = normalized.split()
-        phrase = self._emergency.find(tokens)
-        if phrase is not None:
-            return Match("emergency", language=self._emergency.language(phrase))
         exact = self._aliases.get(normalized)
-        if exact is not None:
+        if exact is not None:  # keywords never contain emergency words (checked at load)
             return _as_match(exact)
+        tokens = normalized.split()
+        emergency = self._emergency.find(tokens)
+        if emergency:  # anywhere in the message, however long: safety beats speed
+            return Match("emergency", language=emergency[0][2])
         number = NUMBER.match(normalized)
         if number:
             return Match("number", number=int(number.group(1)))
-        phrase = self._opt_out.find(tokens)
-        if phrase is not None:
-            return Match("command", "stop", language=self._opt_out.language(phrase))
-        return self._fuzzy_whole(normalized) or self._in_sentence(tokens[:MAX_SENTENCE_TOKENS])
+        opt_out = self._opt_out.find(tokens)
+        if opt_out:  # "stop texting me" means STOP, wherever it stands
+            return Match("command", "stop", language=opt_out[0][2])
+        return self._fuzzy_whole(normalized, tokens) or self._in_a_sentence(tokens)
 
-    def _fuzzy_whole(self, normalized: str) -> Match | None:
+    def _fuzzy_whole(self, normalized: str, tokens: list[str]) -> Match | None:
         limit = allowed_typos(len(normalized))
-        if limit == 0:
+        if limit == 0 or len(tokens) > MAX_WHOLE_MESSAGE_TOKENS:
             return None
         found = process.extract(
             normalized, self._fuzzy_choices, scorer=OSA.distance, score_cutoff=limit, limit=None
@@ -201,20 +271,17 @@ class Keywords:
         alias = next(alias for alias, distance, _ in found if distance == best)
         return _as_match(self._aliases[alias])
 
-    def _in_sentence(self, tokens: list[str]) -> Match | None:
-        hits: list[tuple[int, int, int, str]] = []  # (-tokens, fallback?, position, alias)
-        for size, choices in self._sentence_choices.items():
-            for start in range(len(tokens) - size + 1):
-                window = " ".join(tokens[start : start + size])
-                alias = window if window in self._aliases and window in choices else None
-                if alias is None and len(window) >= MIN_FUZZY_IN_SENTENCE:
-                    alias = _closest(window, choices)
-                if alias is not None:
-                    fallback = int(self._aliases[alias].name in SENTENCE_FALLBACK)
-                    hits.append((fallback, -size, start, alias))
-        if not hits:
+    def _in_a_sentence(self, tokens: list[str]) -> Match | None:
+        """A topic named inside a sentence: topics before MENU/HELP/MORE, longer phrases first."""
+        found = self._in_sentence.find(tokens[:MAX_SENTENCE_TOKENS])
+        if not found:
             return None
-        return _as_match(self._aliases[min(hits)[3]])
+
+        def rank(hit: tuple[int, int, _Alias]) -> tuple[int, int, int]:
+            start, length, alias = hit
+            return (int(alias.name in SENTENCE_FALLBACK), -length, start)
+
+        return _as_match(min(found, key=rank)[2])
 
     def _key(self, alias: str) -> tuple[str, str]:
         info = self._aliases[alias]
@@ -230,37 +297,6 @@ def _only(languages: set[str]) -> Language | None:
 
 def _as_match(alias: _Alias) -> Match:
     return Match(alias.kind, alias.name, language=alias.language)
-
-
-def _closest(window: str, choices: list[str]) -> str | None:
-    found = process.extractOne(
-        window, choices, scorer=OSA.distance, score_cutoff=allowed_typos(len(window))
-    )
-    return found[0] if found else None
-
-
-class _Phrases:
-    """Phrases searched for anywhere in a message, however long: safety and the law beat speed."""
-
-    def __init__(self, phrases: Mapping[str, Language | None]):
-        self._languages = dict(phrases)  # phrase -> its language, if only one
-        self._choices = list(self._languages)
-        self._sizes = sorted({len(p.split()) for p in self._languages}, reverse=True)
-
-    def language(self, phrase: str) -> Language | None:
-        return self._languages[phrase]
-
-    def find(self, tokens: list[str]) -> str | None:
-        """The first phrase in the message, longest phrases first, allowing small typos."""
-        for size in self._sizes:
-            for start in range(len(tokens) - size + 1):
-                window = " ".join(tokens[start : start + size])
-                phrase = window if window in self._languages else None
-                if phrase is None and len(window) >= MIN_FUZZY_IN_SENTENCE:
-                    phrase = _closest(window, self._choices)
-                if phrase is not None:
-                    return phrase
-        return None
 
 
 def _phrase_languages(section: Mapping[str, Any] | None) -> dict[str, Language | None]:

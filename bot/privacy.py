@@ -9,10 +9,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 
 import phonenumbers
 
 CHANNEL_PREFIXES = ("whatsapp:", "sms:", "messenger:")
+E164 = re.compile(r"\+[1-9]\d{6,14}")  # what Twilio sends: taken as is, no parsing needed
 
 
 def normalize_number(raw: str, default_region: str = "US") -> str:
@@ -22,6 +24,8 @@ def normalize_number(raw: str, default_region: str = "US") -> str:
         if address.lower().startswith(prefix):
             address = address[len(prefix) :]
             break
+    if E164.fullmatch(address):
+        return address
     try:
         number = phonenumbers.parse(address, default_region)
     except phonenumbers.NumberParseException:

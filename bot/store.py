@@ -26,7 +26,7 @@ from typing import Any, Protocol, TypeVar
 
 from redis import asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
 from bot.errors import StoreUnavailable
 from bot.models import Session
@@ -202,6 +202,68 @@ class Recent:
         self._states.pop(sender, None)
 
 
+class ScriptBatcher:
+    """Sends the script calls of all messages being handled at the same moment as one pipeline.
+
+    Under load many webhooks are in flight at once; each would pay for its own round trip and
+    its own trip through redis-py. Collecting the calls made during one turn of the event loop
+    and sending them together costs one round trip for the lot (like ioredis auto-pipelining).
+    With one message at a time it is simply one call.
+    """
+
+    def __init__(self, client: Any, script: str, on_round_trip: Callable[[], object]):
+        self._client = client
+        self._script = client.register_script(script)
+        self._on_round_trip = on_round_trip
+        self._waiting: list[tuple[list[str], list[Any], asyncio.Future[Any]]] = []
+
+    async def call(self, keys: list[str], args: list[Any]) -> Any:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._waiting.append((keys, args, future))
+        if len(self._waiting) == 1:  # the first caller of this turn schedules the send
+            asyncio.get_running_loop().call_soon(self._send_waiting)
+        return await future
+
+    def _send_waiting(self) -> None:
+        batch, self._waiting = self._waiting, []
+        task = asyncio.ensure_future(self._send(batch))
+        task.add_done_callback(_consume_exception)
+
+    async def _send(self, batch: list[tuple[list[str], list[Any], asyncio.Future[Any]]]) -> None:
+        try:
+            results = await self._execute(batch)
+        except BaseException as exc:
+            for _, _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            raise
+        for (_, _, future), result in zip(batch, results, strict=True):
+            if future.done():  # the caller gave up (timeout)
+                continue
+            if isinstance(result, Exception):
+                future.set_exception(result)
+            else:
+                future.set_result(result)
+
+    async def _execute(self, batch: list[tuple[list[str], list[Any], Any]]) -> list[Any]:
+        for attempt in range(2):
+            self._on_round_trip()
+            async with self._client.pipeline(transaction=False) as pipe:
+                for keys, args, _ in batch:
+                    pipe.evalsha(self._script.sha, len(keys), *keys, *args)
+                results = await pipe.execute(raise_on_error=False)
+            if attempt == 0 and any(isinstance(r, NoScriptError) for r in results):
+                await self._client.script_load(self._script.script)  # after a flush or failover
+                continue
+            return results
+        return results
+
+
+def _consume_exception(task: asyncio.Task[None]) -> None:
+    if not task.cancelled():
+        task.exception()  # delivered to the callers already; keep asyncio from warning
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
     session_ttl: int
@@ -230,8 +292,12 @@ class RedisStore:
         self._cooldown = cooldown
         self._down_until = 0.0
         self._recent = Recent(cache_size)
-        self._commit = client.register_script(COMMIT_SCRIPT)
         self._on_round_trip = on_round_trip
+        if isinstance(client, RedisCluster):  # one script call per message: slots differ
+            script = client.register_script(COMMIT_SCRIPT)
+            self._commit = lambda keys, args: self._counted(script(keys=keys, args=args))
+        else:
+            self._commit = ScriptBatcher(client, COMMIT_SCRIPT, on_round_trip).call
 
     @classmethod
     def from_url(
@@ -297,7 +363,7 @@ class RedisStore:
             limits.flood_window,
             MAX_ANSWERS,
         ]
-        result = await self._call(lambda: self._commit(keys=keys, args=args))
+        result = await self._call(lambda: self._commit(keys, args), counted=True)
         if result[0] == 1:
             return Duplicate(result[1])
         if result[0] == 2:
@@ -323,11 +389,19 @@ class RedisStore:
     async def close(self) -> None:
         await self._redis.aclose()
 
-    async def _call(self, operation: Callable[[], Awaitable[T]]) -> T:
-        """Run one Redis operation within the time budget; map every failure to ours."""
+    async def _counted(self, call: Awaitable[T]) -> T:
+        self._on_round_trip()
+        return await call
+
+    async def _call(self, operation: Callable[[], Awaitable[T]], counted: bool = False) -> T:
+        """Run one Redis operation within the time budget; map every failure to ours.
+
+        `counted`: the operation reports its own round trips (a batch counts once).
+        """
         if time.monotonic() < self._down_until:
             raise StoreUnavailable("redis was unreachable moments ago")
-        self._on_round_trip()
+        if not counted:
+            self._on_round_trip()
         try:
             async with asyncio.timeout(self._timeout * 2):
                 result = await operation()

@@ -65,6 +65,8 @@ class Form:
     def getlist(self, name: str) -> list[str]:
         return [value for key, value in self._pairs if key == name]
 
+    getall = getlist  # the name twilio's signature code asks for first
+
 
 def parse_form(body: bytes) -> Form:
     """Raise ValueError on a body that is not a sane URL-encoded form."""

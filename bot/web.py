@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from importlib.resources import files
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.types import Receive, Scope, Send
 
 from bot import twilio
 from bot.app import Bot, build_bot
@@ -74,8 +76,135 @@ class BodyTooLarge(Exception):
     pass
 
 
-def create_app(settings: Settings, bot: Bot | None = None) -> FastAPI:
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One webhook request, as plain data: what the core needs, whoever parsed the HTTP."""
+
+    path: str
+    query: str
+    scheme: str
+    headers: Mapping[str, str]  # lower-case names
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    status: int
+    body: bytes
+    content_type: str = XML
+
+
+class Webhook:
+    """The Twilio webhook: check, parse, answer. No HTTP framework in here."""
+
+    def __init__(self, settings: Settings, bot: Bot):
+        self.settings = settings
+        self.bot = bot
+        self.metrics = bot.conversation.metrics
+
+    def precheck(self, exchange: Exchange) -> Outcome | None:
+        """Refusals decided from the headers alone, before reading any body."""
+        if "application/x-www-form-urlencoded" not in exchange.headers.get("content-type", ""):
+            return self.refuse(415, "expected a form-encoded Twilio webhook")
+        declared = exchange.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.settings.max_body_bytes:
+            return self.refuse(413, "request too large")
+        return None
+
+    async def answer(self, exchange: Exchange, body: bytes) -> Outcome:
+        try:
+            form = twilio.parse_form(body)
+        except ValueError:
+            return self.refuse(400, "malformed form")
+        url = twilio.public_url(
+            exchange.path,
+            exchange.query,
+            exchange.headers,
+            exchange.scheme,
+            self.settings.public_base_url,
+        )
+        try:
+            twilio.verify(
+                self.settings.auth_token,
+                url,
+                form,
+                exchange.headers.get(SIGNATURE),
+                exchange.headers.get(SIGNATURE_SETTINGS),
+            )
+        except twilio.SignatureError as exc:
+            log.warning("refused a webhook: %s (checked against %s)", exc, _redact_query(url))
+            return self.refuse(403, str(exc))
+        if not form.get("From"):
+            return self.refuse(400, "missing From")
+        answer = await self.bot.conversation.handle(inbound_from(form, self.settings))
+        return Outcome(200, twilio.twiml(answer.texts).encode())
+
+    def refuse(self, status: int, reason: str) -> Outcome:
+        self.metrics.refused.labels(reason).inc()
+        return Outcome(status, f"{reason}\n".encode(), "text/plain; charset=utf-8")
+
+
+SIGNATURE = twilio.SIGNATURE_HEADER.lower()
+SIGNATURE_SETTINGS = twilio.SIGNATURE_SETTINGS_HEADER.lower()
+
+
+class App:
+    """The ASGI app. `POST /sms` goes straight to the webhook: every inbound text passes here,
+    so it skips the framework's per-request machinery. Everything else is FastAPI."""
+
+    def __init__(self, webhook: Webhook, api: FastAPI):
+        self.webhook = webhook
+        self.api = api
+        self.state = api.state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == "/sms" and scope["method"] == "POST":
+            await self._sms(scope, receive, send)
+        else:
+            await self.api(scope, receive, send)
+
+    async def _sms(self, scope: Scope, receive: Receive, send: Send) -> None:
+        exchange = Exchange(
+            scope["path"],
+            scope["query_string"].decode("latin-1"),
+            scope["scheme"],
+            {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]},
+        )
+        try:
+            outcome = self.webhook.precheck(exchange)
+            if outcome is None:
+                body = await _read_body(receive, self.webhook.settings.max_body_bytes)
+                outcome = await self.webhook.answer(exchange, body)
+        except BodyTooLarge:
+            outcome = self.webhook.refuse(413, "request too large")
+        except Exception:
+            log.exception("webhook failed")  # a bug: Twilio will retry, the operator must see it
+            outcome = Outcome(500, b"internal error\n", "text/plain; charset=utf-8")
+        headers = [
+            (b"content-type", outcome.content_type.encode()),
+            (b"content-length", str(len(outcome.body)).encode()),
+        ]
+        await send({"type": "http.response.start", "status": outcome.status, "headers": headers})
+        await send({"type": "http.response.body", "body": outcome.body})
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes:
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise BodyTooLarge  # nothing to answer; treated as refused
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def create_app(settings: Settings, bot: Bot | None = None) -> App:
     bot = bot or build_bot(settings)
+    webhook = Webhook(settings, bot)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -91,56 +220,33 @@ def create_app(settings: Settings, bot: Bot | None = None) -> FastAPI:
         yield
         await bot.store.close()
 
-    app = FastAPI(title="smsbot", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
-    app.state.bot = bot
+    api = FastAPI(title="smsbot", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
+    api.state.bot = bot
 
-    metrics = bot.conversation.metrics
-
-    def refuse(status: int, reason: str) -> Response:
-        metrics.refused.labels(reason).inc()
-        return _plain(status, reason)
-
-    @app.post("/sms", response_class=Response, openapi_extra=TWILIO_FORM, responses=TWIML_RESPONSES)
+    @api.post("/sms", response_class=Response, openapi_extra=TWILIO_FORM, responses=TWIML_RESPONSES)
     async def sms(request: Request) -> Response:
-        """Twilio Messaging webhook: signed form in, TwiML out."""
-        if "application/x-www-form-urlencoded" not in request.headers.get("content-type", ""):
-            return refuse(415, "expected a form-encoded Twilio webhook")
-        try:
-            body = await _read_limited(request, settings.max_body_bytes)
-        except BodyTooLarge:
-            return refuse(413, "request too large")
-        try:
-            form = twilio.parse_form(body)
-        except ValueError:
-            return refuse(400, "malformed form")
-        url = twilio.public_url(
-            request.url.path,
-            request.url.query,
-            request.headers,
-            request.url.scheme,
-            settings.public_base_url,
+        """Twilio Messaging webhook: signed form in, TwiML out.
+
+        Served by `App` directly; this route documents it and serves any other mounting.
+        """
+        exchange = Exchange(
+            request.url.path, request.url.query, request.url.scheme, dict(request.headers)
         )
-        try:
-            twilio.verify(
-                settings.auth_token,
-                url,
-                form,
-                request.headers.get(twilio.SIGNATURE_HEADER),
-                request.headers.get(twilio.SIGNATURE_SETTINGS_HEADER),
-            )
-        except twilio.SignatureError as exc:
-            log.warning("refused a webhook: %s (checked against %s)", exc, _redact_query(url))
-            return refuse(403, str(exc))
-        if not form.get("From"):
-            return refuse(400, "missing From")
-        answer = await bot.conversation.handle(inbound_from(form, settings))
-        return Response(twilio.twiml(answer.texts), media_type=XML)
+        outcome = webhook.precheck(exchange)
+        if outcome is None:
+            try:
+                body = await _read_body(request.receive, settings.max_body_bytes)
+            except BodyTooLarge:
+                outcome = webhook.refuse(413, "request too large")
+            else:
+                outcome = await webhook.answer(exchange, body)
+        return Response(outcome.body, status_code=outcome.status, media_type=outcome.content_type)
 
-    @app.get("/metrics", include_in_schema=False)
+    @api.get("/metrics", include_in_schema=False)
     async def prometheus() -> Response:
-        return Response(metrics.export(), media_type=CONTENT_TYPE)
+        return Response(webhook.metrics.export(), media_type=CONTENT_TYPE)
 
-    @app.get("/healthz")
+    @api.get("/healthz")
     async def healthz() -> JSONResponse:
         store_ok = await bot.store.ping()
         return JSONResponse(
@@ -155,8 +261,8 @@ def create_app(settings: Settings, bot: Bot | None = None) -> FastAPI:
         )
 
     if settings.local_mode:
-        _add_simulator(app, settings)
-    return app
+        _add_simulator(api, settings)
+    return App(webhook, api)
 
 
 def configure_logging(level: str) -> None:
@@ -165,7 +271,7 @@ def configure_logging(level: str) -> None:
     )
 
 
-def app_from_environment() -> FastAPI:
+def app_from_environment() -> App:
     """For `smsbot serve --workers N`: each worker builds its app from the environment."""
     configure_logging(os.environ.get("SMSBOT_LOG_LEVEL", "info"))
     return create_app(load_settings())
@@ -200,29 +306,11 @@ def _add_simulator(app: FastAPI, settings: Settings) -> None:
     @app.post("/simulator/sign", include_in_schema=False)
     async def sign(request: Request) -> JSONResponse:
         """Sign a form the way Twilio would, with this run's made-up token."""
-        body = await _read_limited(request, settings.max_body_bytes)
-        form = twilio.parse_form(body)
+        form = twilio.parse_form(await _read_body(request.receive, settings.max_body_bytes))
         url = twilio.public_url(
             "/sms", "", request.headers, request.url.scheme, settings.public_base_url
         )
         return JSONResponse({"signature": twilio.signature(settings.auth_token, url, form)})
-
-
-async def _read_limited(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _plain(status: int, message: str) -> Response:
-    return Response(message + "\n", status_code=status, media_type="text/plain")
 
 
 def _redact_query(url: str) -> str:

@@ -35,7 +35,7 @@ def redis_url() -> Iterator[str]:
         return
     try:
         redis.Redis(port=6379, socket_timeout=0.5).ping()
-        yield "redis://127.0.0.1:6379/0"
+        yield "redis://127.0.0.1:6379/9"  # a database of its own; keys under a test prefix
         return
     except redis.RedisError:
         pass

@@ -1,0 +1,1 @@
+"""Benchmark: the bot against an empty FastAPI endpoint, under signed, realistic traffic."""
