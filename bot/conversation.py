@@ -133,11 +133,9 @@ class Conversation:
         return Answer(reply, texts, outcome)
 
     def _observe(self, answer: Answer, seconds: float) -> None:
-        self.metrics.messages.labels(answer.reply.intent, answer.reply.language).inc()
-        self.metrics.replies.labels(answer.outcome).inc()
-        if answer.texts:
-            self.metrics.sms.labels(answer.reply.language).inc(len(answer.texts))
-        self.metrics.latency.observe(seconds)
+        self.metrics.observe(
+            answer.reply.intent, answer.reply.language, answer.outcome, len(answer.texts), seconds
+        )
 
     def _count_opt_change(self, before: State, after: Session) -> None:
         was = before.opted_out

@@ -4,6 +4,7 @@ intents, languages and outcomes are small fixed sets."""
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST as CONTENT_TYPE
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
@@ -16,6 +17,7 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 class Metrics:
     def __init__(self, registry: CollectorRegistry | None = None):
         self.registry = registry or CollectorRegistry()
+        self._children: dict[tuple[str, str, str], tuple[Any, Any, Any]] = {}
         self.messages = Counter(
             "smsbot_messages",
             "Inbound messages by what they asked for and the reply language.",
@@ -59,6 +61,23 @@ class Metrics:
             ["reason"],
             registry=self.registry,
         )
+
+    def observe(self, intent: str, language: str, outcome: str, sms: int, seconds: float) -> None:
+        """One handled message. Label lookups are cached: this runs for every text."""
+        key = (intent, language, outcome)
+        children = self._children.get(key)
+        if children is None:
+            children = (
+                self.messages.labels(intent, language),
+                self.replies.labels(outcome),
+                self.sms.labels(language),
+            )
+            self._children[key] = children
+        children[0].inc()
+        children[1].inc()
+        if sms:
+            children[2].inc(sms)
+        self.latency.observe(seconds)
 
     def export(self) -> bytes:
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # several workers: add up their files

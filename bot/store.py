@@ -24,9 +24,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, fields
 from typing import Any, Protocol, TypeVar
 
+import hiredis
 from redis import asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
-from redis.exceptions import NoScriptError, RedisError
+from redis.exceptions import NoScriptError, RedisError, ResponseError
 
 from bot.errors import StoreUnavailable
 from bot.models import Session
@@ -247,16 +248,39 @@ class ScriptBatcher:
 
     async def _execute(self, batch: list[tuple[list[str], list[Any], Any]]) -> list[Any]:
         for attempt in range(2):
-            self._on_round_trip()
-            async with self._client.pipeline(transaction=False) as pipe:
-                for keys, args, _ in batch:
-                    pipe.evalsha(self._script.sha, len(keys), *keys, *args)
-                results = await pipe.execute(raise_on_error=False)
+            results = await self._send_packed(
+                b"".join(
+                    hiredis.pack_command(("EVALSHA", self._script.sha, len(keys), *keys, *args))
+                    for keys, args, _ in batch
+                ),
+                len(batch),
+            )
             if attempt == 0 and any(isinstance(r, NoScriptError) for r in results):
                 await self._client.script_load(self._script.script)  # after a flush or failover
                 continue
             return results
         return results
+
+    async def _send_packed(self, packed: bytes, replies: int) -> list[Any]:
+        """One write and one read on a pooled connection; redis-py keeps connecting, auth,
+        TLS and timeouts, hiredis packs the commands (redis-py's asyncio packer is Python)."""
+        self._on_round_trip()
+        pool = self._client.connection_pool
+        connection = await pool.get_connection()
+        try:
+            await connection.send_packed_command(packed, check_health=False)
+            results: list[Any] = []
+            for _ in range(replies):
+                try:
+                    results.append(await connection.read_response())
+                except ResponseError as exc:  # a reply, not a broken connection
+                    results.append(exc)
+            return results
+        except BaseException:
+            await connection.disconnect()
+            raise
+        finally:
+            await pool.release(connection)
 
 
 def _consume_exception(task: asyncio.Task[None]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import uuid
@@ -208,6 +209,10 @@ def create_app(settings: Settings, bot: Bot | None = None) -> App:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Catalogs, keyword indexes and the app live as long as the process: keep the garbage
+        # collector from walking them again and again under load.
+        gc.collect()
+        gc.freeze()
         ok = await bot.store.ping()
         log.info(
             "ready: store=%s (%s) catalog=%s languages=%s%s",
