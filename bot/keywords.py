@@ -31,6 +31,7 @@ RESERVED = frozenset(
 MAX_SENTENCE_TOKENS = 40  # intent spotting looks at a short message, not a pasted essay
 MAX_WHOLE_MESSAGE_TOKENS = 5  # a typo'd keyword is a short message
 MIN_FUZZY_IN_SENTENCE = 5  # shorter words inside a sentence must be spelled right: care != cure
+MIN_FUZZY_ALONE = 4  # a keyword texted alone may have a typo from four letters up: sied, tyeps
 
 NUMBER = re.compile(r"^(?:(?:option|opcion|number|numero|num|no|n)\s*)?(\d{1,3})$")
 V = TypeVar("V")
@@ -95,8 +96,11 @@ class PhraseIndex(Generic[V]):
         self._by_first: dict[str, list[tuple[str, ...]]] = {}
         for words in sorted(self._values, key=len, reverse=True):  # longest phrase first
             self._by_first.setdefault(words[0], []).append(words)
-        self._vocabulary = sorted({word for words in self._values for word in words})
-        self._known = frozenset(self._vocabulary)
+        vocabulary = sorted({word for words in self._values for word in words})
+        self._known = frozenset(vocabulary)
+        self._by_length: dict[int, list[str]] = {}  # an edit changes a length by at most one
+        for word in vocabulary:
+            self._by_length.setdefault(len(word), []).append(word)
         self._min_fuzzy = min_fuzzy
 
     def find(self, tokens: list[str]) -> list[tuple[int, int, V]]:
@@ -123,9 +127,12 @@ class PhraseIndex(Generic[V]):
         limit = allowed_typos(len(token))
         if len(token) < self._min_fuzzy or limit == 0:
             return _Readings((token,) if token in self._known else ())
-        close = process.extract(
-            token, self._vocabulary, scorer=OSA.distance, score_cutoff=limit, limit=None
-        )
+        nearby = [
+            word
+            for length in range(len(token) - limit, len(token) + limit + 1)
+            for word in self._by_length.get(length, ())
+        ]
+        close = process.extract(token, nearby, scorer=OSA.distance, score_cutoff=limit, limit=None)
         return _Readings(tuple(word for word, _, _ in sorted(close, key=lambda hit: hit[1])))
 
 
@@ -144,9 +151,10 @@ class Keywords:
         self._emergency = PhraseIndex(emergency, min_fuzzy=MIN_FUZZY_IN_SENTENCE)
         self._opt_out = PhraseIndex(opt_out, min_fuzzy=MIN_FUZZY_IN_SENTENCE)
         self._hints = {language: frozenset(words) for language, words in hints.items()}
-        self._fuzzy_choices = [
-            a for a, info in self._aliases.items() if info.name not in EXACT_ONLY
-        ]
+        self._typos = PhraseIndex(  # a keyword texted alone, with a typo in some word
+            {alias: info for alias, info in self._aliases.items() if info.name not in EXACT_ONLY},
+            min_fuzzy=MIN_FUZZY_ALONE,
+        )
         common_words = frozenset(common)
         self._in_sentence = PhraseIndex(
             {
@@ -253,23 +261,19 @@ class Keywords:
         opt_out = self._opt_out.find(tokens)
         if opt_out:  # "stop texting me" means STOP, wherever it stands
             return Match("command", "stop", language=opt_out[0][2])
-        return self._fuzzy_whole(normalized, tokens) or self._in_a_sentence(tokens)
+        return self._fuzzy_whole(tokens) or self._in_a_sentence(tokens)
 
-    def _fuzzy_whole(self, normalized: str, tokens: list[str]) -> Match | None:
-        limit = allowed_typos(len(normalized))
-        if limit == 0 or len(tokens) > MAX_WHOLE_MESSAGE_TOKENS:
+    def _fuzzy_whole(self, tokens: list[str]) -> Match | None:
+        """The whole message is one keyword with small typos ('side efects', 'tyeps')."""
+        if len(tokens) > MAX_WHOLE_MESSAGE_TOKENS:
             return None
-        found = process.extract(
-            normalized, self._fuzzy_choices, scorer=OSA.distance, score_cutoff=limit, limit=None
-        )
-        if not found:
+        whole = [
+            alias for start, length, alias in self._typos.find(tokens) if length == len(tokens)
+        ]
+        intents = {(alias.kind, alias.name) for alias in whole}
+        if len(intents) != 1:  # none, or two intents equally close: asking beats guessing
             return None
-        best = min(distance for _, distance, _ in found)
-        winners = {self._key(alias) for alias, distance, _ in found if distance == best}
-        if len(winners) != 1:  # two intents equally close: asking again beats guessing
-            return None
-        alias = next(alias for alias, distance, _ in found if distance == best)
-        return _as_match(self._aliases[alias])
+        return _as_match(whole[0])
 
     def _in_a_sentence(self, tokens: list[str]) -> Match | None:
         """A topic named inside a sentence: topics before MENU/HELP/MORE, longer phrases first."""
