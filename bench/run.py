@@ -220,12 +220,13 @@ def session_memory(client: redis.Redis, prefix: str, sample: int = 500) -> tuple
 
 def profile(server: Server, connections: int, seconds: int, work: Path) -> dict[str, float]:
     """Where the bot's CPU goes, from py-spy's samples, by concern."""
-    if shutil.which("py-spy") is None:
+    spy_binary = shutil.which("py-spy", path=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    if spy_binary is None:
         return {}
     out = work / "profile.txt"
     spy = subprocess.Popen(
         [
-            "py-spy",
+            spy_binary,
             "record",
             "--pid",
             str(server.process.pid),
@@ -237,7 +238,6 @@ def profile(server: Server, connections: int, seconds: int, work: Path) -> dict[
             "raw",
             "--output",
             str(out),
-            "--nonblocking",
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -354,18 +354,23 @@ def main() -> None:
         runs += [drive(baseline2, c, args.seconds, work, seed=200 + c) for c in levels if c > 1]
         baseline2.stop()
 
+        # The catalog comparison: each bot fresh, on empty state, warmed up the same way.
         catalog, sizes = ten_times_catalog(PROJECT_ROOT, work / "catalog10x")
         extra["catalog_sizes"] = sizes
-        big = start_bot(redis_url, prefix, catalog=catalog)
-        runs.append(drive(big, 16, args.seconds, work, seed=300))
-        big.stop()
+        for name, folder in (("shipped", None), ("10x", catalog)):
+            bot = start_bot(redis_url, f"{prefix}-{name}", catalog=folder)
+            drive(bot, 16, 3, work, seed=300)
+            run = drive(bot, 16, args.seconds, work, seed=301)
+            run.server = f"bot x1 {name} catalog"
+            runs.append(run)
+            bot.stop()
 
         sessions, per_session = session_memory(client, prefix)
         extra["sessions_stored"] = sessions
         extra["redis_bytes_per_session"] = round(per_session, 1)
         extra["redis_mb_per_100k_patients"] = round(per_session * 100_000 / 2**20, 1)
     finally:
-        for key_batch in _batches(client.scan_iter(match=f"{prefix}:*", count=1000), 1000):
+        for key_batch in _batches(client.scan_iter(match=f"{prefix}*", count=1000), 1000):
             client.delete(*key_batch)
         if own_redis is not None:
             own_redis.cleanup()
@@ -383,7 +388,7 @@ def main() -> None:
                 f"bot/baseline at {c:>2} connections: throughput {throughput:.2f}x, "
                 f"CPU per message {cpu:.2f}x"
             )
-    small, large = by.get(("bot x1", 16)), by.get(("bot x1 10x catalog", 16))
+    small, large = by.get(("bot x1 shipped catalog", 16)), by.get(("bot x1 10x catalog", 16))
     if small and large:
         print(
             f"10x catalog at 16 connections: CPU per message {large.cpu_us_per_msg:.0f} us vs "
