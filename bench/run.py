@@ -249,12 +249,13 @@ def profile(server: Server, connections: int, seconds: int, work: Path) -> dict[
 
 CONCERNS = [
     ("redis client", ("redis/", "hiredis")),
-    ("signature check", ("bot/twilio.py:", "request_validator", "hmac")),
-    ("form parsing", ("parse_qsl", "urllib/parse")),
+    ("form parsing", ("parse_qsl", "urllib/parse", "parse_form", "Form.__init__")),
+    ("signature check", ("signature (bot/twilio", "verify (bot/twilio", "hmac", "public_url")),
     ("keyword matching", ("bot/keywords.py", "rapidfuzz")),
     ("routing", ("bot/router.py",)),
     ("content & TwiML", ("bot/content.py", "saxutils")),
-    ("session encode/decode", ("bot/store.py", "json/")),
+    ("session store & batching", ("bot/store.py", "json/")),
+    ("sender hash", ("bot/privacy.py",)),
     ("metrics", ("prometheus_client",)),
     ("logging", ("logging/",)),
     ("FastAPI/Starlette", ("fastapi/", "starlette/")),
