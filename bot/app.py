@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from bot.catalog import CatalogData
 from bot.config import Settings
 from bot.content import ClinicDetails, Content
 from bot.conversation import Conversation
@@ -22,12 +23,38 @@ class Bot:
     content: Content
     store: SessionStore
     conversation: Conversation
+    catalog_version: int = 0  # 0: the files; N: version N published from the staff console
+
+    def use_catalog(self, data: CatalogData, version: int) -> None:
+        """Switch to another catalog between two messages: a publish reaching this process."""
+        content = Content(
+            self.content.structure,
+            {language: data.texts(language) for language in self.content.languages},
+            {
+                language: clinic_details(self.settings).for_locale(locale)
+                for language, locale in locales(self.settings).items()
+            },
+        )
+        keywords = Keywords.from_data(data.keywords)
+        self.content = content
+        self.conversation.content = content
+        self.conversation.router.keywords = keywords
+        self.catalog_version = version
+        log.info("now serving catalog version %d (%s)", version, content.version)
+
+
+def clinic_details(settings: Settings) -> ClinicDetails:
+    return ClinicDetails(settings.program_name, settings.clinic_phone, settings.clinic_hours)
+
+
+def locales(settings: Settings) -> dict[str, str]:
+    return {"en": settings.locale_en, "es": settings.locale_es}
 
 
 def load_content(settings: Settings) -> Content:
-    details = ClinicDetails(settings.program_name, settings.clinic_phone, settings.clinic_hours)
-    locales = {"en": settings.locale_en, "es": settings.locale_es}
-    return Content.load(settings.messages_dir, settings.locales_dir, details, locales)
+    return Content.load(
+        settings.messages_dir, settings.locales_dir, clinic_details(settings), locales(settings)
+    )
 
 
 def make_store(settings: Settings, metrics: Metrics | None = None) -> SessionStore:

@@ -13,7 +13,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
+import yaml
 from babel.messages.catalog import Catalog, Message
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import write_po
@@ -25,6 +27,7 @@ from bot.content import (
     ClinicDetails,
     Content,
     Source,
+    Structure,
     mo_path,
     parse_hours,
     placeholders,
@@ -161,20 +164,104 @@ def _write_po(path: Path, catalog: Catalog) -> None:
 # -- check ------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class Translation:
+    text: str
+    source: str  # the English it translates (the PO msgid)
+    fuzzy: bool = False
+
+
+@dataclass
+class CatalogData:
+    """Everything staff can change: the English, the translations and the topic keywords.
+
+    The files in messages/ and locales/ hold one; the staff console publishes others.
+    """
+
+    english: dict[str, str]
+    translations: dict[str, dict[str, Translation]]  # language -> snippet ID -> translation
+    keywords: dict[str, Any]  # the whole of keywords.yaml; staff edit `topics`
+
+    def needs_review(self, language: str, key: str) -> bool:
+        entry = self.translations.get(language, {}).get(key)
+        return entry is not None and (entry.fuzzy or entry.source != self.english.get(key))
+
+    def texts(self, language: str) -> dict[str, str]:
+        if language == "en":
+            return dict(self.english)
+        return {key: entry.text for key, entry in self.translations.get(language, {}).items()}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "english": self.english,
+            "translations": {
+                language: {key: [t.text, t.source, t.fuzzy] for key, t in entries.items()}
+                for language, entries in self.translations.items()
+            },
+            "keywords": self.keywords,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> CatalogData:
+        return cls(
+            dict(data["english"]),
+            {
+                language: {key: Translation(*value) for key, value in entries.items()}
+                for language, entries in data["translations"].items()
+            },
+            data["keywords"],
+        )
+
+
+def load_data(messages_dir: Path, locales_dir: Path) -> CatalogData:
+    """The catalog as the files hold it. Raises CatalogError when a file cannot be read."""
+    source = Source.load(messages_dir)
+    keywords = yaml.safe_load((messages_dir / "keywords.yaml").read_text(encoding="utf-8"))
+    translations: dict[str, dict[str, Translation]] = {}
+    for language in TRANSLATED:
+        path = po_path(locales_dir, language)
+        if not path.is_file():
+            raise CatalogError(f"{language}: {path} is missing: run `smsbot catalog update`")
+        translations[language] = {
+            message.context: Translation(str(message.string or ""), str(message.id), message.fuzzy)
+            for message in read_po_file(path)
+            if message.id and message.context
+        }
+    return CatalogData(dict(source.english), translations, keywords)
+
+
 def check(
     messages_dir: Path,
     locales_dir: Path,
     details: ClinicDetails,
     locales: Mapping[Language, str],
 ) -> Report:
-    report = Report()
+    """Check the catalog in the files."""
     try:
-        source = Source.load(messages_dir)
-        keywords = Keywords.load(messages_dir / "keywords.yaml")
+        structure = Source.load(messages_dir).structure
+        data = load_data(messages_dir, locales_dir)
+    except (CatalogError, OSError, yaml.YAMLError) as exc:
+        report = Report()
+        report.errors.append(str(exc))
+        return report
+    return check_data(data, structure, details, locales)
+
+
+def check_data(
+    data: CatalogData,
+    structure: Structure,
+    details: ClinicDetails,
+    locales: Mapping[Language, str],
+) -> Report:
+    """Everything that would give a patient a wrong, missing or too long message."""
+    report = Report()
+    source = Source(data.english, structure)
+    try:
+        keywords = Keywords.from_data(data.keywords)
     except CatalogError as exc:
         report.errors.append(str(exc))
         return report
-    report.errors += source.structure.problems(source.english)
+    report.errors += structure.problems(source.english)
     report.errors += _keyword_problems(keywords, source)
     for key, text in source.english.items():
         if not text.strip():
@@ -184,7 +271,8 @@ def check(
             report.errors.append(f"en: '{key}' uses unknown placeholder(s) {sorted(unknown)}")
     texts: dict[Language, dict[str, str]] = {"en": dict(source.english)}
     for language in TRANSLATED:
-        texts[language] = _check_translation(locales_dir, language, source.english, report)
+        entries = data.translations.get(language, {})
+        texts[language] = _check_translation(language, entries, source.english, report)
     if not _parses(details.clinic_hours):
         report.warnings.append(
             f"CLINIC_HOURS {details.clinic_hours!r} is not like 'Mon-Fri 08:00-17:00', "
@@ -197,39 +285,31 @@ def check(
 
 
 def _check_translation(
-    locales_dir: Path, language: Language, english: Mapping[str, str], report: Report
+    language: Language,
+    entries: Mapping[str, Translation],
+    english: Mapping[str, str],
+    report: Report,
 ) -> dict[str, str]:
-    path = po_path(locales_dir, language)
-    if not path.is_file():
-        report.errors.append(f"{language}: {path} is missing: run `smsbot catalog update`")
-        return dict(english)
-    try:
-        catalog = read_po_file(path)
-    except CatalogError as exc:
-        report.errors.append(str(exc))
-        return dict(english)
-    entries = {m.context: m for m in catalog if m.id and m.context}
     usable: dict[str, str] = {}
     for key, text in english.items():
         entry = entries.get(key)
         where = f"{language}: '{key}'"
         if entry is None:
             report.errors.append(f"{where} is missing: run `smsbot catalog update`")
-        elif not str(entry.string or "").strip():
+        elif not entry.text.strip():
             report.errors.append(f"{where} has no translation")
         elif entry.fuzzy:
             report.errors.append(f"{where} needs review (fuzzy): the English changed")
-        elif entry.id != text:
+        elif entry.source != text:
             report.errors.append(f"{where}: the English changed; run `smsbot catalog update`")
-        if entry is not None and entry.string:
-            translated = str(entry.string)
-            ours = _placeholders_or_error(translated, where, report)
+        if entry is not None and entry.text:
+            ours = _placeholders_or_error(entry.text, where, report)
             theirs = _placeholders_or_error(text, f"en: '{key}'", report)
             if ours != theirs:
                 report.errors.append(
                     f"{where}: placeholders {sorted(ours)} differ from English {sorted(theirs)}"
                 )
-            usable[key] = translated
+            usable[key] = entry.text
         else:
             usable[key] = text  # measured in English so the rest of the report still renders
     extra = sorted(set(entries) - set(english))

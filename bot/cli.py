@@ -136,6 +136,39 @@ def forget(number: str) -> None:
 
 
 @main.group()
+def staff() -> None:
+    """Staff console accounts."""
+
+
+@staff.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["editor", "reviewer"]), required=True)
+@click.password_option(help="Asked for when not given.")
+def staff_add(name: str, role: str, password: str) -> None:
+    """Create or reset the account NAME: an editor drafts, a reviewer also publishes."""
+    from redis import asyncio as aioredis
+
+    from bot.accounts import AccountError, Accounts
+
+    settings = _settings()
+    if not settings.redis_url:
+        raise click.ClickException("staff accounts live in Redis: set REDIS_URL")
+
+    async def run() -> None:
+        client = aioredis.Redis.from_url(settings.redis_url, decode_responses=True)
+        try:
+            await Accounts(client, settings.redis_key_prefix).add(name, role, password)
+        finally:
+            await client.aclose()
+
+    try:
+        asyncio.run(run())
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{name} can now sign in at /staff as {role}.")
+
+
+@main.group()
 def catalog() -> None:
     """Check, update and compile the message catalogs."""
 
@@ -201,6 +234,29 @@ def catalog_compile() -> None:
         raise click.ClickException("not compiled: fix the problems above first")
     for path in tools.compile_catalogs(settings.locales_dir):
         click.echo(f"compiled {path}")
+
+
+@catalog.command("export")
+def catalog_export() -> None:
+    """Write the published catalog into messages/ and locales/, to commit it."""
+    from bot import export
+    from bot.web import catalog_versions
+
+    settings = _settings()
+    versions = catalog_versions(settings)
+    if versions is None:
+        raise click.ClickException("published catalogs live in Redis: set REDIS_URL")
+
+    async def run():
+        try:
+            return await versions.current()
+        finally:
+            await versions.client.aclose()
+
+    number, data = asyncio.run(run())
+    for path in export.write_files(data, settings.messages_dir, settings.locales_dir):
+        click.echo(f"wrote {path}")
+    click.echo(f"exported published version {number}; run `smsbot catalog compile` next")
 
 
 def _details(settings: Settings):

@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     flood_window_seconds: int = Field(default=300, ge=1)
     max_body_bytes: int = Field(default=16_384, ge=1024)
 
+    staff_console: bool = True  # the /staff pages; they need REDIS_URL and STAFF_SECRET_KEY
+    staff_secret_key: SecretStr | None = None  # signs the staff session cookie
+    staff_cookie_secure: bool | None = None  # default: only over HTTPS, except in local mode
+    staff_review_max_age_days: int = Field(default=365, ge=1)
+    catalog_poll_seconds: float = Field(default=2.0, gt=0)  # how soon a publish reaches a worker
+
     messages_dir: Path = PROJECT_ROOT / "messages"
     locales_dir: Path = PROJECT_ROOT / "locales"
 
@@ -75,6 +81,12 @@ class Settings(BaseSettings):
         return self.session_hash_key.get_secret_value().encode()
 
     @property
+    def cookie_secure(self) -> bool:
+        if self.staff_cookie_secure is not None:
+            return self.staff_cookie_secure
+        return not self.local_mode
+
+    @property
     def previous_hash_key(self) -> bytes | None:
         if self.session_hash_key_previous is None:
             return None
@@ -91,6 +103,8 @@ def load_settings(**overrides: object) -> Settings:
                 "session_hash_key": settings.session_hash_key
                 or SecretStr(secrets.token_urlsafe(32)),
                 "clinic_phone": settings.clinic_phone or DEMO_PHONE,
+                "staff_secret_key": settings.staff_secret_key
+                or SecretStr(secrets.token_urlsafe(32)),
             }
         )
         local._local = True

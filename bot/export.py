@@ -1,0 +1,69 @@
+"""Write a catalog back into the files, keeping their comments, so it can be committed."""
+
+from __future__ import annotations
+
+from io import BytesIO
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import write_po
+from ruamel.yaml import YAML
+
+from bot.catalog import TRANSLATED, CatalogData
+from bot.content import DOMAIN, po_path, read_po_file
+
+
+def write_files(data: CatalogData, messages_dir: Path, locales_dir: Path) -> list[Path]:
+    yaml = YAML()  # round trip: comments, order and quoting stay as the staff wrote them
+    yaml.width = 4096
+    yaml.preserve_quotes = True
+    written = []
+
+    english_path = messages_dir / "en.yaml"
+    english = yaml.load(english_path)
+    for key, text in data.english.items():
+        english["snippets"][key] = text
+    yaml.dump(english, english_path)
+    written.append(english_path)
+
+    keywords_path = messages_dir / "keywords.yaml"
+    keywords = yaml.load(keywords_path)
+    for topic, words in data.keywords.get("topics", {}).items():
+        for language, values in words.items():
+            if keywords["topics"].get(topic, {}).get(language) != values:
+                keywords["topics"].setdefault(topic, {})[language] = values
+    yaml.dump(keywords, keywords_path)
+    written.append(keywords_path)
+
+    for language in TRANSLATED:
+        path = po_path(locales_dir, language)
+        write_translation(data, language, path)
+        written.append(path)
+    return written
+
+
+def write_translation(data: CatalogData, language: str, path: Path) -> None:
+    """The PO file for one language, in the order of the English, keeping its comments."""
+    existing = read_po_file(path)
+    notes = {message.context: message for message in existing if message.id and message.context}
+    catalog = Catalog(
+        locale=existing.locale, domain=DOMAIN, header_comment=existing.header_comment, fuzzy=False
+    )
+    catalog.mime_headers = existing.mime_headers
+    entries = data.translations.get(language, {})
+    for key, english in data.english.items():
+        entry, old = entries.get(key), notes.get(key)
+        stale = entry is not None and bool(entry.text) and (entry.fuzzy or entry.source != english)
+        flags = (set(old.flags) if old else set()) - {"fuzzy"} | ({"fuzzy"} if stale else set())
+        catalog.add(
+            english,
+            entry.text if entry else "",
+            context=key,
+            auto_comments=old.auto_comments if old else (),
+            user_comments=old.user_comments if old else (),
+            flags=flags,
+            previous_id=entry.source if stale and entry and entry.source != english else (),
+        )
+    buffer = BytesIO()
+    write_po(buffer, catalog, width=76, include_previous=True, sort_output=False)
+    path.write_bytes(buffer.getvalue())

@@ -1,0 +1,224 @@
+"""Catalog versions, drafts and the audit trail, kept in Redis for the staff console.
+
+Version 0 is the catalog in the files. Each publish stores a complete snapshot as the next
+version, so any version can be restored, and every worker of the app picks up the newest one.
+
+    {prefix:staff}:catalog:version     the published version number
+    {prefix:staff}:catalog:v:N          snapshot N and who published it, when and what changed
+    {prefix:staff}:drafts               hash: one field per edited text or keyword list
+    {prefix:staff}:audit                list: every sign-in, draft, publish and restore, append-only
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from bot.catalog import CatalogData, Translation
+
+PUBLISH_SCRIPT = """
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if current ~= tonumber(ARGV[1]) then return -1 end
+local next = current + 1
+redis.call('SET', KEYS[2] .. next, ARGV[2])
+redis.call('SET', KEYS[1], next)
+redis.call('DEL', KEYS[3])
+redis.call('RPUSH', KEYS[4], ARGV[3])
+return next
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    kind: str  # "text" or "keywords"
+    language: str
+    key: str  # snippet ID or topic
+    before: str
+    after: str
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    number: int
+    who: str
+    at: float
+    note: str
+    changes: list[dict[str, str]]
+
+
+class VersionConflict(Exception):
+    """Someone published in the meantime."""
+
+
+class CatalogVersions:
+    def __init__(self, client: Any, prefix: str, files: CatalogData):
+        tag = f"{{{prefix}:staff}}"
+        self._redis = client
+        self._files = files
+        self._version = f"{prefix}:{tag}:catalog:version"
+        self._snapshot = f"{prefix}:{tag}:catalog:v:"
+        self._drafts = f"{prefix}:{tag}:drafts"
+        self._audit = f"{prefix}:{tag}:audit"
+        self._stash = f"{prefix}:{tag}:import:"
+        self._publish = client.register_script(PUBLISH_SCRIPT)
+        self.client = client
+
+    # -- published versions -------------------------------------------------------------------
+
+    async def current_number(self) -> int:
+        return int(await self._redis.get(self._version) or 0)
+
+    async def current(self) -> tuple[int, CatalogData]:
+        number = await self.current_number()
+        return number, await self.load(number)
+
+    async def load(self, number: int) -> CatalogData:
+        if number == 0:
+            return self._files
+        raw = await self._redis.get(f"{self._snapshot}{number}")
+        if raw is None:
+            raise LookupError(f"no catalog version {number}")
+        return CatalogData.from_json(json.loads(raw)["data"])
+
+    async def history(self) -> list[Version]:
+        number = await self.current_number()
+        keys = [f"{self._snapshot}{n}" for n in range(number, 0, -1)]
+        raws = await self._redis.mget(keys) if keys else []
+        versions = []
+        for n, raw in zip(range(number, 0, -1), raws, strict=True):
+            meta = json.loads(raw)["meta"] if raw else {}
+            versions.append(
+                Version(
+                    n,
+                    meta.get("who", "?"),
+                    meta.get("at", 0),
+                    meta.get("note", ""),
+                    meta.get("changes", []),
+                )
+            )
+        versions.append(Version(0, "files", 0, "the catalog in messages/ and locales/", []))
+        return versions
+
+    async def publish(
+        self, data: CatalogData, based_on: int, who: str, note: str, changes: list[Change]
+    ) -> int:
+        meta = {
+            "who": who,
+            "at": time.time(),
+            "note": note,
+            "changes": [_as_dict(change) for change in changes],
+        }
+        snapshot = json.dumps({"data": data.to_json(), "meta": meta}, ensure_ascii=False)
+        entry = _audit_entry(who, "publish", f"version {based_on + 1}: {note}")
+        number = await self._publish(
+            keys=[self._version, self._snapshot, self._drafts, self._audit],
+            args=[based_on, snapshot, entry],
+        )
+        if number == -1:
+            raise VersionConflict("another version was published meanwhile; review again")
+        return int(number)
+
+    # -- drafts -------------------------------------------------------------------------------
+
+    async def save_text(self, language: str, key: str, text: str, who: str) -> None:
+        field = f"t|{language}|{key}"
+        await self._redis.hset(self._drafts, field, json.dumps({"value": text, "who": who}))
+        await self.audit(who, "draft", f"{language} {key}")
+
+    async def save_keywords(self, topic: str, language: str, words: list[str], who: str) -> None:
+        field = f"k|{topic}|{language}"
+        await self._redis.hset(self._drafts, field, json.dumps({"value": words, "who": who}))
+        await self.audit(who, "draft", f"keywords {topic} {language}")
+
+    async def discard(self, who: str) -> None:
+        await self._redis.delete(self._drafts)
+        await self.audit(who, "discard drafts", "")
+
+    async def drafts(self) -> dict[tuple[str, str, str], dict[str, Any]]:
+        """(kind, language or topic, key or language) -> {"value", "who"}."""
+        raw = await self._redis.hgetall(self._drafts)
+        drafts = {}
+        for field, value in raw.items():
+            kind, first, second = field.split("|", 2)
+            drafts[(kind, first, second)] = json.loads(value)
+        return drafts
+
+    async def candidate(self) -> tuple[int, CatalogData, CatalogData, list[Change]]:
+        """(published number, published, published + drafts, what the drafts change)."""
+        number, published = await self.current()
+        drafts = await self.drafts()
+        return number, published, *apply_drafts(published, drafts)
+
+    # -- uploads waiting for a yes ---------------------------------------------------------------
+
+    async def stash(self, data: CatalogData) -> str:
+        token = secrets.token_urlsafe(12)
+        await self._redis.set(self._stash + token, json.dumps(data.to_json()), ex=3600)
+        return token
+
+    async def unstash(self, token: str) -> CatalogData | None:
+        raw = await self._redis.getdel(self._stash + token) if token else None
+        return CatalogData.from_json(json.loads(raw)) if raw else None
+
+    # -- audit --------------------------------------------------------------------------------
+
+    async def audit(self, who: str, action: str, detail: str) -> None:
+        await self._redis.rpush(self._audit, _audit_entry(who, action, detail))
+
+    async def audit_trail(self, last: int = 200) -> list[dict[str, Any]]:
+        return [json.loads(item) for item in await self._redis.lrange(self._audit, -last, -1)]
+
+
+def apply_drafts(
+    published: CatalogData, drafts: dict[tuple[str, str, str], dict[str, Any]]
+) -> tuple[CatalogData, list[Change]]:
+    english = dict(published.english)
+    translations = {lang: dict(entries) for lang, entries in published.translations.items()}
+    keywords = json.loads(json.dumps(published.keywords))
+    changes: list[Change] = []
+    for (kind, first, second), draft in sorted(drafts.items()):
+        if kind == "t" and first == "en" and draft["value"] != english.get(second):
+            changes.append(Change("text", "en", second, english.get(second, ""), draft["value"]))
+            english[second] = draft["value"]
+    for (kind, first, second), draft in sorted(drafts.items()):
+        if kind == "t" and first != "en":
+            before = translations.get(first, {}).get(second)
+            after = Translation(draft["value"], english.get(second, ""), False)
+            if before != after:
+                changes.append(
+                    Change("text", first, second, before.text if before else "", after.text)
+                )
+                translations.setdefault(first, {})[second] = after
+        elif kind == "k":
+            topic, language = first, second
+            entry = keywords.setdefault("topics", {}).setdefault(topic, {})
+            before_words = entry.get(language, [])
+            if list(draft["value"]) != list(before_words):
+                changes.append(
+                    Change(
+                        "keywords",
+                        language,
+                        topic,
+                        ", ".join(before_words),
+                        ", ".join(draft["value"]),
+                    )
+                )
+                entry[language] = list(draft["value"])
+    return CatalogData(english, translations, keywords), changes
+
+
+def _as_dict(change: Change) -> dict[str, str]:
+    return {
+        "kind": change.kind,
+        "language": change.language,
+        "key": change.key,
+        "before": change.before,
+        "after": change.after,
+    }
+
+
+def _audit_entry(who: str, action: str, detail: str) -> str:
+    return json.dumps({"at": time.time(), "who": who, "action": action, "detail": detail})

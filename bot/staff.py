@@ -1,0 +1,600 @@
+"""The staff console under /staff: edit, preview, review, publish and restore the catalog.
+
+Server-rendered pages (Jinja2) with a little JavaScript for the live preview. The preview's
+figures come from the same Python that `smsbot catalog check` uses (`bot.sms`,
+`bot.readability`), asked over /staff/api/preview: there is no second implementation in the
+browser. Nothing here is reachable without signing in; every form carries a CSRF token.
+"""
+
+from __future__ import annotations
+
+import csv
+import hmac
+import io
+import secrets
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po, write_po
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from bot import readability
+from bot.accounts import Account, AccountError, Accounts
+from bot.app import Bot
+from bot.catalog import CatalogData, Translation, check_data, measure_replies
+from bot.content import MENU_PREFIX, ClinicDetails, Content, Structure
+from bot.published import CatalogVersions, Change, VersionConflict, apply_drafts
+from bot.router import reply_shapes
+from bot.sms import measure, non_gsm_characters
+
+LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+class SignInRequired(Exception):
+    pass
+
+
+@dataclass
+class Console:
+    """What the pages need: the running bot, the catalog versions, the accounts, settings."""
+
+    bot: Bot
+    versions: CatalogVersions
+    accounts: Accounts
+    details: ClinicDetails
+    locales: dict[str, str]
+    review_max_age_days: int
+
+    @property
+    def structure(self) -> Structure:
+        return self.bot.content.structure
+
+    def content_for(self, data: CatalogData) -> Content:
+        return Content(
+            self.structure,
+            {language: data.texts(language) for language in ("en", "es")},
+            {
+                language: self.details.for_locale(self.locales[language])
+                for language in ("en", "es")
+            },
+        )
+
+
+def console_router(console: Console) -> APIRouter:
+    router = APIRouter(prefix="/staff", include_in_schema=False)
+
+    async def signed_in(request: Request) -> Account:
+        name = request.session.get("user")
+        account = await console.accounts.get(name) if name else None
+        if account is None:
+            raise SignInRequired
+        return account
+
+    async def checked(request: Request, account: Account = Depends(signed_in)) -> Account:
+        """Signed in, and the form or header carries this session's CSRF token."""
+        token = request.headers.get("x-csrf-token")
+        if token is None and request.headers.get("content-type", "").startswith(
+            ("application/x-www-form-urlencoded", "multipart/form-data")
+        ):
+            token = (await request.form()).get("csrf")
+        expected = request.session.get("csrf", "")
+        if not token or not expected or not hmac.compare_digest(str(token), expected):
+            raise HTTPException(403, "missing or wrong CSRF token: reload the page")
+        return account
+
+    async def reviewer(account: Account = Depends(checked)) -> Account:
+        if not account.can_publish:
+            raise HTTPException(403, "only a reviewer can do this")
+        return account
+
+    def page(
+        request: Request, name: str, account: Account | None, status: int = 200, **context: Any
+    ) -> HTMLResponse:
+        return templates.TemplateResponse(
+            request,
+            name,
+            {"account": account, "csrf": request.session.get("csrf", ""), **context},
+            status_code=status,
+        )
+
+    # -- signing in ---------------------------------------------------------------------------
+
+    @router.get("/login", response_class=HTMLResponse)
+    async def login_form(request: Request) -> HTMLResponse:
+        return page(request, "staff/login.html", None, error="")
+
+    @router.post("/login", response_class=HTMLResponse)
+    async def login(request: Request, name: str = Form(...), password: str = Form(...)) -> Response:
+        address = request.client.host if request.client else "unknown"
+        try:
+            account = await console.accounts.sign_in(name, password, address)
+        except AccountError as exc:
+            return page(request, "staff/login.html", None, error=str(exc), status=429)
+        if account is None:
+            await console.versions.audit(name, "failed sign-in", "")
+            return page(request, "staff/login.html", None, error="Wrong name or password.")
+        request.session.clear()
+        request.session.update({"user": account.name, "csrf": secrets.token_urlsafe(24)})
+        await console.versions.audit(account.name, "sign-in", account.role)
+        return RedirectResponse("/staff/", status_code=303)
+
+    @router.post("/logout")
+    async def logout(request: Request, account: Account = Depends(checked)) -> Response:
+        request.session.clear()
+        return RedirectResponse("/staff/login", status_code=303)
+
+    # -- the catalog at a glance --------------------------------------------------------------
+
+    @router.get("/", response_class=HTMLResponse)
+    async def overview(request: Request, account: Account = Depends(signed_in)) -> HTMLResponse:
+        number, published, candidate, changes = await console.versions.candidate()
+        history = await console.versions.history()
+        rows = snippet_rows(console, published, candidate, changes, history)
+        return page(
+            request,
+            "staff/index.html",
+            account,
+            version=number,
+            groups=rows,
+            drafts=len(changes),
+        )
+
+    @router.get("/snippet/{key}", response_class=HTMLResponse)
+    async def edit(request: Request, key: str, account: Account = Depends(signed_in)) -> Response:
+        _, published, candidate, _ = await console.versions.candidate()
+        if key not in candidate.english:
+            raise HTTPException(404, "no such snippet")
+        es = candidate.translations.get("es", {}).get(key)
+        return page(
+            request,
+            "staff/edit.html",
+            account,
+            key=key,
+            where=describe(console.structure, key),
+            english=candidate.english[key],
+            spanish=es.text if es else "",
+            needs_review=candidate.needs_review("es", key),
+            published_english=published.english.get(key, ""),
+        )
+
+    @router.post("/snippet/{key}")
+    async def save(
+        request: Request,
+        key: str,
+        account: Account = Depends(checked),
+    ) -> Response:
+        form = await request.form()
+        _, _, candidate, _ = await console.versions.candidate()
+        if key not in candidate.english:
+            raise HTTPException(404, "no such snippet")
+        english, spanish = str(form.get("en", "")).strip(), str(form.get("es", "")).strip()
+        if english != candidate.english[key]:
+            await console.versions.save_text("en", key, english, account.name)
+        current_es = candidate.translations.get("es", {}).get(key)
+        confirmed = form.get("es_reviewed") == "yes"  # "the Spanish still says the same"
+        if current_es is None or spanish != current_es.text or confirmed:
+            # A saved Spanish text is one read against the English it now stands beside. An
+            # English change alone leaves the Spanish marked as needing review.
+            await console.versions.save_text("es", key, spanish, account.name)
+        return RedirectResponse(f"/staff/snippet/{key}?saved=1", status_code=303)
+
+    @router.get("/keywords/{topic}", response_class=HTMLResponse)
+    async def keywords_form(
+        request: Request, topic: str, account: Account = Depends(signed_in)
+    ) -> Response:
+        _, _, candidate, _ = await console.versions.candidate()
+        words = candidate.keywords.get("topics", {}).get(topic)
+        if words is None:
+            raise HTTPException(404, "no such topic")
+        return page(request, "staff/keywords.html", account, topic=topic, words=words)
+
+    @router.post("/keywords/{topic}")
+    async def keywords_save(
+        request: Request, topic: str, account: Account = Depends(checked)
+    ) -> Response:
+        form = await request.form()
+        for language in ("en", "es"):
+            lines = str(form.get(language, "")).splitlines()
+            words = [line.strip() for line in lines if line.strip()]
+            await console.versions.save_keywords(topic, language, words, account.name)
+        return RedirectResponse(f"/staff/keywords/{topic}?saved=1", status_code=303)
+
+    # -- live preview -------------------------------------------------------------------------
+
+    @router.post("/api/preview")
+    async def preview(request: Request, account: Account = Depends(checked)) -> JSONResponse:
+        body = await request.json()
+        key, language, text = str(body["key"]), str(body["language"]), str(body["text"])
+        _, _, candidate, _ = await console.versions.candidate()
+        if key not in candidate.english or language not in LANGUAGE_NAMES:
+            raise HTTPException(404, "no such snippet")
+        return JSONResponse(preview_of(console, candidate, key, language, text))
+
+    # -- review, publish, history -------------------------------------------------------------
+
+    @router.get("/review", response_class=HTMLResponse)
+    async def review(request: Request, account: Account = Depends(signed_in)) -> HTMLResponse:
+        number, _, candidate, changes = await console.versions.candidate()
+        report = check_data(candidate, console.structure, console.details, console.locales)
+        drafts = await console.versions.drafts()
+        authors = sorted({draft["who"] for draft in drafts.values()})
+        return page(
+            request,
+            "staff/review.html",
+            account,
+            version=number,
+            changes=changes,
+            errors=report.errors,
+            authors=authors,
+        )
+
+    @router.post("/publish")
+    async def publish(request: Request, account: Account = Depends(reviewer)) -> Response:
+        form = await request.form()
+        number, _, candidate, changes = await console.versions.candidate()
+        if str(form.get("version")) != str(number):
+            raise HTTPException(409, "the catalog changed since you reviewed it: review again")
+        if not changes:
+            raise HTTPException(400, "nothing to publish")
+        report = check_data(candidate, console.structure, console.details, console.locales)
+        if not report.ok:
+            return page(
+                request,
+                "staff/review.html",
+                account,
+                version=number,
+                changes=changes,
+                errors=report.errors,
+                authors=[],
+                refused=True,
+                status=422,
+            )
+        note = str(form.get("note", "")).strip()
+        try:
+            await console.versions.publish(candidate, number, account.name, note, changes)
+        except VersionConflict as exc:
+            raise HTTPException(409, str(exc)) from exc
+        return RedirectResponse("/staff/history", status_code=303)
+
+    @router.post("/discard")
+    async def discard(request: Request, account: Account = Depends(reviewer)) -> Response:
+        await console.versions.discard(account.name)
+        return RedirectResponse("/staff/review", status_code=303)
+
+    @router.get("/history", response_class=HTMLResponse)
+    async def history(request: Request, account: Account = Depends(signed_in)) -> HTMLResponse:
+        versions = await console.versions.history()
+        trail = list(reversed(await console.versions.audit_trail()))
+        return page(
+            request, "staff/history.html", account, versions=versions, trail=trail, when=when
+        )
+
+    @router.post("/restore/{number}")
+    async def restore(
+        request: Request, number: int, account: Account = Depends(reviewer)
+    ) -> Response:
+        current, published = await console.versions.current()
+        try:
+            old = await console.versions.load(number)
+        except LookupError as exc:
+            raise HTTPException(404, str(exc)) from exc
+        report = check_data(old, console.structure, console.details, console.locales)
+        if not report.ok:
+            raise HTTPException(422, "that version no longer passes the catalog check")
+        changes = diff(published, old)
+        note = f"restored version {number}"
+        await console.versions.publish(old, current, account.name, note, changes)
+        return RedirectResponse("/staff/history", status_code=303)
+
+    # -- round trips with Poedit, Weblate and spreadsheets --------------------------------------
+
+    @router.get("/export/{name}")
+    async def export(name: str, account: Account = Depends(signed_in)) -> Response:
+        _, published = await console.versions.current()
+        if name == "catalog.csv":
+            return Response(
+                to_csv(console.structure, published),
+                media_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": 'attachment; filename="catalog.csv"'},
+            )
+        if name == "es.po":
+            return Response(
+                to_po(published, "es"),
+                media_type="text/x-gettext-translation; charset=utf-8",
+                headers={"Content-Disposition": 'attachment; filename="es.po"'},
+            )
+        raise HTTPException(404, "export es.po or catalog.csv")
+
+    @router.post("/import", response_class=HTMLResponse)
+    async def import_file(
+        request: Request,
+        upload: UploadFile = File(...),
+        account: Account = Depends(checked),
+    ) -> HTMLResponse:
+        _, _, candidate, _ = await console.versions.candidate()
+        raw = await upload.read()
+        try:
+            if (upload.filename or "").endswith(".csv"):
+                imported = from_csv(candidate, raw)
+            else:
+                imported = from_po(candidate, raw, "es")
+        except ValueError as exc:
+            return page(request, "staff/import.html", account, error=str(exc), changes=[])
+        changes = diff(candidate, imported)
+        token = await console.versions.stash(imported)
+        return page(request, "staff/import.html", account, error="", changes=changes, token=token)
+
+    @router.post("/import/confirm")
+    async def import_confirm(request: Request, account: Account = Depends(checked)) -> Response:
+        form = await request.form()
+        imported = await console.versions.unstash(str(form.get("token", "")))
+        if imported is None:
+            raise HTTPException(400, "nothing to import: upload the file again")
+        _, _, candidate, _ = await console.versions.candidate()
+        for change in diff(candidate, imported):
+            if change.kind == "text":
+                text = (
+                    imported.english[change.key]
+                    if change.language == "en"
+                    else imported.translations[change.language][change.key].text
+                )
+                await console.versions.save_text(change.language, change.key, text, account.name)
+        await console.versions.audit(account.name, "import", "")
+        return RedirectResponse("/staff/review", status_code=303)
+
+    return router
+
+
+# -- what the pages show ----------------------------------------------------------------------
+
+
+def describe(structure: Structure, key: str) -> str:
+    for menu in structure.menus.values():
+        if menu.header == key:
+            return f"Header of the {menu.id} menu"
+    for topic in structure.topics.values():
+        if topic.label == key:
+            return f"Menu label of {topic.id}"
+        if key in topic.pages:
+            number = topic.pages.index(key) + 1
+            return f"{topic.id}, page {number} of {len(topic.pages)}"
+    return "A reply the bot sends on its own (help, stop, emergency...)"
+
+
+def groups(structure: Structure, keys: list[str]) -> Iterator[tuple[str, list[str]]]:
+    """Snippets grouped by menu and topic, in menu order; the rest under 'Replies'."""
+    seen: set[str] = set()
+    for menu in structure.menus.values():
+        for topic_id in menu.items:
+            topic = structure.topics[topic_id]
+            members = [topic.label, *topic.pages]
+            seen.update(members)
+            yield f"{menu.id} menu > {topic_id}", members
+    rest = [key for key in keys if key not in seen]
+    yield "Menus and replies", rest
+
+
+def snippet_rows(
+    console: Console,
+    published: CatalogData,
+    candidate: CatalogData,
+    changes: list[Change],
+    history: list[Any],
+) -> list[dict[str, Any]]:
+    over = over_budget(console, published)
+    changed_at = last_changed(history)
+    drafted = {(c.language, c.key) for c in changes if c.kind == "text"}
+    stale_before = time.time() - console.review_max_age_days * 86400
+    result = []
+    for title, keys in groups(console.structure, list(published.english)):
+        rows = []
+        for key in keys:
+            cells = {}
+            for language in ("en", "es"):
+                text = (
+                    published.english.get(key, "")
+                    if language == "en"
+                    else published.translations.get("es", {}).get(key, Translation("", "")).text
+                )
+                at = changed_at.get((language, key))
+                cells[language] = {
+                    "text": text,
+                    "missing": not text.strip(),
+                    "review": language != "en" and published.needs_review(language, key),
+                    "over": (language, key) in over,
+                    "draft": (language, key) in drafted,
+                    "reviewed": when(at[1]) if at else "in the files",
+                    "version": at[0] if at else 0,
+                    "stale": bool(at and at[1] < stale_before),
+                }
+            rows.append({"key": key, "cells": cells})
+        result.append({"title": title, "rows": rows})
+    return result
+
+
+def over_budget(console: Console, data: CatalogData) -> set[tuple[str, str]]:
+    """(language, snippet) pairs that take part in a reply over 320 characters or 3 SMS."""
+    content = console.content_for(data)
+    over = set()
+    shapes = dict(reply_shapes(console.structure))
+    for line in measure_replies(content):
+        if line.characters > 320 or line.segments > 3:
+            for key in snippets_in(console.structure, shapes[line.name]):
+                over.add((line.language, key))
+    return over
+
+
+def snippets_in(structure: Structure, parts: tuple[str, ...]) -> list[str]:
+    keys = []
+    for part in parts:
+        if part.startswith(MENU_PREFIX):
+            menu = structure.menus[part.removeprefix(MENU_PREFIX)]
+            keys.append(menu.header)
+            keys.extend(structure.topics[item].label for item in menu.items)
+        else:
+            keys.append(part)
+    return keys
+
+
+def last_changed(history: list[Any]) -> dict[tuple[str, str], tuple[int, float]]:
+    """(language, snippet) -> (version, time) of the last publish that changed it."""
+    found: dict[tuple[str, str], tuple[int, float]] = {}
+    for version in history:  # newest first
+        for change in version.changes:
+            if change.get("kind") == "text":
+                found.setdefault((change["language"], change["key"]), (version.number, version.at))
+    return found
+
+
+def preview_of(
+    console: Console, candidate: CatalogData, key: str, language: str, text: str
+) -> dict[str, Any]:
+    """Every SMS this snippet takes part in, as the patient will get it, measured."""
+    english = dict(candidate.english)
+    translations = {lang: dict(entries) for lang, entries in candidate.translations.items()}
+    if language == "en":
+        english[key] = text
+    else:
+        translations.setdefault(language, {})[key] = Translation(text, english[key])
+    try:
+        content = console.content_for(CatalogData(english, translations, candidate.keywords))
+    except Exception as exc:  # an unknown placeholder or a stray brace, while typing
+        return {"error": str(exc)}
+    messages = []
+    for name, parts in reply_shapes(console.structure):
+        if key in snippets_in(console.structure, parts):
+            sms = content.render(language, parts)  # type: ignore[arg-type]
+            cost = measure(sms)
+            messages.append(
+                {
+                    "name": name,
+                    "text": sms,
+                    "characters": cost.characters,
+                    "encoding": cost.encoding,
+                    "segments": cost.segments,
+                    "over": cost.characters > 320 or cost.segments > 3,
+                    "runs": runs(sms),
+                }
+            )
+    score = readability.score(content.text(language, key), language)  # type: ignore[arg-type]
+    return {
+        "messages": messages,
+        "ucs2": list(non_gsm_characters(text)),
+        "reading": str(score),
+        "reading_ok": score.meets_target,
+    }
+
+
+def runs(text: str) -> list[list[Any]]:
+    """The text in pieces, each marked when its characters force UCS-2 (for highlighting)."""
+    offenders = set(non_gsm_characters(text))
+    pieces: list[list[Any]] = []
+    for char in text:
+        flagged = char in offenders
+        if pieces and pieces[-1][1] == flagged:
+            pieces[-1][0] += char
+        else:
+            pieces.append([char, flagged])
+    return pieces
+
+
+def diff(before: CatalogData, after: CatalogData) -> list[Change]:
+    changes = [
+        Change("text", "en", key, before.english.get(key, ""), text)
+        for key, text in after.english.items()
+        if before.english.get(key) != text
+    ]
+    for language, entries in after.translations.items():
+        for key, entry in entries.items():
+            old = before.translations.get(language, {}).get(key)
+            if old is None or old.text != entry.text:
+                changes.append(Change("text", language, key, old.text if old else "", entry.text))
+    return changes
+
+
+def to_csv(structure: Structure, data: CatalogData) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["id", "where", "english", "spanish", "spanish_needs_review"])
+    for key, text in data.english.items():
+        es = data.translations.get("es", {}).get(key, Translation("", ""))
+        review = "yes" if data.needs_review("es", key) else ""
+        writer.writerow([key, describe(structure, key), text, es.text, review])
+    return out.getvalue()
+
+
+def from_csv(base: CatalogData, raw: bytes) -> CatalogData:
+    try:
+        rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ValueError(f"not a readable CSV file: {exc}") from exc
+    if not rows or not {"id", "english", "spanish"} <= set(rows[0]):
+        raise ValueError("the CSV needs the columns id, english and spanish")
+    english = dict(base.english)
+    spanish = dict(base.translations.get("es", {}))
+    for row in rows:
+        key = row["id"].strip()
+        if key not in english:
+            raise ValueError(f"unknown snippet id '{key}'")
+        english[key] = row["english"]
+    for row in rows:
+        key = row["id"].strip()
+        old = spanish.get(key)
+        if old is None or old.text != row["spanish"] or english[key] != base.english[key]:
+            spanish[key] = Translation(row["spanish"], english[key])
+    return CatalogData(english, {**base.translations, "es": spanish}, base.keywords)
+
+
+def to_po(data: CatalogData, language: str) -> bytes:
+    catalog = Catalog(locale=language, domain="messages", project="smsbot", fuzzy=False)
+    for key, text in data.english.items():
+        entry = data.translations.get(language, {}).get(key)
+        fuzzy = data.needs_review(language, key)
+        catalog.add(
+            text,
+            entry.text if entry else "",
+            context=key,
+            flags=("fuzzy",) if fuzzy else (),
+            previous_id=entry.source if entry and fuzzy else (),
+        )
+    out = io.BytesIO()
+    write_po(out, catalog, width=76, include_previous=True, sort_output=False)
+    return out.getvalue()
+
+
+def from_po(base: CatalogData, raw: bytes, language: str) -> CatalogData:
+    try:
+        catalog = read_po(io.BytesIO(raw), abort_invalid=True)
+    except Exception as exc:  # Babel raises several types for malformed files
+        raise ValueError(f"not a valid PO file: {exc}") from exc
+    entries = dict(base.translations.get(language, {}))
+    for message in catalog:
+        if not (message.id and message.context):
+            continue
+        key = message.context
+        if key not in base.english:
+            raise ValueError(f"unknown snippet id '{key}'")
+        if str(message.id) != base.english[key]:
+            raise ValueError(f"'{key}': the English in the file is not the current English")
+        old = entries.get(key)
+        text = str(message.string or "")
+        if message.fuzzy:
+            continue  # a translator's unfinished work is not imported
+        if old is None or old.text != text or old.source != base.english[key]:
+            entries[key] = Translation(text, base.english[key])
+    return CatalogData(base.english, {**base.translations, language: entries}, base.keywords)
+
+
+def when(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+__all__ = ["Console", "SignInRequired", "apply_drafts", "console_router"]

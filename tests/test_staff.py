@@ -1,0 +1,327 @@
+"""The staff console: sign-in, drafts, review, publish, rollback, round trips, permissions."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from fastapi.testclient import TestClient
+from redis import asyncio as aioredis
+
+from bot.accounts import Accounts
+from bot.cli import main
+from bot.config import PROJECT_ROOT
+from bot.web import create_app
+from tests.conftest import HASH_KEY, TOKEN, Phone, make_settings
+
+PASSWORD = "correct horse battery"
+SIDE_EFFECTS = "topic.side_effects.1"
+
+
+def staff_settings(redis_url: str, prefix: str, **extra):
+    return make_settings(
+        redis_url=redis_url,
+        redis_key_prefix=prefix,
+        staff_secret_key="staff-secret-key-for-tests-0123456789",
+        staff_cookie_secure=False,
+        catalog_poll_seconds=0.1,
+        **extra,
+    )
+
+
+def add_account(redis_url: str, prefix: str, name: str, role: str) -> None:
+    async def run() -> None:
+        client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+        await Accounts(client, prefix).add(name, role, PASSWORD)
+        await client.aclose()
+
+    asyncio.run(run())
+
+
+class Staff:
+    """A browser without a browser: signs in and keeps the CSRF token of the last page."""
+
+    def __init__(self, client: TestClient):
+        self.client = client
+        self.csrf = ""
+
+    def sign_in(self, name: str, password: str = PASSWORD):
+        response = self.client.post("/staff/login", data={"name": name, "password": password})
+        self.get("/staff/")
+        return response
+
+    def get(self, path: str):
+        response = self.client.get(path)
+        found = re.search(r'name="csrf" value="([^"]+)"', response.text)
+        if found:
+            self.csrf = found.group(1)
+        return response
+
+    def post(self, path: str, data: dict | None = None, **kwargs):
+        return self.client.post(path, data={"csrf": self.csrf, **(data or {})}, **kwargs)
+
+
+@pytest.fixture
+def console(redis_url, prefix):
+    add_account(redis_url, prefix, "nora", "editor")
+    add_account(redis_url, prefix, "rita", "reviewer")
+    with TestClient(create_app(staff_settings(redis_url, prefix))) as client:
+        yield client
+
+
+def spanish(client: TestClient, key: str = SIDE_EFFECTS) -> str:
+    return client.app.state.bot.content.text("es", key)
+
+
+class TestAccess:
+    @pytest.mark.parametrize(
+        "path",
+        [
+            "/staff/",
+            "/staff/review",
+            "/staff/history",
+            f"/staff/snippet/{SIDE_EFFECTS}",
+            "/staff/export/es.po",
+        ],
+    )
+    def test_signed_out_is_sent_to_sign_in(self, console, path) -> None:
+        response = console.get(path, follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"] == "/staff/login"
+
+    def test_signed_out_api_is_refused(self, console) -> None:
+        response = console.post(
+            "/staff/api/preview", json={"key": SIDE_EFFECTS, "language": "es", "text": "x"}
+        )
+        assert response.status_code == 401
+
+    def test_wrong_password(self, console) -> None:
+        response = Staff(console).sign_in("nora", "not the password")
+        assert "Wrong name or password" in response.text
+
+    def test_sign_in_attempts_are_limited(self, console) -> None:
+        staff = Staff(console)
+        for _ in range(5):
+            staff.sign_in("nora", "guess guess guess")
+        response = staff.client.post("/staff/login", data={"name": "nora", "password": PASSWORD})
+        assert response.status_code == 429 and "too many" in response.text
+
+    def test_missing_csrf_token_is_refused(self, console) -> None:
+        staff = Staff(console)
+        staff.sign_in("nora")
+        response = console.post(f"/staff/snippet/{SIDE_EFFECTS}", data={"en": "x", "es": "y"})
+        assert response.status_code == 403 and "CSRF" in response.text
+
+    def test_an_editor_cannot_publish(self, console) -> None:
+        staff = Staff(console)
+        staff.sign_in("nora")
+        staff.post(
+            f"/staff/snippet/{SIDE_EFFECTS}",
+            {"en": console.app.state.bot.content.text("en", SIDE_EFFECTS), "es": "Nuevo texto."},
+        )
+        staff.get("/staff/review")
+        assert staff.post("/staff/publish", {"version": "0"}).status_code == 403
+        assert console.app.state.bot.catalog_version == 0
+
+    def test_session_cookie_is_httponly_and_strict(self, console) -> None:
+        response = Staff(console).client.post(
+            "/staff/login", data={"name": "nora", "password": PASSWORD}, follow_redirects=False
+        )
+        cookie = response.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=strict" in cookie
+
+    def test_console_can_be_switched_off(self, redis_url, prefix) -> None:
+        with TestClient(
+            create_app(staff_settings(redis_url, prefix, staff_console=False))
+        ) as client:
+            assert client.get("/staff/login").status_code == 404
+
+
+class TestPublishing:
+    def test_draft_review_publish_and_rollback(self, console) -> None:
+        original = spanish(console)
+        english = console.app.state.bot.content.text("en", SIDE_EFFECTS)
+        editor = Staff(console)
+        editor.sign_in("nora")
+        new = "La inmunoterapia puede causar efectos secundarios. Avísele a su equipo médico."
+        editor.post(f"/staff/snippet/{SIDE_EFFECTS}", {"en": english, "es": new})
+        assert spanish(console) == original  # drafts never reach patients
+        review = editor.get("/staff/review")
+        assert new in review.text and "Approve and publish" not in review.text
+
+        reviewer = Staff(console)
+        reviewer.sign_in("rita")
+        page = reviewer.get("/staff/review")
+        assert new in page.text and original.split(".")[0] in page.text  # a diff
+        assert (
+            reviewer.post("/staff/publish", {"version": "0", "note": "clearer"}).status_code == 200
+        )
+        deadline = time.monotonic() + 5
+        while spanish(console) != new:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        patient = Phone(console)
+        assert patient.text("EFECTOS")[0].startswith(new)
+
+        history = reviewer.get("/staff/history")
+        assert "rita" in history.text and "clearer" in history.text and "nora draft" in history.text
+        reviewer.post("/staff/restore/0")
+        deadline = time.monotonic() + 5
+        while spanish(console) != original:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert console.app.state.bot.catalog_version == 2  # the restore is a new version
+
+    def test_publish_is_refused_while_the_check_fails(self, console) -> None:
+        english = console.app.state.bot.content.text("en", SIDE_EFFECTS)
+        reviewer = Staff(console)
+        reviewer.sign_in("rita")
+        reviewer.post(f"/staff/snippet/{SIDE_EFFECTS}", {"en": english, "es": "Día " * 60})
+        reviewer.get("/staff/review")
+        response = reviewer.post("/staff/publish", {"version": "0"})
+        assert response.status_code == 422
+        assert "Not published" in response.text and "UCS-2 segments" in response.text
+        assert console.app.state.bot.catalog_version == 0
+
+    def test_english_change_marks_spanish_for_review(self, console) -> None:
+        key = "topic.cure.1"
+        editor = Staff(console)
+        editor.sign_in("nora")
+        editor.post(
+            f"/staff/snippet/{key}",
+            {"en": "Immunotherapy is not a cure. It can help.", "es": spanish(console, key)},
+        )
+        assert "needs review: the English changed" in editor.get(f"/staff/snippet/{key}").text
+        reviewer = Staff(console)
+        reviewer.sign_in("rita")
+        review = reviewer.get("/staff/review")
+        assert f"es: &#39;{key}&#39;: the English changed" in review.text
+        assert reviewer.post("/staff/publish", {"version": "0"}).status_code == 422
+        reviewer.post(
+            f"/staff/snippet/{key}",
+            {
+                "en": "Immunotherapy is not a cure. It can help.",
+                "es": "No es una cura. Puede ayudar.",
+            },
+        )
+        reviewer.get("/staff/review")
+        assert reviewer.post("/staff/publish", {"version": "0"}).status_code == 200
+
+    def test_live_preview_uses_the_server_measurements(self, console) -> None:
+        staff = Staff(console)
+        staff.sign_in("nora")
+        plain = staff.client.post(
+            "/staff/api/preview",
+            json={
+                "key": "reply.stop",
+                "language": "es",
+                "text": "Se dio de baja. Responda INICIO.",
+            },
+            headers={"X-CSRF-Token": staff.csrf},
+        ).json()
+        accented = staff.client.post(
+            "/staff/api/preview",
+            json={"key": "reply.stop", "language": "es", "text": "Se dio de baja. Envíe INICIO."},
+            headers={"X-CSRF-Token": staff.csrf},
+        ).json()
+        assert plain["messages"][0]["encoding"] == "GSM-7"
+        assert accented["messages"][0]["encoding"] == "UCS-2" and accented["ucs2"] == ["í"]
+        assert ["í", True] in accented["messages"][0]["runs"]
+        assert "INFLESZ" in accented["reading"]
+
+
+class TestRoundTrips:
+    def test_po_export_then_import_changes_nothing(self, console) -> None:
+        staff = Staff(console)
+        staff.sign_in("nora")
+        po = staff.client.get("/staff/export/es.po")
+        assert po.status_code == 200 and b'msgctxt "topic.side_effects.1"' in po.content
+        page = staff.post("/staff/import", files={"upload": ("es.po", po.content, "text/x-po")})
+        assert "nothing to change" in page.text
+
+    def test_csv_export_then_import_changes_nothing(self, console) -> None:
+        staff = Staff(console)
+        staff.sign_in("nora")
+        exported = staff.client.get("/staff/export/catalog.csv")
+        page = staff.post(
+            "/staff/import", files={"upload": ("catalog.csv", exported.content, "text/csv")}
+        )
+        assert "nothing to change" in page.text
+
+    def test_an_edited_csv_shows_a_diff_then_becomes_a_draft(self, console) -> None:
+        staff = Staff(console)
+        staff.sign_in("nora")
+        exported = staff.client.get("/staff/export/catalog.csv").text
+        edited = exported.replace(
+            spanish(console, "reply.language"), "Listo, le escribo en español."
+        )
+        page = staff.post("/staff/import", files={"upload": ("c.csv", edited.encode(), "text/csv")})
+        assert "Listo, le escribo en español." in page.text and "Make these drafts" in page.text
+        token = re.search(r'name="token" value="([^"]+)"', page.text).group(1)
+        staff.post("/staff/import/confirm", {"token": token})
+        assert "Listo, le escribo en español." in staff.get("/staff/review").text
+
+    def test_a_bad_upload_is_explained(self, console) -> None:
+        staff = Staff(console)
+        staff.sign_in("nora")
+        page = staff.post(
+            "/staff/import", files={"upload": ("x.csv", b"id,english\nnope,x\n", "text/csv")}
+        )
+        assert "columns" in page.text
+
+
+def test_a_publish_reaches_another_process_and_export_writes_the_files(
+    redis_url, prefix, tmp_path
+) -> None:
+    add_account(redis_url, prefix, "rita", "reviewer")
+    with (
+        TestClient(create_app(staff_settings(redis_url, prefix))) as first,
+        TestClient(create_app(staff_settings(redis_url, prefix))) as second,
+    ):
+        english = first.app.state.bot.content.text("en", "reply.language")
+        reviewer = Staff(first)
+        reviewer.sign_in("rita")
+        reviewer.post(
+            "/staff/snippet/reply.language",
+            {"en": english, "es": "Listo: le escribiré en español."},
+        )
+        reviewer.get("/staff/review")
+        published_at = time.monotonic()
+        reviewer.post("/staff/publish", {"version": "0"})
+        while spanish(second, "reply.language") != "Listo: le escribiré en español.":
+            assert time.monotonic() - published_at < 5
+            time.sleep(0.02)
+
+    for folder in ("messages", "locales"):
+        shutil.copytree(PROJECT_ROOT / folder, tmp_path / folder)
+    env = {
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "SESSION_HASH_KEY": HASH_KEY,
+        "CLINIC_PHONE": "+1 555 010 0100",
+        "REDIS_URL": redis_url,
+        "REDIS_KEY_PREFIX": prefix,
+        "MESSAGES_DIR": str(tmp_path / "messages"),
+        "LOCALES_DIR": str(tmp_path / "locales"),
+    }
+    result = CliRunner().invoke(main, ["catalog", "export"], env=env)
+    assert result.exit_code == 0, result.output
+    po = Path(tmp_path / "locales/es/LC_MESSAGES/messages.po").read_text(encoding="utf-8")
+    assert "Listo: le escribiré en español." in po
+    assert "# Twilio's opt-out words" in (tmp_path / "messages/keywords.yaml").read_text()
+    assert CliRunner().invoke(main, ["catalog", "check", "--quiet"], env=env).exit_code == 0
+
+
+def test_staff_add_prompts_for_the_password(redis_url, prefix) -> None:
+    env = {"REDIS_URL": redis_url, "REDIS_KEY_PREFIX": prefix}
+    result = CliRunner().invoke(
+        main,
+        ["staff", "add", "Omar", "--role", "reviewer"],
+        input=f"{PASSWORD}\n{PASSWORD}\n",
+        env=env,
+    )
+    assert result.exit_code == 0, result.output
+    assert PASSWORD not in result.output
