@@ -369,17 +369,17 @@ def describe(structure: Structure, key: str) -> str:
     return "A reply the bot sends on its own (help, stop, emergency...)"
 
 
-def groups(structure: Structure, keys: list[str]) -> Iterator[tuple[str, list[str]]]:
-    """Snippets grouped by menu and topic, in menu order; the rest under 'Replies'."""
+def groups(structure: Structure, keys: list[str]) -> Iterator[tuple[str, str, list[str]]]:
+    """(title, topic, snippets) by menu and topic, in menu order; the rest under 'Replies'."""
     seen: set[str] = set()
     for menu in structure.menus.values():
         for topic_id in menu.items:
             topic = structure.topics[topic_id]
             members = [topic.label, *topic.pages]
             seen.update(members)
-            yield f"{menu.id} menu > {topic_id}", members
+            yield f"{menu.id} menu > {topic_id}", topic_id, members
     rest = [key for key in keys if key not in seen]
-    yield "Menus and replies", rest
+    yield "Menus and replies", "", rest
 
 
 def snippet_rows(
@@ -394,7 +394,7 @@ def snippet_rows(
     drafted = {(c.language, c.key) for c in changes if c.kind == "text"}
     stale_before = time.time() - console.review_max_age_days * 86400
     result = []
-    for title, keys in groups(console.structure, list(published.english)):
+    for title, topic, keys in groups(console.structure, list(published.english)):
         rows = []
         for key in keys:
             cells = {}
@@ -416,7 +416,7 @@ def snippet_rows(
                     "stale": bool(at and at[1] < stale_before),
                 }
             rows.append({"key": key, "cells": cells})
-        result.append({"title": title, "rows": rows})
+        result.append({"title": title, "topic": topic, "rows": rows})
     return result
 
 

@@ -1,0 +1,150 @@
+"""The staff console in a real browser, end to end, across two app processes.
+
+An editor changes the Spanish SIDE EFFECTS text and watches the segment counter jump when an
+"á" makes the SMS UCS-2; a reviewer publishes; a second process answers EFECTOS with the new
+text within seconds; a rollback brings the old text back. Screenshots go to build/screenshots.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import httpx2 as httpx
+import pytest
+
+from bot import twilio
+from bot.config import PROJECT_ROOT
+from tests.conftest import HASH_KEY, TOKEN, replies
+from tests.test_cli import ServerProcess
+from tests.test_staff import PASSWORD, add_account
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = PROJECT_ROOT / "build" / "screenshots"
+PUBLIC = "https://sms.example-clinic.org"
+KEY = "topic.side_effects.4"
+NEW_TEXT = (
+    "Si es una emergencia, llame al 911. Si un efecto secundario es nuevo o empeora, "
+    "llame a su equipo de salud al {clinic_phone}."
+)
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")
+
+
+@pytest.fixture
+def servers(redis_url, prefix):
+    add_account(redis_url, prefix, "nora", "editor")
+    add_account(redis_url, prefix, "rita", "reviewer")
+    env = {
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "SESSION_HASH_KEY": HASH_KEY,
+        "REDIS_URL": redis_url,
+        "REDIS_KEY_PREFIX": prefix,
+        "PUBLIC_BASE_URL": PUBLIC,
+        "CLINIC_PHONE": "+1 555 010 0100",
+        "STAFF_SECRET_KEY": "browser-test-staff-secret-0123456789",
+        "STAFF_COOKIE_SECURE": "false",
+    }
+    pair = (ServerProcess(env), ServerProcess(env))
+    yield pair
+    for server in pair:
+        server.stop()
+
+
+def side_effects_last_page(base: str) -> str:
+    """What a new patient reads on the last page of EFECTOS (a new number each time, so that
+    polling never looks like a flood)."""
+    number = f"+1555{time.monotonic_ns() % 10**7:07d}"
+    answer = ""
+    for body in ("EFECTOS", "MÁS", "MÁS", "MÁS"):
+        form = {"MessageSid": f"SM{time.monotonic_ns()}", "From": number, "Body": body}
+        signature = twilio.signature(TOKEN, f"{PUBLIC}/sms", form)
+        response = httpx.post(f"{base}/sms", data=form, headers={"X-Twilio-Signature": signature})
+        answer = replies(response.text)[0]
+    return answer
+
+
+def wait_for(check, seconds: float = 5.0) -> float:
+    started = time.monotonic()
+    while not check():
+        assert time.monotonic() - started < seconds, "not live within 5 seconds"
+        time.sleep(0.1)
+    return time.monotonic() - started
+
+
+def test_edit_preview_publish_and_rollback_in_a_browser(servers) -> None:
+    from playwright.sync_api import sync_playwright
+
+    editor_side, patient_side = servers
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    before = side_effects_last_page(patient_side.base)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        try:
+            editor = browser.new_page(viewport={"width": 1280, "height": 900})
+            editor.goto(f"{editor_side.base}/staff/")
+            editor.fill("#name", "nora")
+            editor.fill("#password", PASSWORD)
+            editor.screenshot(path=SHOTS / "1-sign-in.png")
+            editor.click("button[type=submit]")
+            editor.wait_for_selector("text=published version 0")
+            editor.screenshot(path=SHOTS / "2-catalog.png", full_page=False)
+
+            editor.goto(f"{editor_side.base}/staff/snippet/{KEY}")
+            spanish = editor.locator("#text-es")
+            counter = editor.locator("#stats-es [data-segments]")
+            spanish.fill("")
+            spanish.type(NEW_TEXT, delay=2)
+            editor.wait_for_function(
+                "document.querySelector('#stats-es').textContent.includes('GSM-7')"
+            )
+            gsm_segments = int(counter.get_attribute("data-segments"))
+            editor.screenshot(path=SHOTS / "3-preview-gsm.png")
+            spanish.type(" Está en buenas manos.", delay=5)
+            editor.wait_for_function(
+                "document.querySelector('#stats-es').textContent.includes('UCS-2')"
+            )
+            ucs2_segments = int(counter.get_attribute("data-segments"))
+            assert ucs2_segments > gsm_segments  # the á made it UCS-2: a bigger SMS bill
+            assert editor.locator("mark.ucs2", has_text="á").count() >= 1  # highlighted
+            editor.screenshot(path=SHOTS / "4-preview-ucs2.png")
+            editor.click("text=Save draft")
+            editor.wait_for_selector("text=Saved as a draft")
+
+            reviewer = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+            reviewer.goto(f"{editor_side.base}/staff/login")
+            reviewer.fill("#name", "rita")
+            reviewer.fill("#password", PASSWORD)
+            reviewer.click("button[type=submit]")
+            reviewer.goto(f"{editor_side.base}/staff/review")
+            reviewer.wait_for_selector("text=Está en buenas manos.")
+            reviewer.fill("#note", "Shorter, warmer last page")
+            reviewer.screenshot(path=SHOTS / "5-review.png")
+            reviewer.click("text=Approve and publish")
+            reviewer.wait_for_selector("text=Shorter, warmer last page")
+            published = time.monotonic()
+
+            expected = (
+                NEW_TEXT.replace("{clinic_phone}", "(555) 010-0100") + " Está en buenas manos."
+            )
+            delay = wait_for(lambda: side_effects_last_page(patient_side.base) == expected)
+            print(f"publish to live on the other process: {time.monotonic() - published:.2f} s")
+            reviewer.screenshot(path=SHOTS / "6-history.png")
+
+            reviewer.locator("form[action='/staff/restore/0'] button").click()
+            reviewer.wait_for_selector("text=restored version 0")
+            wait_for(lambda: side_effects_last_page(patient_side.base) == before)
+            assert delay < 5
+        finally:
+            browser.close()
