@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from bot.catalog import CatalogData
+from bot.catalog import CatalogData, budget_problems, measure_replies
 from bot.config import Settings
 from bot.content import ClinicDetails, Content
 from bot.conversation import Conversation
@@ -82,8 +82,6 @@ def make_store(settings: Settings, metrics: Metrics | None = None) -> SessionSto
 
 def _warn_over_budget(content: Content) -> None:
     """The catalog check passed with some clinic details; this run's may be longer."""
-    from bot.catalog import budget_problems, measure_replies
-
     for problem in budget_problems(measure_replies(content)):
         log.warning("over the SMS budget with this PROGRAM_NAME/CLINIC_*: %s", problem)
 

@@ -224,16 +224,27 @@ def console_router(console: Console) -> APIRouter:
     async def review(request: Request, account: Account = Depends(signed_in)) -> HTMLResponse:
         number, _, candidate, changes = await console.versions.candidate()
         report = check_data(candidate, console.structure, console.details, console.locales)
+        return await review_page(request, account, number, changes, report.errors)
+
+    async def review_page(
+        request: Request,
+        account: Account,
+        number: int,
+        changes: list[Change],
+        errors: list[str],
+        refused: bool = False,
+    ) -> HTMLResponse:
         drafts = await console.versions.drafts()
-        authors = sorted({draft["who"] for draft in drafts.values()})
         return page(
             request,
             "staff/review.html",
             account,
+            status=422 if refused else 200,
             version=number,
             changes=changes,
-            errors=report.errors,
-            authors=authors,
+            errors=errors,
+            authors=sorted({draft["who"] for draft in drafts.values()}),
+            refused=refused,
         )
 
     @router.post("/publish")
@@ -246,17 +257,7 @@ def console_router(console: Console) -> APIRouter:
             raise HTTPException(400, "nothing to publish")
         report = check_data(candidate, console.structure, console.details, console.locales)
         if not report.ok:
-            return page(
-                request,
-                "staff/review.html",
-                account,
-                version=number,
-                changes=changes,
-                errors=report.errors,
-                authors=[],
-                refused=True,
-                status=422,
-            )
+            return await review_page(request, account, number, changes, report.errors, True)
         note = str(form.get("note", "")).strip()
         try:
             await console.versions.publish(candidate, number, account.name, note, changes)

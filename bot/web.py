@@ -242,6 +242,8 @@ def create_app(settings: Settings, bot: Bot | None = None) -> App:
         yield
         if follower is not None:
             follower.cancel()
+        if versions is not None:
+            await versions.client.aclose()
         await bot.store.close()
 
     api = FastAPI(title="smsbot", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)

@@ -16,8 +16,8 @@ import pytest
 
 from bot import twilio
 from bot.config import PROJECT_ROOT
-from tests.conftest import HASH_KEY, TOKEN, replies
-from tests.test_cli import ServerProcess
+from tests.conftest import TOKEN, replies
+from tests.test_cli import ServerProcess, production_env
 from tests.test_staff import PASSWORD, add_account
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -36,16 +36,12 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debia
 def servers(redis_url, prefix):
     add_account(redis_url, prefix, "nora", "editor")
     add_account(redis_url, prefix, "rita", "reviewer")
-    env = {
-        "TWILIO_AUTH_TOKEN": TOKEN,
-        "SESSION_HASH_KEY": HASH_KEY,
-        "REDIS_URL": redis_url,
-        "REDIS_KEY_PREFIX": prefix,
-        "PUBLIC_BASE_URL": PUBLIC,
-        "CLINIC_PHONE": "+1 555 010 0100",
-        "STAFF_SECRET_KEY": "browser-test-staff-secret-0123456789",
-        "STAFF_COOKIE_SECURE": "false",
-    }
+    env = production_env(
+        redis_url,
+        prefix,
+        STAFF_SECRET_KEY="browser-test-staff-secret-0123456789",
+        STAFF_COOKIE_SECURE="false",
+    )
     pair = (ServerProcess(env), ServerProcess(env))
     yield pair
     for server in pair:

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from bot import twilio
 from bot.app import build_bot
 from bot.cli import main
-from tests.conftest import make_settings, replies
+from tests.conftest import HASH_KEY, TOKEN, make_settings, replies
 from tests.redis_server import free_port
 
 
@@ -99,18 +99,22 @@ class ServerProcess:
         return self.process.stdout.read().decode() if self.process.stdout else ""
 
 
+def production_env(redis_url: str, prefix: str, **extra: str) -> dict[str, str]:
+    """What an operator sets for `smsbot serve` next to Twilio and Redis."""
+    return {
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "SESSION_HASH_KEY": HASH_KEY,
+        "REDIS_URL": redis_url,
+        "REDIS_KEY_PREFIX": prefix,
+        "PUBLIC_BASE_URL": "https://sms.example-clinic.org",
+        "CLINIC_PHONE": "+1 555 010 0100",
+        **extra,
+    }
+
+
 @pytest.fixture
 def server(redis_url, prefix):
-    process = ServerProcess(
-        {
-            "TWILIO_AUTH_TOKEN": "uvicorn-test-token",
-            "SESSION_HASH_KEY": "uvicorn-test-hash-key-0123456789",
-            "REDIS_URL": redis_url,
-            "REDIS_KEY_PREFIX": prefix,
-            "PUBLIC_BASE_URL": "https://sms.example-clinic.org",
-            "CLINIC_PHONE": "+1 555 010 0199",
-        }
-    )
+    process = ServerProcess(production_env(redis_url, prefix))
     yield process
     process.stop()
 
@@ -124,7 +128,7 @@ def test_real_server_round_trip(server, rdb, prefix, content) -> None:
         "Body": "TIPOS",
         "FromCountry": "US",
     }
-    signature = twilio.signature("uvicorn-test-token", "https://sms.example-clinic.org/sms", form)
+    signature = twilio.signature(TOKEN, "https://sms.example-clinic.org/sms", form)
     response = httpx.post(
         f"{server.base}/sms", data=form, headers={"X-Twilio-Signature": signature}
     )
@@ -150,7 +154,7 @@ def test_production_needs_a_clinic_phone() -> None:
 def test_real_server_logs_hold_no_numbers_or_bodies(server) -> None:
     form = {"MessageSid": "SMlog1", "From": "+15559871234", "Body": "quokka-7731 efectos"}
     url = "https://sms.example-clinic.org/sms"
-    signature = twilio.signature("uvicorn-test-token", url, form)
+    signature = twilio.signature(TOKEN, url, form)
     sent = httpx.post(f"{server.base}/sms", data=form, headers={"X-Twilio-Signature": signature})
     assert sent.is_success
     httpx.post(f"{server.base}/sms", data=form, headers={"X-Twilio-Signature": "forged"})

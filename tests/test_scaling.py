@@ -16,9 +16,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot import twilio
 from bot.app import build_bot
 from bot.web import create_app
-from tests.conftest import HASH_KEY, TOKEN, Phone, make_settings, replies
+from tests.conftest import TOKEN, Phone, make_settings, replies
 from tests.redis_server import RedisServer, free_cluster_port
-from tests.test_cli import ServerProcess
+from tests.test_cli import ServerProcess, production_env
 
 PUBLIC = "https://sms.example-clinic.org"
 
@@ -62,15 +62,7 @@ def post(base: str, body: str, number: str) -> list[str]:
 
 @pytest.fixture
 def two_servers(redis_url, prefix) -> Iterator[tuple[ServerProcess, ServerProcess]]:
-    env = {
-        "TWILIO_AUTH_TOKEN": TOKEN,
-        "SESSION_HASH_KEY": HASH_KEY,
-        "REDIS_URL": redis_url,
-        "REDIS_KEY_PREFIX": prefix,
-        "PUBLIC_BASE_URL": PUBLIC,
-        "CLINIC_PHONE": "+1 555 010 0100",
-        "PROGRAM_NAME": "Test Cancer Center",
-    }
+    env = production_env(redis_url, prefix, PROGRAM_NAME="Test Cancer Center")
     servers = (ServerProcess(env), ServerProcess(env))
     yield servers
     for server in servers:
@@ -95,15 +87,7 @@ def test_a_conversation_alternating_between_two_processes(two_servers) -> None:
 
 
 def test_serve_with_two_workers(redis_url, prefix) -> None:
-    env = {
-        "TWILIO_AUTH_TOKEN": TOKEN,
-        "SESSION_HASH_KEY": HASH_KEY,
-        "REDIS_URL": redis_url,
-        "REDIS_KEY_PREFIX": prefix,
-        "PUBLIC_BASE_URL": PUBLIC,
-        "CLINIC_PHONE": "+1 555 010 0100",
-    }
-    server = ServerProcess(env, "--workers", "2")
+    server = ServerProcess(production_env(redis_url, prefix), "--workers", "2")
     try:
         for n in range(20):
             assert post(server.base, "TIPOS", f"+1555700{n:04d}")

@@ -325,3 +325,19 @@ def test_staff_add_prompts_for_the_password(redis_url, prefix) -> None:
     )
     assert result.exit_code == 0, result.output
     assert PASSWORD not in result.output
+
+
+def test_an_opt_out_survives_a_catalog_publish(console) -> None:
+    patient = Phone(console, "+15558889999")
+    patient.text("ALTO")
+    reviewer = Staff(console)
+    reviewer.sign_in("rita")
+    english = console.app.state.bot.content.text("en", "reply.language")
+    reviewer.post("/staff/snippet/reply.language", {"en": english, "es": "Listo, en español."})
+    reviewer.get("/staff/review")
+    assert reviewer.post("/staff/publish", {"version": "0"}).status_code == 200
+    deadline = time.monotonic() + 5
+    while console.app.state.bot.catalog_version != 1:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert patient.text("TIPOS") == []
