@@ -427,8 +427,11 @@ class RedisStore:
         if not counted:
             self._on_round_trip()
         try:
-            async with asyncio.timeout(self._timeout * 2):
+            if counted:  # the batch's connection applies the socket timeouts to the round trip
                 result = await operation()
+            else:
+                async with asyncio.timeout(self._timeout * 2):
+                    result = await operation()
         except (RedisError, OSError, TimeoutError) as exc:
             self._down_until = time.monotonic() + self._cooldown
             raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
