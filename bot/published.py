@@ -11,13 +11,26 @@ version, so any version can be restored, and every worker of the app picks up th
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.catalog import CatalogData, Translation
+from redis import asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
+from redis.exceptions import RedisError
+
+from bot.catalog import CatalogData, Translation, load_data
+from bot.config import Settings
+from bot.errors import SmsbotError
+
+if TYPE_CHECKING:
+    from bot.app import Bot
+
+log = logging.getLogger("smsbot.catalog")
 
 PUBLISH_SCRIPT = """
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -222,3 +235,31 @@ def _as_dict(change: Change) -> dict[str, str]:
 
 def _audit_entry(who: str, action: str, detail: str) -> str:
     return json.dumps({"at": time.time(), "who": who, "action": action, "detail": detail})
+
+
+def catalog_versions(settings: Settings) -> CatalogVersions | None:
+    """Published catalog versions live in Redis; without it, the files are the catalog."""
+    if not settings.redis_url:
+        return None
+    if settings.redis_cluster:
+        client = RedisCluster.from_url(settings.redis_url, decode_responses=True)
+    else:
+        client = aioredis.Redis.from_url(settings.redis_url, decode_responses=True)
+    files = load_data(settings.messages_dir, settings.locales_dir)
+    return CatalogVersions(client, settings.redis_key_prefix, files)
+
+
+async def follow_published(bot: Bot, versions: CatalogVersions, once: bool = False) -> None:
+    """Serve the newest published catalog: checked every CATALOG_POLL_SECONDS, no restart."""
+    while True:
+        try:
+            number = await versions.current_number()
+            if number != bot.catalog_version:
+                bot.use_catalog(await versions.load(number), number)
+        except (RedisError, OSError, LookupError) as exc:
+            log.warning("could not check for a newly published catalog (%s)", type(exc).__name__)
+        except SmsbotError as exc:  # a published catalog this code cannot serve: keep the last
+            log.error("cannot serve the published catalog: %s", exc)
+        if once:
+            return
+        await asyncio.sleep(bot.settings.catalog_poll_seconds)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import hmac
 import io
+import logging
 import secrets
 import time
 from collections.abc import Iterator
@@ -21,19 +22,23 @@ from typing import Any
 
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, FastAPI, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.middleware.sessions import SessionMiddleware
 
 from bot import readability
 from bot.accounts import Account, AccountError, Accounts
-from bot.app import Bot
+from bot.app import Bot, clinic_details, locales
 from bot.catalog import CatalogData, Translation, check_data, measure_replies
+from bot.config import Settings
 from bot.content import MENU_PREFIX, ClinicDetails, Content, Structure
-from bot.published import CatalogVersions, Change, VersionConflict, apply_drafts
+from bot.published import CatalogVersions, Change, VersionConflict
 from bot.router import reply_shapes
 from bot.sms import measure, non_gsm_characters
 
+log = logging.getLogger("smsbot.staff")
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
@@ -598,4 +603,37 @@ def when(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-__all__ = ["Console", "SignInRequired", "apply_drafts", "console_router"]
+def mount_console(api: FastAPI, settings: Settings, bot: Bot, versions: CatalogVersions) -> None:
+    if not settings.staff_console:
+        return
+    if settings.staff_secret_key is None:
+        log.warning("the staff console is off: set STAFF_SECRET_KEY to turn it on")
+        return
+    console = Console(
+        bot,
+        versions,
+        Accounts(versions.client, settings.redis_key_prefix),
+        clinic_details(settings),
+        locales(settings),
+        settings.staff_review_max_age_days,
+    )
+    api.include_router(console_router(console))
+    api.mount(
+        "/staff-static",
+        StaticFiles(directory=str(Path(__file__).parent / "static" / "staff")),
+        name="staff-static",
+    )
+    api.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.staff_secret_key.get_secret_value(),
+        session_cookie="smsbot_staff",
+        max_age=8 * 3600,
+        same_site="strict",
+        https_only=settings.cookie_secure,
+    )
+
+    @api.exception_handler(SignInRequired)
+    async def sign_in_first(request: Request, exc: SignInRequired) -> Response:
+        if request.url.path.startswith("/staff/api/"):
+            return JSONResponse({"error": "sign in first"}, status_code=401)
+        return RedirectResponse("/staff/login", status_code=303)

@@ -1,4 +1,5 @@
-"""The HTTP face of the bot. The only module that knows status codes."""
+"""The HTTP face of the bot: the webhook, health, metrics and the local simulator. The staff
+console's pages live in bot/staff.py and are mounted here."""
 
 from __future__ import annotations
 
@@ -11,28 +12,19 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib.resources import files
-from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
-from redis import asyncio as aioredis
-from redis.asyncio.cluster import RedisCluster
-from redis.exceptions import RedisError
-from starlette.middleware.sessions import SessionMiddleware
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from bot import twilio
-from bot.accounts import Accounts
-from bot.app import Bot, build_bot, clinic_details, locales
-from bot.catalog import load_data
+from bot.app import Bot, build_bot
 from bot.config import Settings, load_settings
-from bot.errors import SmsbotError
 from bot.metrics import CONTENT_TYPE
 from bot.models import Inbound
 from bot.privacy import sender_key
-from bot.published import CatalogVersions
-from bot.staff import Console, SignInRequired, console_router
+from bot.published import catalog_versions, follow_published
+from bot.staff import mount_console
 
 log = logging.getLogger("smsbot.web")
 
@@ -290,72 +282,8 @@ def create_app(settings: Settings, bot: Bot | None = None) -> App:
     if settings.local_mode:
         _add_simulator(api, settings)
     if versions is not None:
-        _add_console(api, settings, bot, versions)
+        mount_console(api, settings, bot, versions)
     return App(webhook, api)
-
-
-def catalog_versions(settings: Settings) -> CatalogVersions | None:
-    """Published catalog versions live in Redis; without it, the files are the catalog."""
-    if not settings.redis_url:
-        return None
-    if settings.redis_cluster:
-        client = RedisCluster.from_url(settings.redis_url, decode_responses=True)
-    else:
-        client = aioredis.Redis.from_url(settings.redis_url, decode_responses=True)
-    files = load_data(settings.messages_dir, settings.locales_dir)
-    return CatalogVersions(client, settings.redis_key_prefix, files)
-
-
-async def follow_published(bot: Bot, versions: CatalogVersions, once: bool = False) -> None:
-    """Serve the newest published catalog: checked every CATALOG_POLL_SECONDS, no restart."""
-    while True:
-        try:
-            number = await versions.current_number()
-            if number != bot.catalog_version:
-                bot.use_catalog(await versions.load(number), number)
-        except (RedisError, OSError, LookupError) as exc:
-            log.warning("could not check for a newly published catalog (%s)", type(exc).__name__)
-        except SmsbotError as exc:  # a published catalog this code cannot serve: keep the last
-            log.error("cannot serve the published catalog: %s", exc)
-        if once:
-            return
-        await asyncio.sleep(bot.settings.catalog_poll_seconds)
-
-
-def _add_console(api: FastAPI, settings: Settings, bot: Bot, versions: CatalogVersions) -> None:
-    if not settings.staff_console:
-        return
-    if settings.staff_secret_key is None:
-        log.warning("the staff console is off: set STAFF_SECRET_KEY to turn it on")
-        return
-    console = Console(
-        bot,
-        versions,
-        Accounts(versions.client, settings.redis_key_prefix),
-        clinic_details(settings),
-        locales(settings),
-        settings.staff_review_max_age_days,
-    )
-    api.include_router(console_router(console))
-    api.mount(
-        "/staff-static",
-        StaticFiles(directory=str(Path(__file__).parent / "static" / "staff")),
-        name="staff-static",
-    )
-    api.add_middleware(
-        SessionMiddleware,
-        secret_key=settings.staff_secret_key.get_secret_value(),
-        session_cookie="smsbot_staff",
-        max_age=8 * 3600,
-        same_site="strict",
-        https_only=settings.cookie_secure,
-    )
-
-    @api.exception_handler(SignInRequired)
-    async def sign_in_first(request: Request, exc: SignInRequired) -> Response:
-        if request.url.path.startswith("/staff/api/"):
-            return JSONResponse({"error": "sign in first"}, status_code=401)
-        return RedirectResponse("/staff/login", status_code=303)
 
 
 def configure_logging(level: str) -> None:
