@@ -7,8 +7,9 @@ import ipaddress
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
 import click
 
@@ -16,6 +17,7 @@ from bot.config import Settings, load_settings
 from bot.errors import SmsbotError
 
 LOOPBACK = "127.0.0.1"
+T = TypeVar("T")
 
 
 def _settings(**overrides: object) -> Settings:
@@ -106,10 +108,7 @@ def chat(lang: str | None, sender: str, country: str) -> None:
 
     overrides = {"default_language": lang} if lang else {}
     settings = _settings(**overrides)
-    try:
-        asyncio.run(run_chat(settings, sender, country))
-    except SmsbotError as exc:
-        raise click.ClickException(str(exc)) from exc
+    _run(run_chat(settings, sender, country))
 
 
 @main.command()
@@ -137,10 +136,7 @@ def forget(number: str) -> None:
         finally:
             await store.close()
 
-    try:
-        asyncio.run(run())
-    except SmsbotError as exc:
-        raise click.ClickException(str(exc)) from exc
+    _run(run())
     click.echo("Deleted the session kept for that number. An opt-out, if any, is kept.")
 
 
@@ -170,10 +166,7 @@ def staff_add(name: str, role: str, password: str) -> None:
         finally:
             await client.aclose()
 
-    try:
-        asyncio.run(run())
-    except AccountError as exc:
-        raise click.ClickException(str(exc)) from exc
+    _run(run(), AccountError)
     click.echo(f"{name} can now sign in at /staff as {role}.")
 
 
@@ -262,10 +255,18 @@ def catalog_export() -> None:
         finally:
             await versions.client.aclose()
 
-    number, data = asyncio.run(run())
+    number, data = _run(run())
     for path in export.write_files(data, settings.messages_dir, settings.locales_dir):
         click.echo(f"wrote {path}")
     click.echo(f"exported published version {number}; run `smsbot catalog compile` next")
+
+
+def _run(coroutine: Coroutine[Any, Any, T], *errors: type[Exception]) -> T:
+    """Run an async command; our errors become a clear message and a non-zero exit."""
+    try:
+        return asyncio.run(coroutine)
+    except (SmsbotError, *errors) as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 def _details(settings: Settings):
