@@ -85,6 +85,11 @@ class Structure:
         found = [
             f"menus.yaml: snippet '{s}' does not exist" for s in sorted(self.snippet_ids() - known)
         ]
+        found += [
+            f"menus.yaml: '{name}' may only use letters, digits, '_' and '-'"
+            for name in [*self.menus, *self.topics]
+            if not name.replace("-", "_").isidentifier()
+        ]
         if "main" not in self.menus:
             found.append("menus.yaml: there is no 'main' menu")
         for menu in self.menus.values():

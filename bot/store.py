@@ -16,12 +16,11 @@ Every Redis error or timeout becomes `StoreUnavailable`, and the caller answers 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 import hiredis
@@ -100,29 +99,45 @@ class Keys:
         return f"{self.prefix}:{{{sender}}}:f"
 
 
-# Sessions are stored as compact JSON with short keys; defaults are left out. An idle session
-# then costs well under 200 bytes in Redis.
-_SHORT = {"language": "l", "explicit": "x", "menu": "m", "topic": "t", "page": "p", "seen": "s"}
-_DEFAULTS = {f.name: f.default for f in fields(Session)}
+# A session is stored as one short line, fields in a fixed order after a format version:
+#   "1|es|1|types|side_effects|2|1790000000"  (language, chosen, menu, topic, page, last seen)
+# An idle session then costs well under 200 bytes in Redis, and reading one is a split.
+SESSION_FORMAT = "1"
+LANGUAGE_CODES = {"en": "en", "es": "es"}
 
 
 def encode_session(session: Session) -> str:
-    data = {
-        short: getattr(session, name)
-        for name, short in _SHORT.items()
-        if getattr(session, name) != _DEFAULTS[name]
-    }
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    return "|".join(
+        (
+            SESSION_FORMAT,
+            session.language or "",
+            "1" if session.explicit else "",
+            session.menu or "",
+            session.topic or "",
+            str(session.page) if session.page else "",
+            str(session.seen) if session.seen else "",
+        )
+    )
 
 
 def decode_session(raw: str, opted_out: bool) -> Session | None:
     if not raw:
         return Session(opted_out=True) if opted_out else None
+    fields = raw.split("|")
     try:
-        data = json.loads(raw)
-        values = {name: data[short] for name, short in _SHORT.items() if short in data}
-        return Session(**values, opted_out=opted_out)
-    except (ValueError, TypeError):
+        version, language, explicit, menu, topic, page, seen = fields
+        if version != SESSION_FORMAT:
+            raise ValueError(version)
+        return Session(
+            language=LANGUAGE_CODES.get(language),  # type: ignore[arg-type]
+            explicit=explicit == "1",
+            menu=menu or None,
+            topic=topic or None,
+            page=int(page or 0),
+            seen=int(seen or 0),
+            opted_out=opted_out,
+        )
+    except ValueError:
         log.warning("discarding an unreadable session")
         return Session(opted_out=opted_out)
 

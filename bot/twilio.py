@@ -86,12 +86,14 @@ def signature(
     the tests check it against, without its per-field overhead."""
     digest = _DIGEST_NAMES[(algorithm or HMAC_SHA1).upper()]
     parts = [url]
+    form = params if isinstance(params, Form) else None
     for name in sorted(params):
-        if isinstance(params, Form):
-            values = params.getlist(name)
-            parts.extend(name + value for value in sorted(set(values)))
-        else:
-            parts.append(name + params[name])
+        values = form.getlist(name) if form is not None else [params[name]]
+        if len(values) > 1:  # a repeated field: each distinct value, sorted
+            values = sorted(set(values))
+        for value in values:
+            parts.append(name)
+            parts.append(value)
     mac = hmac.digest(token.encode(), "".join(parts).encode(), digest)  # one C call
     return base64.b64encode(mac).decode()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.store import decode_session
 from tests.conftest import Phone
 
 MAIN = ("menu:main",)
@@ -151,8 +152,8 @@ def test_language_choice_is_saved_in_redis(new_phone, rdb, prefix) -> None:
     phone.text("ESPAÑOL")
     sessions = [k for k in rdb.scan_iter(match=f"{prefix}:*:s")]
     assert len(sessions) == 1
-    stored = rdb.get(sessions[0])
-    assert '"l":"es"' in stored and '"x":true' in stored
+    stored = decode_session(rdb.get(sessions[0]), opted_out=False)
+    assert stored.language == "es" and stored.explicit
     assert rdb.ttl(sessions[0]) > 29 * 86400  # idle sessions expire after 30 days
 
 
