@@ -223,9 +223,6 @@ class Keywords:
     def topic_names(self) -> set[str]:
         return {a.name for a in self._aliases.values() if a.kind == "topic"}
 
-    def aliases(self) -> list[str]:
-        return list(self._aliases)
-
     def reserved_topic_words(self) -> list[tuple[str, str]]:
         """(topic, word) pairs that use a carrier-reserved word; catalog check refuses them."""
         return sorted(
