@@ -175,3 +175,19 @@ def test_signature_matches_twilios_own_code(url, fields, algorithm) -> None:
     assert twilio.signature(TOKEN, url, plain, algorithm) == RequestValidator(
         TOKEN
     ).compute_signature(url, plain, algorithm)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(st.tuples(st.text(), st.text()), max_size=20),
+    st.sampled_from(["", "&", "&&x", "=", "a=b=c", "+%2B+"]),
+)
+def test_form_parsing_reads_forms_as_the_standard_library_does(fields, extra) -> None:
+    from urllib.parse import parse_qsl, urlencode
+
+    body = urlencode(fields) + extra
+    expected = twilio.Form(parse_qsl(body, keep_blank_values=True))
+    parsed = twilio.parse_form(body.encode())
+    assert {name: parsed.getlist(name) for name in parsed} == {
+        name: expected.getlist(name) for name in expected
+    }
