@@ -20,14 +20,17 @@ log = logging.getLogger("smsbot")
 @dataclass
 class Bot:
     settings: Settings
-    content: Content
     store: SessionStore
     conversation: Conversation
     catalog_version: int = 0  # 0: the files; N: version N published from the staff console
 
-    def use_catalog(self, data: CatalogData, version: int) -> None:
-        """Switch to another catalog between two messages: a publish reaching this process."""
-        content = Content(
+    @property
+    def content(self) -> Content:
+        return self.conversation.content
+
+    def content_for(self, data: CatalogData) -> Content:
+        """A catalog's texts, ready to send with this deployment's clinic details."""
+        return Content(
             self.content.structure,
             {language: data.texts(language) for language in self.content.languages},
             {
@@ -35,8 +38,11 @@ class Bot:
                 for language, locale in locales(self.settings).items()
             },
         )
+
+    def use_catalog(self, data: CatalogData, version: int) -> None:
+        """Switch to another catalog between two messages: a publish reaching this process."""
+        content = self.content_for(data)
         keywords = Keywords.from_data(data.keywords)
-        self.content = content
         self.conversation.content = content
         self.conversation.router.keywords = keywords
         self.catalog_version = version
@@ -96,4 +102,4 @@ def build_bot(settings: Settings, store: SessionStore | None = None) -> Bot:
     )
     metrics = Metrics()
     store = store or make_store(settings, metrics)
-    return Bot(settings, content, store, Conversation(router, content, store, metrics))
+    return Bot(settings, store, Conversation(router, content, store, metrics))

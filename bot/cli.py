@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import click
 
+from bot.app import clinic_details, locales
 from bot.config import Settings, load_settings
 from bot.errors import SmsbotError
 
@@ -183,7 +184,7 @@ def catalog_check(quiet: bool) -> None:
 
     settings = _settings()
     report = tools.check(
-        settings.messages_dir, settings.locales_dir, _details(settings), _locales(settings)
+        settings.messages_dir, settings.locales_dir, clinic_details(settings), locales(settings)
     )
     if not quiet:
         click.echo(f"{'reply':<34} {'lang':<4} {'chars':>5} {'encoding':<8} {'seg':>3}  reading")
@@ -228,7 +229,7 @@ def catalog_compile() -> None:
 
     settings = _settings()
     report = tools.check(
-        settings.messages_dir, settings.locales_dir, _details(settings), _locales(settings)
+        settings.messages_dir, settings.locales_dir, clinic_details(settings), locales(settings)
     )
     if not report.ok:
         for error in report.errors:
@@ -267,16 +268,6 @@ def _run(coroutine: Coroutine[Any, Any, T], *errors: type[Exception]) -> T:
         return asyncio.run(coroutine)
     except (SmsbotError, *errors) as exc:
         raise click.ClickException(str(exc)) from exc
-
-
-def _details(settings: Settings):
-    from bot.content import ClinicDetails
-
-    return ClinicDetails(settings.program_name, settings.clinic_phone, settings.clinic_hours)
-
-
-def _locales(settings: Settings) -> dict[str, str]:
-    return {"en": settings.locale_en, "es": settings.locale_es}
 
 
 def _is_loopback(host: str) -> bool:

@@ -63,14 +63,7 @@ class Console:
         return self.bot.content.structure
 
     def content_for(self, data: CatalogData) -> Content:
-        return Content(
-            self.structure,
-            {language: data.texts(language) for language in ("en", "es")},
-            {
-                language: self.details.for_locale(self.locales[language])
-                for language in ("en", "es")
-            },
-        )
+        return self.bot.content_for(data)
 
 
 def console_router(console: Console) -> APIRouter:

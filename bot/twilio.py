@@ -33,6 +33,19 @@ __all__ = [
 ]
 
 _DIGEST_NAMES = {name: function().name for name, function in _HASH_FUNCTIONS.items()}
+# The webhook fields the bot reads (Twilio sends a few more; the signature covers them all).
+WEBHOOK_FIELDS = (
+    "MessageSid",
+    "SmsSid",
+    "AccountSid",
+    "MessagingServiceSid",
+    "From",
+    "To",
+    "Body",
+    "NumMedia",
+    "FromCountry",
+    "OptOutType",
+)
 MAX_FIELDS = 100  # Twilio sends about 20; far more is not Twilio
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
 EMPTY_TWIML = XML_DECLARATION + "<Response/>"

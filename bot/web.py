@@ -40,21 +40,7 @@ TWILIO_FORM = {
                 "schema": {
                     "type": "object",
                     "required": ["From", "MessageSid"],
-                    "properties": {
-                        name: {"type": "string"}
-                        for name in (
-                            "MessageSid",
-                            "SmsSid",
-                            "AccountSid",
-                            "MessagingServiceSid",
-                            "From",
-                            "To",
-                            "Body",
-                            "NumMedia",
-                            "FromCountry",
-                            "OptOutType",
-                        )
-                    },
+                    "properties": {name: {"type": "string"} for name in twilio.WEBHOOK_FIELDS},
                 }
             }
         },

@@ -10,6 +10,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot import twilio
 from bot.app import build_bot
 from bot.catalog import MAX_CHARACTERS, MAX_SEGMENTS
 from bot.models import Inbound, Session
@@ -60,21 +61,7 @@ def test_router_always_answers_within_budget(body, saved, country, opt_out_type,
         assert 0 < cost.characters <= MAX_CHARACTERS and cost.segments <= MAX_SEGMENTS
 
 
-FIELDS = [
-    "MessageSid",
-    "SmsSid",
-    "AccountSid",
-    "From",
-    "To",
-    "Body",
-    "NumMedia",
-    "FromCountry",
-    "OptOutType",
-    "MediaUrl0",
-    "NumSegments",
-    "ProfileName",
-    "WaId",
-]
+FIELDS = [*twilio.WEBHOOK_FIELDS, "MediaUrl0", "NumSegments", "ProfileName", "WaId"]
 
 
 def random_value(rng: random.Random) -> str:
