@@ -36,13 +36,16 @@
   for (const area of document.querySelectorAll("textarea[data-preview]")) {
     const box = area.closest(".side");
     let timer = null;
+    let asked = 0;  // answers can arrive out of order: draw only the newest question's
     const update = async () => {
+      const question = ++asked;
       const response = await fetch("/staff/api/preview", {
         method: "POST",
         headers: { "Content-Type": "application/json", "X-CSRF-Token": window.CSRF },
         body: JSON.stringify({ key: area.dataset.key, language: area.dataset.language, text: area.value }),
       });
-      if (response.ok) draw(box, await response.json());
+      const result = response.ok ? await response.json() : null;
+      if (result && question === asked) draw(box, result);
     };
     area.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(update, 120); });
     update();
