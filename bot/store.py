@@ -227,9 +227,12 @@ class ScriptBatcher:
     With one message at a time it is simply one call.
     """
 
-    def __init__(self, client: Any, script: str, on_round_trip: Callable[[], object]):
+    def __init__(
+        self, client: Any, script: str, timeout: float, on_round_trip: Callable[[], object]
+    ):
         self._client = client
         self._script = client.register_script(script)
+        self._timeout = timeout
         self._on_round_trip = on_round_trip
         self._waiting: list[tuple[list[str], list[Any], asyncio.Future[Any]]] = []
 
@@ -277,19 +280,21 @@ class ScriptBatcher:
         return results
 
     async def _send_packed(self, packed: bytes, replies: int) -> list[Any]:
-        """One write and one read on a pooled connection; redis-py keeps connecting, auth,
-        TLS and timeouts, hiredis packs the commands (redis-py's asyncio packer is Python)."""
+        """One write and one read on a pooled connection, under one deadline for the whole
+        round trip. redis-py keeps connecting, auth and TLS; hiredis packs the commands
+        (redis-py's asyncio packer is Python)."""
         self._on_round_trip()
         pool = self._client.connection_pool
         connection = await pool.get_connection()
         try:
-            await connection.send_packed_command(packed, check_health=False)
-            results: list[Any] = []
-            for _ in range(replies):
-                try:
-                    results.append(await connection.read_response())
-                except ResponseError as exc:  # a reply, not a broken connection
-                    results.append(exc)
+            async with asyncio.timeout(self._timeout):
+                await connection.send_packed_command(packed, check_health=False)
+                results: list[Any] = []
+                for _ in range(replies):
+                    try:
+                        results.append(await connection.read_response())
+                    except ResponseError as exc:  # a reply, not a broken connection
+                        results.append(exc)
             return results
         except BaseException:
             await connection.disconnect()
@@ -336,7 +341,7 @@ class RedisStore:
             script = client.register_script(COMMIT_SCRIPT)
             self._commit = lambda keys, args: self._counted(script(keys=keys, args=args))
         else:
-            self._commit = ScriptBatcher(client, COMMIT_SCRIPT, on_round_trip).call
+            self._commit = ScriptBatcher(client, COMMIT_SCRIPT, timeout, on_round_trip).call
 
     @classmethod
     def from_url(
@@ -348,15 +353,16 @@ class RedisStore:
         cluster: bool = False,
         on_round_trip: Callable[[], object] = lambda: None,
     ) -> RedisStore:
-        options = {
-            "decode_responses": True,
-            "socket_timeout": timeout,
-            "socket_connect_timeout": timeout,
-        }
-        if cluster:
-            client = RedisCluster.from_url(url, **options)
+        options = {"decode_responses": True, "socket_connect_timeout": timeout}
+        if cluster:  # its calls are not wrapped in our deadlines: redis-py keeps the time
+            client = RedisCluster.from_url(url, socket_timeout=timeout, **options)
         else:
-            client = aioredis.Redis.from_url(url, health_check_interval=30, **options)
+            # No per-read socket timeout: every call runs under one deadline of ours (see
+            # `_call` and ScriptBatcher), which spares redis-py a timer per reply and a task
+            # per write on every message.
+            client = aioredis.Redis.from_url(
+                url, health_check_interval=30, socket_timeout=None, **options
+            )
         return cls(client, keys, limits, timeout, on_round_trip=on_round_trip)
 
     def guess(self, sender: str) -> State | None:
@@ -442,10 +448,10 @@ class RedisStore:
         if not counted:
             self._on_round_trip()
         try:
-            if counted:  # the batch's connection applies the socket timeouts to the round trip
+            if counted:  # the batch applies the deadline to its round trip
                 result = await operation()
             else:
-                async with asyncio.timeout(self._timeout * 2):
+                async with asyncio.timeout(self._timeout):
                     result = await operation()
         except (RedisError, OSError, TimeoutError) as exc:
             self._down_until = time.monotonic() + self._cooldown
