@@ -2,7 +2,7 @@
 
 Starts both on loopback, drives each with signed, realistic traffic from wrk at 1, 16 and 64
 connections, then the bot with 2 workers and with a 10x catalog, and prints throughput,
-latency percentiles, errors, server CPU per message, RSS, Redis round trips per message and
+latency percentiles, errors, server CPU per message, RSS, Redis round trips and CPU per message and
 Redis memory per stored session. Numbers are measured, never asserted: see the README.
 """
 
@@ -53,6 +53,7 @@ class Run:
     rss_mb: float = 0.0
     loadgen_cpu_pct: float = 0.0
     round_trips_per_msg: float | None = None
+    redis_cpu_us_per_msg: float | None = None
     scripts_per_msg: float | None = None
     notes: dict[str, float] = field(default_factory=dict)
 
@@ -147,11 +148,20 @@ def start_bot(redis_url: str, prefix: str, workers: int = 1, catalog: Path | Non
     return Server(name, command, env, port)
 
 
-def drive(server: Server, connections: int, seconds: int, work: Path, seed: int) -> Run:
-    """One wrk run with fresh, signed requests; server CPU and load generator CPU measured."""
+def drive(
+    server: Server,
+    connections: int,
+    seconds: int,
+    work: Path,
+    seed: int,
+    store: redis.Redis | None = None,
+) -> Run:
+    """One wrk run with fresh, signed requests; server, load generator and (given `store`)
+    Redis CPU measured."""
     requests = work / f"requests-{server.port}-{connections}-{seed}.tsv"
     write_requests(requests, f"{server.url}/sms", TOKEN, count=12_000 * seconds, seed=seed)
     metrics_before = bot_counters(server)
+    redis_before = redis_cpu_seconds(store) if store is not None else 0.0
     cpu_before = server.cpu_seconds()
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s"]
@@ -180,6 +190,10 @@ def drive(server: Server, connections: int, seconds: int, work: Path, seed: int)
         rss_mb=round(server.rss_mb(), 1),
         loadgen_cpu_pct=round(loadgen / elapsed * 100, 1),
     )
+    if store is not None:
+        run.redis_cpu_us_per_msg = round(
+            (redis_cpu_seconds(store) - redis_before) / max(done, 1) * 1e6, 1
+        )
     if metrics_before is not None and metrics_after is not None:
         handled = metrics_after["messages"] - metrics_before["messages"]
         trips = metrics_after["round_trips"] - metrics_before["round_trips"]
@@ -203,6 +217,12 @@ def bot_counters(server: Server) -> Counter[str] | None:
             elif sample.name == "smsbot_store_round_trips_total":
                 totals["round_trips"] += sample.value
     return totals
+
+
+def redis_cpu_seconds(client: redis.Redis) -> float:
+    """What the Redis server has spent, from INFO: it may run anywhere, not only here."""
+    cpu = client.info("cpu")
+    return float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"])
 
 
 def evalsha_calls(client: redis.Redis) -> int:
@@ -294,15 +314,17 @@ def print_table(runs: list[Run]) -> None:
     header = (
         f"{'server':<24}{'conns':>6}{'req/s':>10}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
         f"{'errors':>8}{'CPU us/msg':>12}{'RSS MB':>8}{'wrk CPU%':>9}{'RT/msg':>8}"
+        f"{'Redis us/msg':>14}"
     )
     print(header)
     print("-" * len(header))
     for run in runs:
         trips = "" if run.round_trips_per_msg is None else f"{run.round_trips_per_msg:.2f}"
+        redis_cpu = "" if run.redis_cpu_us_per_msg is None else f"{run.redis_cpu_us_per_msg:.0f}"
         print(
             f"{run.server:<24}{run.connections:>6}{run.rps:>10.0f}{run.p50_ms:>9.2f}"
             f"{run.p95_ms:>9.2f}{run.p99_ms:>9.2f}{run.errors:>8}{run.cpu_us_per_msg:>12.0f}"
-            f"{run.rss_mb:>8.0f}{run.loadgen_cpu_pct:>9.0f}{trips:>8}"
+            f"{run.rss_mb:>8.0f}{run.loadgen_cpu_pct:>9.0f}{trips:>8}{redis_cpu:>14}"
         )
 
 
@@ -341,7 +363,7 @@ def main() -> None:
         bot = start_bot(redis_url, prefix)
         for connections in levels:
             calls = evalsha_calls(client)
-            run = drive(bot, connections, args.seconds, work, seed=connections)
+            run = drive(bot, connections, args.seconds, work, seed=connections, store=client)
             run.scripts_per_msg = round((evalsha_calls(client) - calls) / max(run.requests, 1), 3)
             runs.append(run)
         if not args.no_profile:
@@ -349,7 +371,9 @@ def main() -> None:
         bot.stop()
 
         bot2 = start_bot(redis_url, prefix, workers=2)
-        runs += [drive(bot2, c, args.seconds, work, seed=100 + c) for c in levels if c > 1]
+        runs += [
+            drive(bot2, c, args.seconds, work, seed=100 + c, store=client) for c in levels if c > 1
+        ]
         bot2.stop()
         baseline2 = start_baseline(workers=2)
         runs += [drive(baseline2, c, args.seconds, work, seed=200 + c) for c in levels if c > 1]
@@ -361,7 +385,7 @@ def main() -> None:
         for name, folder in (("shipped", None), ("10x", catalog)):
             bot = start_bot(redis_url, f"{prefix}-{name}", catalog=folder)
             drive(bot, 16, 3, work, seed=300)
-            run = drive(bot, 16, args.seconds, work, seed=301)
+            run = drive(bot, 16, args.seconds, work, seed=301, store=client)
             run.server = f"bot x1 {name} catalog"
             runs.append(run)
             bot.stop()
