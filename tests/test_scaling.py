@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import subprocess
 import time
@@ -15,8 +16,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot import twilio
 from bot.app import build_bot
+from bot.privacy import sender_key
 from bot.web import create_app
-from tests.conftest import TOKEN, Phone, make_settings, replies
+from tests.conftest import HASH_KEY, TOKEN, Phone, make_settings, replies
 from tests.redis_server import RedisServer, free_cluster_port
 from tests.test_cli import ServerProcess, production_env
 
@@ -167,3 +169,68 @@ def test_redis_cluster() -> None:
         assert sum(sessions) == 30 and all(count > 0 for count in sessions), sessions
     finally:
         cluster.cleanup()
+
+
+def test_a_rolling_restart_loses_no_message(redis_url, prefix, rdb) -> None:
+    """SIGTERM under load, as a deploy does: every message answered 200 is saved, none gets an
+    error status, and Twilio's retry of a message that went unanswered is applied exactly once."""
+    env = production_env(redis_url, prefix)
+    quiet = ("--log-level", "info")  # a line per message would fill the unread log pipe
+    numbers = [f"+1555710{n:04d}" for n in range(600)]  # uvicorn notices SIGTERM within 0.1 s
+    forms = {
+        number: {"MessageSid": f"SM{n:032d}", "From": number, "Body": "ESPAÑOL"}
+        for n, number in enumerate(numbers)
+    }
+
+    async def deliver(
+        server: ServerProcess, pending: list[str], terminate_after: int | None = None
+    ) -> set[str]:
+        """Send each sender's message, 16 at a time; SIGTERM the server once `terminate_after`
+        are answered. Returns the senders answered with a 200."""
+        answered: set[str] = set()
+        gate = asyncio.Semaphore(16)
+
+        async def one(http: httpx.AsyncClient, number: str) -> None:
+            form = forms[number]
+            signed = twilio.signature(TOKEN, f"{PUBLIC}/sms", form)
+            async with gate:
+                try:
+                    response = await http.post(
+                        f"{server.base}/sms", data=form, headers={"X-Twilio-Signature": signed}
+                    )
+                except httpx.TransportError:
+                    return  # not answered: Twilio retries it
+            assert response.status_code == 200, response.text
+            answered.add(number)
+            if len(answered) == terminate_after:
+                server.process.terminate()
+
+        async with httpx.AsyncClient(timeout=10) as http:
+            await asyncio.gather(*(one(http, number) for number in pending))
+        return answered
+
+    first = ServerProcess(env, *quiet)
+    try:
+        answered = asyncio.run(deliver(first, numbers, terminate_after=100))
+        first.process.wait(timeout=20)
+    finally:
+        logs = first.stop()
+    assert "Application shutdown complete" in logs  # graceful: in-flight requests finished
+    assert 100 <= len(answered) < len(numbers)  # the restart really landed mid-traffic
+    for number in answered:
+        assert saved_language(rdb, prefix, number) == "es"  # a 200 means it was saved
+
+    second = ServerProcess(env, *quiet)
+    try:
+        retried = [number for number in numbers if number not in answered]
+        assert asyncio.run(deliver(second, retried)) == set(retried)
+        for number in numbers:
+            assert saved_language(rdb, prefix, number) == "es"
+            assert rdb.hlen(f"{prefix}:{{{sender_key(number, HASH_KEY.encode())}}}:m") == 1
+    finally:
+        second.stop()
+
+
+def saved_language(rdb: redis.Redis, prefix: str, number: str) -> str:
+    raw = rdb.get(f"{prefix}:{{{sender_key(number, HASH_KEY.encode())}}}:s") or ""
+    return raw.split("|")[1] if raw else ""
