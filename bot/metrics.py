@@ -26,8 +26,7 @@ class Metrics:
         )
         self.replies = Counter(
             "smsbot_replies",
-            "Answers by outcome: ok, duplicate (a retry), stateless (store unavailable), "
-            "in_progress (a retry while the first delivery runs).",
+            "Answers by outcome: ok, duplicate (a retry), stateless (store unavailable).",
             ["outcome"],
             registry=self.registry,
         )
