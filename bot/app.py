@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
-from bot.catalog import CatalogData, budget_problems, measure_replies
+from bot.catalog import CatalogData, budget_problems, check_data, measure_replies
 from bot.config import Settings
 from bot.content import ClinicDetails, Content
 from bot.conversation import Conversation
+from bot.errors import CatalogError
 from bot.keywords import Keywords
 from bot.metrics import Metrics
 from bot.router import Router
@@ -39,10 +41,24 @@ class Bot:
             },
         )
 
-    def use_catalog(self, data: CatalogData, version: int) -> None:
-        """Switch to another catalog between two messages: a publish reaching this process."""
-        content = self.content_for(data)
-        keywords = Keywords.from_data(data.keywords)
+    def prepare_catalog(self, data: CatalogData) -> tuple[Content, Keywords]:
+        """The catalog ready to serve, or CatalogError when it does not pass the catalog check
+        against this deployment's menus and clinic details. Slow: it renders every reply."""
+        report = check_data(
+            data, self.content.structure, clinic_details(self.settings), locales(self.settings)
+        )
+        if not report.ok:
+            more = f" (and {len(report.errors) - 3} more)" if len(report.errors) > 3 else ""
+            raise CatalogError("; ".join(report.errors[:3]) + more)
+        return self.content_for(data), Keywords.from_data(data.keywords)
+
+    async def use_catalog(self, data: CatalogData, version: int) -> None:
+        """Switch to another catalog between two messages: a publish reaching this process.
+
+        Checked in a worker thread, so that messages keep being answered meanwhile; raises
+        CatalogError, and keeps serving the current catalog, when the check fails.
+        """
+        content, keywords = await asyncio.to_thread(self.prepare_catalog, data)
         self.conversation.content = content
         self.conversation.router.keywords = keywords
         self.catalog_version = version

@@ -2,6 +2,8 @@
 
 Version 0 is the catalog in the files. Each publish stores a complete snapshot as the next
 version, so any version can be restored, and every worker of the app picks up the newest one.
+A snapshot is always read applied on the files of the running deployment (`on_files`), and a
+worker serves it only once it passes the catalog check there.
 
     {prefix:staff}:catalog:version     the published version number
     {prefix:staff}:catalog:v:N          snapshot N and who published it, when and what changed
@@ -25,7 +27,7 @@ from redis.exceptions import RedisError
 
 from bot.catalog import CatalogData, Translation, load_data
 from bot.config import Settings
-from bot.errors import SmsbotError
+from bot.content import Source
 
 if TYPE_CHECKING:
     from bot.app import Bot
@@ -67,10 +69,13 @@ class VersionConflict(Exception):
 
 
 class CatalogVersions:
-    def __init__(self, client: Any, prefix: str, files: CatalogData):
+    def __init__(
+        self, client: Any, prefix: str, files: CatalogData, topics: frozenset[str] | None = None
+    ):
         tag = f"{{{prefix}:staff}}"
         self._redis = client
         self._files = files
+        self._topics = frozenset(files.keywords.get("topics") or ()) if topics is None else topics
         self._version = f"{prefix}:{tag}:catalog:version"
         self._snapshot = f"{prefix}:{tag}:catalog:v:"
         self._drafts = f"{prefix}:{tag}:drafts"
@@ -89,12 +94,13 @@ class CatalogVersions:
         return number, await self.load(number)
 
     async def load(self, number: int) -> CatalogData:
+        """Version `number` as this deployment would serve it: applied on the files."""
         if number == 0:
             return self._files
         raw = await self._redis.get(f"{self._snapshot}{number}")
         if raw is None:
             raise LookupError(f"no catalog version {number}")
-        return CatalogData.from_json(json.loads(raw)["data"])
+        return on_files(CatalogData.from_json(json.loads(raw)["data"]), self._files, self._topics)
 
     async def history(self) -> list[Version]:
         number = await self.current_number()
@@ -223,6 +229,42 @@ def apply_drafts(
     return CatalogData(english, translations, keywords), changes
 
 
+def on_files(snapshot: CatalogData, files: CatalogData, topics: frozenset[str]) -> CatalogData:
+    """A published snapshot applied on the catalog in the files of this deployment.
+
+    The files decide which snippets and topics exist: a page or topic added by a deploy is
+    served from the files until staff publish a new wording. The snapshot decides the wording
+    of the snippets it has (English and translations together, so they stay a pair) and the
+    words of the topics it has. Every other list in keywords.yaml (commands, opt-out words and
+    phrases, emergency phrases, language hints) comes from the files only: the console does not
+    edit them, and an emergency or opt-out phrase added by a deploy must never be lost to an
+    older snapshot.
+    """
+
+    def source(key: str) -> CatalogData:
+        return snapshot if key in snapshot.english else files
+
+    english = {key: source(key).english[key] for key in files.english}
+    translations = {
+        language: {
+            key: entry
+            for key in files.english
+            if (entry := source(key).translations.get(language, {}).get(key)) is not None
+        }
+        for language in files.translations
+    }
+    file_topics = files.keywords.get("topics") or {}
+    published_topics = snapshot.keywords.get("topics") or {}
+    keywords = {
+        **files.keywords,
+        "topics": {
+            **file_topics,
+            **{topic: words for topic, words in published_topics.items() if topic in topics},
+        },
+    }
+    return CatalogData(english, translations, keywords)
+
+
 def _as_dict(change: Change) -> dict[str, str]:
     return {
         "kind": change.kind,
@@ -246,20 +288,35 @@ def catalog_versions(settings: Settings) -> CatalogVersions | None:
     else:
         client = aioredis.Redis.from_url(settings.redis_url, decode_responses=True)
     files = load_data(settings.messages_dir, settings.locales_dir)
-    return CatalogVersions(client, settings.redis_key_prefix, files)
+    topics = frozenset(Source.load(settings.messages_dir).structure.topics)
+    return CatalogVersions(client, settings.redis_key_prefix, files, topics)
 
 
 async def follow_published(bot: Bot, versions: CatalogVersions, once: bool = False) -> None:
-    """Serve the newest published catalog: checked every CATALOG_POLL_SECONDS, no restart."""
+    """Serve the newest published catalog: checked every CATALOG_POLL_SECONDS, no restart.
+
+    A version this deployment cannot serve (it fails the catalog check on these files, or
+    cannot be read) is reported once and skipped: the current catalog stays, and the next
+    publish is picked up as usual. Nothing stops the loop but cancellation.
+    """
+    refused = -1
     while True:
+        number = -1
         try:
             number = await versions.current_number()
-            if number != bot.catalog_version:
-                bot.use_catalog(await versions.load(number), number)
-        except (RedisError, OSError, LookupError) as exc:
+            if number not in (bot.catalog_version, refused):
+                await bot.use_catalog(await versions.load(number), number)
+        except (RedisError, OSError) as exc:
             log.warning("could not check for a newly published catalog (%s)", type(exc).__name__)
-        except SmsbotError as exc:  # a published catalog this code cannot serve: keep the last
-            log.error("cannot serve the published catalog: %s", exc)
+        except Exception as exc:
+            refused = number
+            log.error(
+                "cannot serve published catalog version %d, still serving version %d: %s: %s",
+                number,
+                bot.catalog_version,
+                type(exc).__name__,
+                exc,
+            )
         if once:
             return
         await asyncio.sleep(bot.settings.catalog_poll_seconds)
