@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -26,6 +27,8 @@ from typing import Any, Protocol, TypeVar
 import hiredis
 from redis import asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import NoScriptError, RedisError, ResponseError
 
 from bot.errors import StoreUnavailable
@@ -280,9 +283,13 @@ class ScriptBatcher:
         return results
 
     async def _send_packed(self, packed: bytes, replies: int) -> list[Any]:
-        """One write and one read on a pooled connection, under one deadline for the whole
-        round trip. redis-py keeps connecting, auth and TLS; hiredis packs the commands
-        (redis-py's asyncio packer is Python)."""
+        """One write and one read on a pooled connection. redis-py keeps connecting, auth, TLS
+        and their timeouts; hiredis packs the commands (redis-py's asyncio packer is Python).
+
+        The replies are read under one deadline for the round trip rather than a timer per
+        reply. Cancelling a read or a write is safe: redis-py then drops the connection. (A
+        handshake is not cancelled: it could leave a half-set-up connection in the pool.)
+        """
         self._on_round_trip()
         pool = self._client.connection_pool
         connection = await pool.get_connection()
@@ -292,7 +299,7 @@ class ScriptBatcher:
                 results: list[Any] = []
                 for _ in range(replies):
                     try:
-                        results.append(await connection.read_response())
+                        results.append(await connection.read_response(timeout=math.inf))
                     except ResponseError as exc:  # a reply, not a broken connection
                         results.append(exc)
             return results
@@ -353,15 +360,18 @@ class RedisStore:
         cluster: bool = False,
         on_round_trip: Callable[[], object] = lambda: None,
     ) -> RedisStore:
-        options = {"decode_responses": True, "socket_connect_timeout": timeout}
-        if cluster:  # its calls are not wrapped in our deadlines: redis-py keeps the time
-            client = RedisCluster.from_url(url, socket_timeout=timeout, **options)
+        options = {
+            "decode_responses": True,
+            "socket_timeout": timeout,
+            "socket_connect_timeout": timeout,
+        }
+        if cluster:
+            client = RedisCluster.from_url(url, **options)
         else:
-            # No per-read socket timeout: every call runs under one deadline of ours (see
-            # `_call` and ScriptBatcher), which spares redis-py a timer per reply and a task
-            # per write on every message.
+            # No retries inside redis-py: a failed call becomes StoreUnavailable at once, the
+            # message is answered without its session, and the store cools down (see `_call`).
             client = aioredis.Redis.from_url(
-                url, health_check_interval=30, socket_timeout=None, **options
+                url, health_check_interval=30, retry=Retry(NoBackoff(), 0), **options
             )
         return cls(client, keys, limits, timeout, on_round_trip=on_round_trip)
 
@@ -448,10 +458,12 @@ class RedisStore:
         if not counted:
             self._on_round_trip()
         try:
-            if counted:  # the batch applies the deadline to its round trip
+            if counted:  # the batch keeps its own time
                 result = await operation()
             else:
-                async with asyncio.timeout(self._timeout):
+                # A backstop only: redis-py's socket timeouts end each step (connect,
+                # handshake, reply) first and leave the pool clean.
+                async with asyncio.timeout(self._timeout * 3):
                     result = await operation()
         except (RedisError, OSError, TimeoutError) as exc:
             self._down_until = time.monotonic() + self._cooldown

@@ -78,18 +78,21 @@ def test_redis_down_at_start_up(server: RedisServer) -> None:
 
 
 def test_redis_frozen_answers_within_budget(server: RedisServer) -> None:
+    """A frozen Redis still accepts connections (the kernel does), then never answers: each
+    message, including those that open a new connection after the cool-down, stays in budget."""
     with app_for(server) as client:
         phone = Phone(client)
         phone.text("menu")
+        types = [client.app.state.bot.content.render("en", ("menu:types",))]
         server.pause()
         try:
-            started = time.monotonic()
-            answer = phone.text("TYPES")
-            elapsed = time.monotonic() - started
+            for _ in range(3):
+                started = time.monotonic()
+                assert phone.text("TYPES") == types
+                assert time.monotonic() - started < 1.0  # far inside Twilio's 15 seconds
+                time.sleep(1.1)  # past the cool-down: the next message tries Redis again
         finally:
             server.resume()
-        assert answer == [client.app.state.bot.content.render("en", ("menu:types",))]
-        assert elapsed < 2.0  # far inside Twilio's 15 seconds
 
 
 def test_flushed_script_cache_is_harmless(server: RedisServer) -> None:
