@@ -20,7 +20,8 @@ PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "your_auth_token",
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    # A blank line in .env (`STAFF_SECRET_KEY=`) means "not set", never an empty secret.
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
 
     twilio_auth_token: SecretStr | None = None
     public_base_url: str | None = None
@@ -111,6 +112,8 @@ def load_settings(**overrides: object) -> Settings:
         return local
     _require_secret(settings.twilio_auth_token, "TWILIO_AUTH_TOKEN")
     _require_secret(settings.session_hash_key, "SESSION_HASH_KEY")
+    if settings.staff_console and settings.staff_secret_key is not None:
+        _require_secret(settings.staff_secret_key, "STAFF_SECRET_KEY")  # it signs sign-ins
     if not settings.clinic_phone.strip():
         raise ConfigError("CLINIC_PHONE must be set: the CALL and HELP replies give it to patients")
     return settings
