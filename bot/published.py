@@ -14,11 +14,14 @@ worker serves it only once it passes the catalog check there.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 from redis import asyncio as aioredis
@@ -34,13 +37,19 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("smsbot.catalog")
 
+# Publishes a snapshot if the version is still the one it was built on, and takes out of the
+# drafts exactly the ones it contains (field and value): a draft saved meanwhile stays a draft.
 PUBLISH_SCRIPT = """
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 if current ~= tonumber(ARGV[1]) then return -1 end
 local next = current + 1
 redis.call('SET', KEYS[2] .. next, ARGV[2])
 redis.call('SET', KEYS[1], next)
-redis.call('DEL', KEYS[3])
+for i = 4, #ARGV, 2 do
+  if redis.call('HGET', KEYS[3], ARGV[i]) == ARGV[i + 1] then
+    redis.call('HDEL', KEYS[3], ARGV[i])
+  end
+end
 redis.call('RPUSH', KEYS[4], ARGV[3])
 return next
 """
@@ -66,6 +75,29 @@ class Version:
 
 class VersionConflict(Exception):
     """Someone published in the meantime."""
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """The published version with the drafts applied, and the drafts exactly as stored."""
+
+    number: int
+    published: CatalogData
+    data: CatalogData
+    changes: list[Change]
+    drafts: dict[str, str]  # draft field -> stored value
+
+    @property
+    def digest(self) -> str:
+        """Names these drafts on this version: what a reviewer saw, and may publish."""
+        return drafts_digest(self.number, self.drafts)
+
+
+def drafts_digest(number: int, drafts: Mapping[str, str]) -> str:
+    digest = hashlib.sha256(str(number).encode())
+    for field in sorted(drafts):
+        digest.update(f"\0{field}\0{drafts[field]}".encode())
+    return digest.hexdigest()[:32]
 
 
 class CatalogVersions:
@@ -122,8 +154,16 @@ class CatalogVersions:
         return versions
 
     async def publish(
-        self, data: CatalogData, based_on: int, who: str, note: str, changes: list[Change]
+        self,
+        data: CatalogData,
+        based_on: int,
+        who: str,
+        note: str,
+        changes: list[Change],
+        drafts: Mapping[str, str] | None = None,
     ) -> int:
+        """Store `data` as the next version; `drafts` (field -> stored value), those it contains,
+        stop being drafts. Raises VersionConflict when `based_on` is no longer the newest."""
         meta = {
             "who": who,
             "at": time.time(),
@@ -134,7 +174,7 @@ class CatalogVersions:
         entry = _audit_entry(who, "publish", f"version {based_on + 1}: {note}")
         number = await self._publish(
             keys=[self._version, self._snapshot, self._drafts, self._audit],
-            args=[based_on, snapshot, entry],
+            args=[based_on, snapshot, entry, *chain.from_iterable((drafts or {}).items())],
         )
         if number == -1:
             raise VersionConflict("another version was published meanwhile; review again")
@@ -158,18 +198,17 @@ class CatalogVersions:
 
     async def drafts(self) -> dict[tuple[str, str, str], dict[str, Any]]:
         """(kind, language or topic, key or language) -> {"value", "who"}."""
-        raw = await self._redis.hgetall(self._drafts)
-        drafts = {}
-        for field, value in raw.items():
-            kind, first, second = field.split("|", 2)
-            drafts[(kind, first, second)] = json.loads(value)
-        return drafts
+        return parse_drafts(await self._redis.hgetall(self._drafts))
 
     async def candidate(self) -> tuple[int, CatalogData, CatalogData, list[Change]]:
         """(published number, published, published + drafts, what the drafts change)."""
+        found = await self.for_review()
+        return found.number, found.published, found.data, found.changes
+
+    async def for_review(self) -> Candidate:
         number, published = await self.current()
-        drafts = await self.drafts()
-        return number, published, *apply_drafts(published, drafts)
+        raw = await self._redis.hgetall(self._drafts)
+        return Candidate(number, published, *apply_drafts(published, parse_drafts(raw)), raw)
 
     # -- uploads waiting for a yes ---------------------------------------------------------------
 
@@ -189,6 +228,14 @@ class CatalogVersions:
 
     async def audit_trail(self, last: int = 200) -> list[dict[str, Any]]:
         return [json.loads(item) for item in await self._redis.lrange(self._audit, -last, -1)]
+
+
+def parse_drafts(raw: Mapping[str, str]) -> dict[tuple[str, str, str], dict[str, Any]]:
+    drafts = {}
+    for field, value in raw.items():
+        kind, first, second = field.split("|", 2)
+        drafts[(kind, first, second)] = json.loads(value)
+    return drafts
 
 
 def apply_drafts(

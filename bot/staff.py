@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import hmac
 import io
+import json
 import logging
 import secrets
 import time
@@ -34,7 +35,7 @@ from bot.app import Bot, clinic_details, locales
 from bot.catalog import CatalogData, Translation, check_data, measure_replies
 from bot.config import Settings
 from bot.content import MENU_PREFIX, ClinicDetails, Content, Structure
-from bot.published import CatalogVersions, Change, VersionConflict
+from bot.published import Candidate, CatalogVersions, Change, VersionConflict
 from bot.router import reply_shapes
 from bot.sms import measure, non_gsm_characters
 
@@ -220,47 +221,53 @@ def console_router(console: Console) -> APIRouter:
 
     @router.get("/review", response_class=HTMLResponse)
     async def review(request: Request, account: Account = Depends(signed_in)) -> HTMLResponse:
-        number, _, candidate, changes = await console.versions.candidate()
-        report = check_data(candidate, console.structure, console.details, console.locales)
-        return await review_page(request, account, number, changes, report.errors)
+        found = await console.versions.for_review()
+        report = check_data(found.data, console.structure, console.details, console.locales)
+        return review_page(request, account, found, report.errors)
 
-    async def review_page(
+    def review_page(
         request: Request,
         account: Account,
-        number: int,
-        changes: list[Change],
+        found: Candidate,
         errors: list[str],
         refused: bool = False,
+        changed: bool = False,
     ) -> HTMLResponse:
-        drafts = await console.versions.drafts()
         return page(
             request,
             "staff/review.html",
             account,
-            status=422 if refused else 200,
-            version=number,
-            changes=changes,
+            status=409 if changed else 422 if refused else 200,
+            version=found.number,
+            digest=found.digest,
+            changes=found.changes,
             errors=errors,
-            authors=sorted({draft["who"] for draft in drafts.values()}),
+            authors=sorted({json.loads(raw)["who"] for raw in found.drafts.values()}),
             refused=refused,
+            changed=changed,
         )
 
     @router.post("/publish")
     async def publish(request: Request, account: Account = Depends(reviewer)) -> Response:
         form = await request.form()
-        number, _, candidate, changes = await console.versions.candidate()
-        if str(form.get("version")) != str(number):
-            raise HTTPException(409, "the catalog changed since you reviewed it: review again")
-        if not changes:
+        found = await console.versions.for_review()
+        report = check_data(found.data, console.structure, console.details, console.locales)
+        if str(form.get("version")) != str(found.number) or form.get("drafts") != found.digest:
+            # Publish only what the reviewer saw: show what is there now instead.
+            return review_page(request, account, found, report.errors, changed=True)
+        if not found.changes:
             raise HTTPException(400, "nothing to publish")
-        report = check_data(candidate, console.structure, console.details, console.locales)
         if not report.ok:
-            return await review_page(request, account, number, changes, report.errors, True)
+            return review_page(request, account, found, report.errors, refused=True)
         note = str(form.get("note", "")).strip()
         try:
-            await console.versions.publish(candidate, number, account.name, note, changes)
-        except VersionConflict as exc:
-            raise HTTPException(409, str(exc)) from exc
+            await console.versions.publish(
+                found.data, found.number, account.name, note, found.changes, found.drafts
+            )
+        except VersionConflict:
+            found = await console.versions.for_review()
+            report = check_data(found.data, console.structure, console.details, console.locales)
+            return review_page(request, account, found, report.errors, changed=True)
         return RedirectResponse("/staff/history", status_code=303)
 
     @router.post("/discard")
@@ -270,16 +277,29 @@ def console_router(console: Console) -> APIRouter:
 
     @router.get("/history", response_class=HTMLResponse)
     async def history(request: Request, account: Account = Depends(signed_in)) -> HTMLResponse:
+        return await history_page(request, account)
+
+    async def history_page(
+        request: Request, account: Account, status: int = 200, error: str = ""
+    ) -> HTMLResponse:
         versions = await console.versions.history()
         trail = list(reversed(await console.versions.audit_trail()))
         return page(
-            request, "staff/history.html", account, versions=versions, trail=trail, when=when
+            request,
+            "staff/history.html",
+            account,
+            status=status,
+            versions=versions,
+            trail=trail,
+            when=when,
+            error=error,
         )
 
     @router.post("/restore/{number}")
     async def restore(
         request: Request, number: int, account: Account = Depends(reviewer)
     ) -> Response:
+        form = await request.form()
         current, published = await console.versions.current()
         try:
             old = await console.versions.load(number)
@@ -290,7 +310,19 @@ def console_router(console: Console) -> APIRouter:
             raise HTTPException(422, "that version no longer passes the catalog check")
         changes = diff(published, old)
         note = f"restored version {number}"
-        await console.versions.publish(old, current, account.name, note, changes)
+        try:
+            if str(form.get("version")) != str(current):
+                raise VersionConflict
+            # Drafts waiting for review stay drafts, now on top of the restored version.
+            await console.versions.publish(old, current, account.name, note, changes)
+        except VersionConflict:
+            return await history_page(
+                request,
+                account,
+                status=409,
+                error=f"Version {number} was not restored: another version was published "
+                "since this page was opened. Check the list below and try again.",
+            )
         return RedirectResponse("/staff/history", status_code=303)
 
     # -- round trips with Poedit, Weblate and spreadsheets --------------------------------------

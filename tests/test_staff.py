@@ -44,26 +44,53 @@ def add_account(redis_url: str, prefix: str, name: str, role: str) -> None:
 
 
 class Staff:
-    """A browser without a browser: signs in and keeps the CSRF token of the last page."""
+    """A browser without a browser: its own sign-in cookie, and the CSRF token of the last page.
+
+    Several can share one TestClient, like two people signed in at the same time.
+    """
 
     def __init__(self, client: TestClient):
         self.client = client
         self.csrf = ""
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, **kwargs):
+        self.client.cookies = self.cookies
+        try:
+            return self.client.request(method, path, **kwargs)
+        finally:
+            self.cookies = dict(self.client.cookies)
 
     def sign_in(self, name: str, password: str = PASSWORD):
-        response = self.client.post("/staff/login", data={"name": name, "password": password})
+        response = self.request("POST", "/staff/login", data={"name": name, "password": password})
         self.get("/staff/")
         return response
 
     def get(self, path: str):
-        response = self.client.get(path)
+        response = self.request("GET", path)
         found = re.search(r'name="csrf" value="([^"]+)"', response.text)
         if found:
             self.csrf = found.group(1)
         return response
 
     def post(self, path: str, data: dict | None = None, **kwargs):
-        return self.client.post(path, data={"csrf": self.csrf, **(data or {})}, **kwargs)
+        return self.request("POST", path, data={"csrf": self.csrf, **(data or {})}, **kwargs)
+
+    def form(self, path: str, action: str) -> dict[str, str]:
+        """The hidden fields of the form on the page at `path` that posts to `action`."""
+        page = self.get(path).text
+        found = re.search(rf'<form[^>]*action="{re.escape(action)}"[^>]*>(.*?)</form>', page, re.S)
+        assert found, f"no form for {action} on {path}"
+        return dict(re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', found.group(1)))
+
+    def publish(self, note: str = ""):
+        """Open the review page and approve what it shows."""
+        fields = self.form("/staff/review", "/staff/publish")
+        return self.post("/staff/publish", {**fields, "note": note})
+
+    def restore(self, number: int):
+        action = f"/staff/restore/{number}"
+        return self.post(action, self.form("/staff/history", action))
 
 
 @pytest.fixture
@@ -157,9 +184,7 @@ class TestPublishing:
         reviewer.sign_in("rita")
         page = reviewer.get("/staff/review")
         assert new in page.text and original.split(".")[0] in page.text  # a diff
-        assert (
-            reviewer.post("/staff/publish", {"version": "0", "note": "clearer"}).status_code == 200
-        )
+        assert reviewer.publish("clearer").status_code == 200
         deadline = time.monotonic() + 5
         while spanish(console) != new:
             assert time.monotonic() < deadline
@@ -169,7 +194,7 @@ class TestPublishing:
 
         history = reviewer.get("/staff/history")
         assert "rita" in history.text and "clearer" in history.text and "nora draft" in history.text
-        reviewer.post("/staff/restore/0")
+        reviewer.restore(0)
         deadline = time.monotonic() + 5
         while spanish(console) != original:
             assert time.monotonic() < deadline
@@ -181,8 +206,7 @@ class TestPublishing:
         reviewer = Staff(console)
         reviewer.sign_in("rita")
         reviewer.post(f"/staff/snippet/{SIDE_EFFECTS}", {"en": english, "es": "Día " * 60})
-        reviewer.get("/staff/review")
-        response = reviewer.post("/staff/publish", {"version": "0"})
+        response = reviewer.publish()
         assert response.status_code == 422
         assert "Not published" in response.text and "UCS-2 segments" in response.text
         assert console.app.state.bot.catalog_version == 0
@@ -200,7 +224,7 @@ class TestPublishing:
         reviewer.sign_in("rita")
         review = reviewer.get("/staff/review")
         assert f"es: &#39;{key}&#39;: the English changed" in review.text
-        assert reviewer.post("/staff/publish", {"version": "0"}).status_code == 422
+        assert reviewer.publish().status_code == 422
         reviewer.post(
             f"/staff/snippet/{key}",
             {
@@ -208,8 +232,7 @@ class TestPublishing:
                 "es": "No es una cura. Puede ayudar.",
             },
         )
-        reviewer.get("/staff/review")
-        assert reviewer.post("/staff/publish", {"version": "0"}).status_code == 200
+        assert reviewer.publish().status_code == 200
 
     def test_live_preview_uses_the_server_measurements(self, console) -> None:
         staff = Staff(console)
@@ -289,9 +312,9 @@ def test_a_publish_reaches_another_process_and_export_writes_the_files(
             "/staff/snippet/reply.language",
             {"en": english, "es": "Listo: le escribiré en español."},
         )
-        reviewer.get("/staff/review")
+        fields = reviewer.form("/staff/review", "/staff/publish")
         published_at = time.monotonic()
-        reviewer.post("/staff/publish", {"version": "0"})
+        reviewer.post("/staff/publish", fields)
         while spanish(second, "reply.language") != "Listo: le escribiré en español.":
             assert time.monotonic() - published_at < 5
             time.sleep(0.02)
@@ -334,8 +357,7 @@ def test_an_opt_out_survives_a_catalog_publish(console) -> None:
     reviewer.sign_in("rita")
     english = console.app.state.bot.content.text("en", "reply.language")
     reviewer.post("/staff/snippet/reply.language", {"en": english, "es": "Listo, en español."})
-    reviewer.get("/staff/review")
-    assert reviewer.post("/staff/publish", {"version": "0"}).status_code == 200
+    assert reviewer.publish().status_code == 200
     deadline = time.monotonic() + 5
     while console.app.state.bot.catalog_version != 1:
         assert time.monotonic() < deadline

@@ -1,0 +1,118 @@
+"""Publishing exactly what a reviewer saw, and drafts that outlive a publish or a restore."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from fastapi.testclient import TestClient
+
+from bot.published import catalog_versions
+from tests.test_staff import Staff, console, spanish, staff_settings  # noqa: F401
+
+FIRST = "reply.language"
+SECOND = "reply.stop"
+FIRST_ES = "Listo, le escribo en español."
+SECOND_ES = "Se dio de baja. Responda INICIO para volver."
+
+
+def draft(staff: Staff, key: str, es: str) -> None:
+    english = staff.client.app.state.bot.content.text("en", key)
+    assert staff.post(f"/staff/snippet/{key}", {"en": english, "es": es}).status_code == 200
+
+
+def wait_for_version(client: TestClient, number: int) -> None:
+    deadline = time.monotonic() + 5
+    while client.app.state.bot.catalog_version != number:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+def test_a_draft_saved_after_the_review_opened_is_not_published(console) -> None:  # noqa: F811
+    editor, reviewer = Staff(console), Staff(console)
+    editor.sign_in("nora")
+    reviewer.sign_in("rita")
+    draft(editor, FIRST, FIRST_ES)
+    reviewed = reviewer.form("/staff/review", "/staff/publish")
+    draft(editor, SECOND, SECOND_ES)  # while the reviewer reads
+
+    response = reviewer.post("/staff/publish", reviewed)
+    assert response.status_code == 409
+    assert "Not published" in response.text and "changed since you opened" in response.text
+    assert SECOND_ES in response.text  # what would be published now, to review
+    time.sleep(0.3)
+    assert console.app.state.bot.catalog_version == 0
+
+    assert reviewer.publish().status_code == 200  # approved as now shown
+    wait_for_version(console, 1)
+    assert spanish(console, FIRST) == FIRST_ES and spanish(console, SECOND) == SECOND_ES
+
+
+def test_a_changed_draft_of_the_same_text_is_not_published(console) -> None:  # noqa: F811
+    editor, reviewer = Staff(console), Staff(console)
+    editor.sign_in("nora")
+    reviewer.sign_in("rita")
+    draft(editor, FIRST, FIRST_ES)
+    reviewed = reviewer.form("/staff/review", "/staff/publish")
+    draft(editor, FIRST, "Listo, ahora en español.")
+    assert reviewer.post("/staff/publish", reviewed).status_code == 409
+    assert console.app.state.bot.catalog_version == 0
+
+
+def test_a_publish_leaves_drafts_saved_meanwhile(redis_url, prefix) -> None:
+    versions = catalog_versions(staff_settings(redis_url, prefix))
+    assert versions is not None
+
+    async def run() -> dict:
+        try:
+            await versions.save_text("es", FIRST, FIRST_ES, "nora")
+            await versions.save_text("es", SECOND, SECOND_ES, "nora")
+            found = await versions.for_review()
+            # Saved after the reviewer's page was built, before the publish lands:
+            await versions.save_text("es", SECOND, "Se dio de baja.", "nora")
+            await versions.save_text("es", "reply.help", "Ayuda.", "nora")
+            await versions.publish(
+                found.data, found.number, "rita", "", found.changes, found.drafts
+            )
+            return await versions.drafts()
+        finally:
+            await versions.client.aclose()
+
+    left = asyncio.run(run())
+    assert {key: d["value"] for (_, _, key), d in left.items()} == {
+        SECOND: "Se dio de baja.",
+        "reply.help": "Ayuda.",
+    }
+
+
+def test_a_restore_keeps_the_drafts_waiting_for_review(console) -> None:  # noqa: F811
+    reviewer = Staff(console)
+    reviewer.sign_in("rita")
+    draft(reviewer, FIRST, FIRST_ES)
+    assert reviewer.publish().status_code == 200
+    wait_for_version(console, 1)
+    original = spanish(console, SECOND)
+    draft(reviewer, SECOND, SECOND_ES)
+
+    assert reviewer.restore(0).status_code == 200
+    wait_for_version(console, 2)
+    assert spanish(console, SECOND) == original
+    assert SECOND_ES in reviewer.get("/staff/review").text  # still a draft
+
+
+def test_a_restore_from_an_old_page_is_refused_with_a_message(console) -> None:  # noqa: F811
+    first, second = Staff(console), Staff(console)
+    first.sign_in("rita")
+    second.sign_in("rita")
+    draft(first, FIRST, FIRST_ES)
+    assert first.publish().status_code == 200
+    stale = first.form("/staff/history", "/staff/restore/0")
+    draft(second, SECOND, SECOND_ES)
+    assert second.publish().status_code == 200
+
+    response = first.post("/staff/restore/0", stale)
+    assert response.status_code == 409
+    assert "was not restored" in response.text and "another version was published" in response.text
+    wait_for_version(console, 2)
+    time.sleep(0.3)
+    assert console.app.state.bot.catalog_version == 2
