@@ -152,6 +152,8 @@ def verify(
     """
     if not provided:
         raise SignatureError(missing=True)
+    if not provided.isascii():  # base64 is ASCII; compare_digest would raise on anything else
+        raise SignatureError(missing=False)
     algorithm = get_signature_algorithm(settings_header)
     if algorithm.upper() not in _HASH_FUNCTIONS:
         raise SignatureError(missing=False)
@@ -164,11 +166,15 @@ def verify(
 
 
 def _other_port_form(url: str) -> str:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # a host or port no client sends, from a forged header: no other form
+        return url
     default = {"https": 443, "http": 80}.get(parts.scheme)
-    if parts.port is None and default:
+    if port is None and default:
         return urlunsplit(parts._replace(netloc=f"{parts.netloc}:{default}"))
-    if parts.port == default:
+    if port == default:
         return urlunsplit(parts._replace(netloc=parts.hostname or ""))
     return url
 
@@ -183,8 +189,10 @@ def public_url(
     """The URL Twilio called, which is the URL it signed.
 
     With PUBLIC_BASE_URL set it is that base plus the path. Otherwise it is rebuilt from the
-    request, honoring the headers a TLS-terminating proxy adds. Trusting those headers is safe:
-    they only choose which URL is checked, and a forged header cannot forge the HMAC.
+    request, honoring the headers a TLS-terminating proxy adds. A forged header cannot forge the
+    HMAC, but it does choose which URL is checked: a webhook Twilio signed for another URL of
+    the same account could then be replayed here. PUBLIC_BASE_URL pins the URL; set it in
+    production.
     """
     suffix = path + (f"?{query}" if query else "")
     if base_url:

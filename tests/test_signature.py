@@ -35,6 +35,22 @@ def test_unsigned_requests_are_refused_and_write_nothing(client, rdb, prefix, he
     assert keys_written(rdb, prefix) == []
 
 
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param({"X-Twilio-Signature": "sé".encode("latin-1")}, id="non-ascii signature"),
+        pytest.param({"X-Forwarded-Port": "abc"}, id="port not a number"),
+        pytest.param({"X-Forwarded-Host": "["}, id="host not a host"),
+        pytest.param({"Host": "[::1"}, id="broken host header"),
+    ],
+)
+def test_junk_headers_are_refused_not_an_error(client, rdb, prefix, headers) -> None:
+    phone = Phone(client)
+    response = phone.post(phone.form("STOP"), headers=headers)
+    assert response.status_code == 403
+    assert keys_written(rdb, prefix) == []
+
+
 def test_wrong_token_is_refused(client, rdb, prefix) -> None:
     phone = Phone(client, token="some-other-account-token")
     response = phone.post(phone.form("STOP"))
