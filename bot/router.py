@@ -43,6 +43,8 @@ class Router:
         session = saved or Session()
         language = self._language(inbound, match, session)
         session = replace(session, language=language, seen=now, explicit=_explicit(match, session))
+        if inbound.opt_out_type:  # Twilio Advanced Opt-Out has answered already: record only
+            return self._twilio_answered(inbound.opt_out_type, session)
         if recent > self.flood_limit:
             return self._flooded(match, session, recent)
         return self._answer(inbound, match, session, first_contact=saved is None)
@@ -72,12 +74,6 @@ class Router:
     ) -> tuple[Reply, Session]:
         language: Language = session.language or self.default_language
         command = match.name if match and match.kind == "command" else ""
-
-        if inbound.opt_out_type:  # Twilio Advanced Opt-Out has answered already: record only
-            kind = inbound.opt_out_type.upper()
-            if kind in ("STOP", "START"):
-                session = replace(session, opted_out=kind == "STOP")
-            return Reply(language, (), f"twilio_{kind.lower()}"), session
 
         if session.opted_out:
             if command == "forget":  # honoured, but an opted-out number gets no text
@@ -116,6 +112,15 @@ class Router:
             return _say(language, "menu", (MAIN_MENU,)), session
         session = replace(session, menu=MAIN, topic=None)
         return _say(language, "not_understood", ("reply.not_understood", MAIN_MENU)), session
+
+    def _twilio_answered(self, opt_out_type: str, session: Session) -> tuple[Reply, Session]:
+        """Twilio has confirmed an opt-out, opt-in or help word itself: record it, say nothing,
+        even over the flood limit (the patient must get exactly one confirmation)."""
+        language: Language = session.language or self.default_language
+        kind = opt_out_type.upper()
+        if kind in ("STOP", "START"):
+            session = replace(session, opted_out=kind == "STOP")
+        return Reply(language, (), f"twilio_{kind.lower()}"), session
 
     def _flooded(self, match: Match | None, session: Session, recent: int) -> tuple[Reply, Session]:
         """Too many messages too fast (often another auto-responder): one notice, then silence.

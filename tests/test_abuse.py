@@ -102,6 +102,24 @@ class TestFlood:
             assert bot.text("STOP") == []
             assert len(list(rdb.scan_iter(match=f"{prefix}:*:o"))) == 1
 
+    def test_twilio_opt_out_at_the_flood_notice_is_recorded_and_silent(
+        self, redis_url, prefix, rdb
+    ) -> None:
+        """Twilio answered an opt-out word set up only in Twilio (`OptOutType`), and it is the
+        message over the limit: the opt-out is recorded, and no flood notice follows Twilio's
+        confirmation."""
+        settings = make_settings(
+            redis_url=redis_url, redis_key_prefix=prefix, flood_limit=5, flood_window_seconds=60
+        )
+        with TestClient(create_app(settings)) as client:
+            bot = Phone(client, "+15554442222")
+            for _ in range(5):
+                bot.text("hello?")
+            assert bot.text("NOMAS", OptOutType="STOP") == []
+            assert len(list(rdb.scan_iter(match=f"{prefix}:*:o"))) == 1
+            assert bot.text("VOLVER", OptOutType="START") == []
+            assert list(rdb.scan_iter(match=f"{prefix}:*:o")) == []
+
     def test_normal_reading_never_hits_the_default_limit(self, new_phone) -> None:
         phone = new_phone()
         session = ["menu", "3", "2", "MORE", "MORE", "MORE", "MORE", "MENU", "5", "MORE"]
