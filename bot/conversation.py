@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.content import Content
 from bot.errors import StoreUnavailable
@@ -65,7 +65,9 @@ class Conversation:
         now = int(self.clock())
         try:
             expected = await self._starting_state(inbound)
-            saved = expected.session or await self._carried_over(inbound)
+            saved = self._with_deferred(
+                inbound, expected.session or await self._carried_over(inbound)
+            )
         except StoreUnavailable as exc:
             return self._stateless(inbound, now, exc)
         for _ in range(COMMIT_ATTEMPTS):
@@ -77,6 +79,8 @@ class Conversation:
             except StoreUnavailable as exc:
                 self.metrics.store_errors.labels("commit").inc()
                 log.warning("session store unavailable (%s); answer not saved", exc)
+                if session.opted_out != (saved.opted_out if saved else False):
+                    self.store.defer_opt_change(inbound.sender, session.opted_out)
                 return self._render(reply, "stateless")
             if isinstance(result, Duplicate):
                 return self._repeat(result.answer)
@@ -86,7 +90,7 @@ class Conversation:
                     await self._forget(inbound.sender)
                 return self._render(reply, "ok")
             expected = result.state  # someone else wrote first: route again from the truth
-            saved = expected.session
+            saved = self._with_deferred(inbound, expected.session)
         log.warning("gave up saving after %d concurrent updates", COMMIT_ATTEMPTS)
         return self._render(reply, "stateless")
 
@@ -114,11 +118,23 @@ class Conversation:
             log.warning("could not forget a sender (%s)", exc)
 
     def _stateless(self, inbound: Inbound, now: int, exc: Exception) -> Answer:
-        """The store is away: answer from this message alone, as to a known sender."""
+        """The store is away: answer from what this process last saw of the sender (an opt-out
+        included), else from this message alone, as to a known sender."""
         self.metrics.store_errors.labels("read").inc()
         log.warning("session store unavailable (%s); answering without a session", exc)
-        reply, _ = self.router.route(inbound, Session(), now)
+        known = self.store.guess(inbound.sender)
+        before = self._with_deferred(inbound, known.session if known else None) or Session()
+        reply, session = self.router.route(inbound, before, now)
+        if session.opted_out != before.opted_out:
+            self.store.defer_opt_change(inbound.sender, session.opted_out)
         return self._render(reply, "stateless")
+
+    def _with_deferred(self, inbound: Inbound, saved: Session | None) -> Session | None:
+        """An opt-out (or opt-in) made while the store was away holds until it is saved."""
+        pending = self.store.deferred_opt_change(inbound.sender)
+        if pending is None:
+            return saved
+        return replace(saved or Session(), opted_out=pending)
 
     def _repeat(self, recorded: str) -> Answer:
         """A MessageSid answered before: the same answer, never a second state change."""

@@ -22,6 +22,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Protocol, TypeVar
 
 import hiredis
@@ -159,6 +160,14 @@ class SessionStore(Protocol):
     ) -> CommitResult: ...
 
     async def forget(self, sender: str) -> None: ...
+
+    def defer_opt_change(self, sender: str, opted_out: bool) -> None:
+        """The store was away when this sender opted out (or in): save it once it is back."""
+        ...
+
+    def deferred_opt_change(self, sender: str) -> bool | None:
+        """An opt-out (True) or opt-in (False) waiting to be saved, which routing must honour."""
+        ...
 
     async def ping(self) -> bool: ...
 
@@ -344,6 +353,8 @@ class RedisStore:
         self._down_until = 0.0
         self._recent = Recent(cache_size)
         self._on_round_trip = on_round_trip
+        self._deferred: dict[str, bool] = {}  # sender -> opted out, waiting for Redis
+        self._saving_deferred: asyncio.Task[None] | None = None
         if isinstance(client, RedisCluster):  # one script call per message: slots differ
             script = client.register_script(COMMIT_SCRIPT)
             self._commit = lambda keys, args: self._counted(script(keys=keys, args=args))
@@ -419,6 +430,8 @@ class RedisStore:
             MAX_ANSWERS,
         ]
         result = await self._call(lambda: self._commit(keys, args), counted=True)
+        if self._deferred:
+            self._save_deferred_soon()  # Redis answers again
         if result[0] == 1:
             return Duplicate(result[1])
         if result[0] == 2:
@@ -427,7 +440,35 @@ class RedisStore:
             return Stale(state)
         state = State(raw, after.opted_out, int(result[1]))
         self._recent.put(sender, state)
+        self._deferred.pop(sender, None)  # routed with it applied, so now saved with the rest
         return Committed(state)
+
+    def defer_opt_change(self, sender: str, opted_out: bool) -> None:
+        """Kept in this process until Redis answers again (the next message that reaches Redis
+        saves it); lost only if the process stops first."""
+        self._deferred[sender] = opted_out
+
+    def deferred_opt_change(self, sender: str) -> bool | None:
+        return self._deferred.get(sender)
+
+    def _save_deferred_soon(self) -> None:
+        if self._saving_deferred is None or self._saving_deferred.done():
+            self._saving_deferred = asyncio.ensure_future(self._save_deferred())
+
+    async def _save_deferred(self) -> None:
+        while self._deferred:
+            sender, opted_out = next(iter(self._deferred.items()))
+            try:
+                await self._call(partial(self._write_opt_out, sender, opted_out))
+            except StoreUnavailable:
+                return  # still away: the next message that reaches Redis tries again
+            if self._deferred.get(sender) == opted_out:  # unless it changed meanwhile
+                del self._deferred[sender]
+            log.info("saved an opt-out change made while Redis was unavailable")
+
+    async def _write_opt_out(self, sender: str, opted_out: bool) -> None:
+        key = self._keys.opt_out(sender)
+        await (self._redis.set(key, "1") if opted_out else self._redis.delete(key))
 
     async def forget(self, sender: str) -> None:
         """Delete everything kept about this sender except the opt-out."""
@@ -442,6 +483,12 @@ class RedisStore:
             return False
 
     async def close(self) -> None:
+        if self._deferred:
+            log.error(
+                "%d opt-out changes could not be saved: Redis never came back", len(self._deferred)
+            )
+        if self._saving_deferred is not None:
+            self._saving_deferred.cancel()
         await self._redis.aclose()
 
     async def _counted(self, call: Awaitable[T]) -> T:
@@ -522,10 +569,20 @@ class MemoryStore:
         self._set(self._keys.answers(sender), answers, self._limits.answer_ttl)
         return Committed(State(raw, after.opted_out, self._count(self._keys.flood(sender))))
 
+    async def _write_opt_out(self, sender: str, opted_out: bool) -> None:
+        key = self._keys.opt_out(sender)
+        await (self._redis.set(key, "1") if opted_out else self._redis.delete(key))
+
     async def forget(self, sender: str) -> None:
         """Delete everything kept about this sender except the opt-out."""
         for key in self._keys.all_but_opt_out(sender):
             self._data.pop(key, None)
+
+    def defer_opt_change(self, sender: str, opted_out: bool) -> None:
+        raise AssertionError("memory is never unavailable")
+
+    def deferred_opt_change(self, sender: str) -> bool | None:
+        return None
 
     async def ping(self) -> bool:
         return True

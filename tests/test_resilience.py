@@ -95,6 +95,31 @@ def test_redis_frozen_answers_within_budget(server: RedisServer) -> None:
             server.resume()
 
 
+def test_an_opt_out_while_redis_is_down_is_saved_when_it_is_back(server: RedisServer) -> None:
+    """ALTO (a word only the bot knows, so Twilio blocks nothing) while Redis is away: the
+    sender hears nothing more from this process, and the opt-out reaches Redis once it is
+    back, even though the sender never texts again."""
+    with app_for(server) as client:
+        phone = Phone(client, "+15558880000")
+        content = client.app.state.bot.content
+        assert phone.text("MENU")
+        server.stop()
+        assert phone.text("ALTO") == [content.render("es", ("reply.stop",))]
+        assert phone.text("TIPOS") == []  # remembered here while Redis is away
+        server.start()  # an empty Redis: this test server keeps nothing on disk
+        stored = redis.Redis(port=server.port)
+        deadline = time.monotonic() + 5
+        while not list(stored.scan_iter(match="t:*:o")):  # another patient's text reaches Redis
+            assert time.monotonic() < deadline, "the opt-out was never saved"
+            Phone(client, "+15558881111").text("MENU")
+            time.sleep(0.2)
+        assert phone.text("TIPOS") == []
+        assert phone.text("START") == [
+            content.render("es", ("reply.start",)),
+            content.render("es", ("menu:main",)),
+        ]
+
+
 def test_flushed_script_cache_is_harmless(server: RedisServer) -> None:
     """After SCRIPT FLUSH (or a Redis failover) the commit script is loaded again by itself."""
     with app_for(server) as client:
