@@ -9,6 +9,7 @@ worker serves it only once it passes the catalog check there.
     {prefix:staff}:catalog:v:N          snapshot N and who published it, when and what changed
     {prefix:staff}:drafts               hash: one field per edited text or keyword list
     {prefix:staff}:audit                list: every sign-in, draft, publish and restore, append-only
+    {prefix:staff}:audit:failed         failed sign-ins recorded in the current window
 """
 
 from __future__ import annotations
@@ -52,6 +53,20 @@ for i = 4, #ARGV, 2 do
 end
 redis.call('RPUSH', KEYS[4], ARGV[3])
 return next
+"""
+
+
+# Failed sign-ins are recorded up to a number per window, then once more to say that more
+# followed: guessing cannot grow the audit trail without end. Everything else is recorded.
+FAILED_SIGN_INS_AUDITED = 20
+FAILED_SIGN_IN_WINDOW = 900  # seconds
+AUDIT_FAILED_SCRIPT = """
+local count = redis.call('INCR', KEYS[1])
+if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+local limit = tonumber(ARGV[2])
+if count <= limit then redis.call('RPUSH', KEYS[2], ARGV[3])
+elseif count == limit + 1 then redis.call('RPUSH', KEYS[2], ARGV[4]) end
+return count
 """
 
 
@@ -113,7 +128,9 @@ class CatalogVersions:
         self._drafts = f"{prefix}:{tag}:drafts"
         self._audit = f"{prefix}:{tag}:audit"
         self._stash = f"{prefix}:{tag}:import:"
+        self._failed = f"{prefix}:{tag}:audit:failed"
         self._publish = client.register_script(PUBLISH_SCRIPT)
+        self._audit_failed = client.register_script(AUDIT_FAILED_SCRIPT)
         self.client = client
 
     # -- published versions -------------------------------------------------------------------
@@ -225,6 +242,18 @@ class CatalogVersions:
 
     async def audit(self, who: str, action: str, detail: str) -> None:
         await self._redis.rpush(self._audit, _audit_entry(who, action, detail))
+
+    async def audit_failed_sign_in(self, name: str) -> None:
+        more = f"not recording more failed sign-ins for {FAILED_SIGN_IN_WINDOW // 60} minutes"
+        await self._audit_failed(
+            keys=[self._failed, self._audit],
+            args=[
+                FAILED_SIGN_IN_WINDOW,
+                FAILED_SIGN_INS_AUDITED,
+                _audit_entry(name, "failed sign-in", ""),
+                _audit_entry("", "failed sign-ins", more),
+            ],
+        )
 
     async def audit_trail(self, last: int = 200) -> list[dict[str, Any]]:
         return [json.loads(item) for item in await self._redis.lrange(self._audit, -last, -1)]

@@ -118,7 +118,7 @@ def console_router(console: Console) -> APIRouter:
         except AccountError as exc:
             return page(request, "staff/login.html", None, error=str(exc), status=429)
         if account is None:
-            await console.versions.audit(name, "failed sign-in", "")
+            await console.versions.audit_failed_sign_in(name.strip()[:64])
             return page(request, "staff/login.html", None, error="Wrong name or password.")
         request.session.clear()
         request.session.update({"user": account.name, "csrf": secrets.token_urlsafe(24)})
