@@ -277,19 +277,21 @@ class ScriptBatcher:
                 future.set_result(result)
 
     async def _execute(self, batch: list[tuple[list[str], list[Any], Any]]) -> list[Any]:
-        for attempt in range(2):
-            results = await self._send_packed(
-                b"".join(
-                    hiredis.pack_command(("EVALSHA", self._script.sha, len(keys), *keys, *args))
-                    for keys, args, _ in batch
-                ),
-                len(batch),
-            )
-            if attempt == 0 and any(isinstance(r, NoScriptError) for r in results):
-                await self._client.script_load(self._script.script)  # after a flush or failover
-                continue
-            return results
+        results = await self._send_calls(batch)
+        missing = [i for i, result in enumerate(results) if isinstance(result, NoScriptError)]
+        if missing:  # after a flush or failover; only those calls, the others have run
+            await self._client.script_load(self._script.script)
+            retried = await self._send_calls([batch[i] for i in missing])
+            for i, result in zip(missing, retried, strict=True):
+                results[i] = result
         return results
+
+    async def _send_calls(self, batch: list[tuple[list[str], list[Any], Any]]) -> list[Any]:
+        packed = b"".join(
+            hiredis.pack_command(("EVALSHA", self._script.sha, len(keys), *keys, *args))
+            for keys, args, _ in batch
+        )
+        return await self._send_packed(packed, len(batch))
 
     async def _send_packed(self, packed: bytes, replies: int) -> list[Any]:
         """One write and one read on a pooled connection. redis-py keeps connecting, auth, TLS
