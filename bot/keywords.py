@@ -102,6 +102,8 @@ class PhraseIndex(Generic[V]):
         for word in vocabulary:
             self._by_length.setdefault(len(word), []).append(word)
         self._min_fuzzy = min_fuzzy
+        # Per index, so a catalog replaced by a publish takes its cache with it.
+        self._readings = lru_cache(maxsize=20_000)(self._closest_words)
 
     def find(self, tokens: list[str]) -> list[tuple[int, int, V]]:
         """Every (position, length in words, value) found, in message order."""
@@ -121,8 +123,7 @@ class PhraseIndex(Generic[V]):
         found = self.find(tokens)
         return found[0][2] if found else None
 
-    @lru_cache(maxsize=20_000)  # noqa: B019 - one index per catalog, kept for the process
-    def _readings(self, token: str) -> _Readings:
+    def _closest_words(self, token: str) -> _Readings:
         """The vocabulary words this token may stand for, closest first."""
         limit = allowed_typos(len(token))
         if len(token) < self._min_fuzzy or limit == 0:
@@ -283,10 +284,6 @@ class Keywords:
             return (int(alias.name in SENTENCE_FALLBACK), -length, start)
 
         return _as_match(min(found, key=rank)[2])
-
-    def _key(self, alias: str) -> tuple[str, str]:
-        info = self._aliases[alias]
-        return info.kind, info.name
 
 
 def _only(languages: set[str]) -> Language | None:
