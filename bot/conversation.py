@@ -27,7 +27,7 @@ COMMIT_ATTEMPTS = 5  # re-route when another message from the same sender commit
 class Answer:
     reply: Reply
     texts: tuple[str, ...]
-    outcome: str  # "ok", "duplicate" (a retry), "stateless" (store unavailable)
+    outcome: str  # "ok", "duplicate" (a retry), "stateless" (store unavailable), "contended"
 
 
 class Conversation:
@@ -92,7 +92,7 @@ class Conversation:
             expected = result.state  # someone else wrote first: route again from the truth
             saved = self._with_deferred(inbound, expected.session)
         log.warning("gave up saving after %d concurrent updates", COMMIT_ATTEMPTS)
-        return self._render(reply, "stateless")
+        return self._render(reply, "contended")
 
     async def _starting_state(self, inbound: Inbound) -> State:
         """The guess to route from: free when this process knows the sender."""

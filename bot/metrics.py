@@ -26,7 +26,8 @@ class Metrics:
         )
         self.replies = Counter(
             "smsbot_replies",
-            "Answers by outcome: ok, duplicate (a retry), stateless (store unavailable).",
+            "Answers by outcome: ok, duplicate (a retry), stateless (store unavailable), "
+            "contended (not saved: the sender's messages kept racing each other).",
             ["outcome"],
             registry=self.registry,
         )
