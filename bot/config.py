@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
 
     twilio_auth_token: SecretStr | None = None
+    # The secret of a webhook SharedKey, for Twilio accounts that sign webhooks with one
+    # (the request then carries X-Twilio-Webhooks-Signature-Settings) instead of the Auth Token.
+    twilio_shared_key: SecretStr | None = None
     public_base_url: str | None = None
     redis_url: str | None = None
     redis_key_prefix: str = "smsbot"
@@ -75,6 +78,10 @@ class Settings(BaseSettings):
     def auth_token(self) -> str:
         assert self.twilio_auth_token is not None, "load_settings() fills it in"
         return self.twilio_auth_token.get_secret_value()
+
+    @property
+    def webhook_shared_key(self) -> str | None:
+        return self.twilio_shared_key.get_secret_value() if self.twilio_shared_key else None
 
     @property
     def hash_key(self) -> bytes:

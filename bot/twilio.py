@@ -54,9 +54,11 @@ EMPTY_TWIML = XML_DECLARATION + "<Response/>"
 class SignatureError(Exception):
     """The request is not from Twilio. `missing` tells 'no signature' from 'wrong signature'."""
 
-    def __init__(self, missing: bool):
+    def __init__(self, missing: bool, shared_key_needed: bool = False):
         super().__init__("signature missing" if missing else "signature invalid")
         self.missing = missing
+        # Signed with a webhook SharedKey, and none is configured: the operator must act.
+        self.shared_key_needed = shared_key_needed
 
 
 class Form:
@@ -144,11 +146,14 @@ def verify(
     params: Form,
     provided: str | None,
     settings_header: str | None = None,
+    shared_key: str | None = None,
 ) -> None:
     """Raise SignatureError unless `provided` is Twilio's signature of this request.
 
-    One HMAC on the normal path. Only when it fails is the URL tried with the default port
-    added or removed, because Twilio has signed both forms in the past.
+    Twilio signs with the account's Auth Token (HMAC-SHA1), or, when the request carries
+    X-Twilio-Webhooks-Signature-Settings, with a webhook SharedKey secret and the algorithm the
+    header names. One HMAC on the normal path. Only when it fails is the URL tried with the
+    default port added or removed, because Twilio has signed both forms in the past.
     """
     if not provided:
         raise SignatureError(missing=True)
@@ -157,10 +162,15 @@ def verify(
     algorithm = get_signature_algorithm(settings_header)
     if algorithm.upper() not in _HASH_FUNCTIONS:
         raise SignatureError(missing=False)
-    if hmac.compare_digest(signature(token, url, params, algorithm), provided):
+    secret = token
+    if settings_header:
+        if not shared_key:
+            raise SignatureError(missing=False, shared_key_needed=True)
+        secret = shared_key
+    if hmac.compare_digest(signature(secret, url, params, algorithm), provided):
         return
     other = _other_port_form(url)
-    if other != url and hmac.compare_digest(signature(token, other, params, algorithm), provided):
+    if other != url and hmac.compare_digest(signature(secret, other, params, algorithm), provided):
         return
     raise SignatureError(missing=False)
 

@@ -120,9 +120,13 @@ class Webhook:
                 form,
                 exchange.headers.get(SIGNATURE),
                 exchange.headers.get(SIGNATURE_SETTINGS),
+                self.settings.webhook_shared_key,
             )
         except twilio.SignatureError as exc:
-            log.warning("refused a webhook: %s (checked against %s)", exc, _redact_query(url))
+            if exc.shared_key_needed:
+                log.warning("refused a webhook signed with a SharedKey: set TWILIO_SHARED_KEY")
+            else:
+                log.warning("refused a webhook: %s (checked against %s)", exc, _redact_query(url))
             return self.refuse(403, str(exc))
         if not form.get("From"):
             return self.refuse(400, "missing From")

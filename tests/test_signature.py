@@ -130,15 +130,35 @@ class TestBehindProxy:
         assert response.status_code == 200
 
 
-def test_sha256_shared_key_signature(client) -> None:
+SHARED_KEY = "webhook-shared-key-secret-0123456789"
+SHARED_KEY_SETTINGS = "key=webhooks_sharedkey_x,algorithm=HMAC_SHA256"
+
+
+def test_shared_key_signature(redis_url, prefix) -> None:
+    """An account that signs webhooks with a SharedKey: HMAC-SHA256 with that key's secret."""
+    settings = make_settings(
+        redis_url=redis_url, redis_key_prefix=prefix, twilio_shared_key=SHARED_KEY
+    )
+    with TestClient(create_app(settings)) as client:
+        phone = Phone(client)
+        form = phone.form("TYPES")
+        for secret, status in ((SHARED_KEY, 200), (TOKEN, 403)):
+            headers = {
+                "X-Twilio-Signature": twilio.signature(secret, phone.url, form, "HMAC_SHA256"),
+                "X-Twilio-Webhooks-Signature-Settings": SHARED_KEY_SETTINGS,
+            }
+            assert client.post("/sms", data=form, headers=headers).status_code == status
+
+
+def test_shared_key_signature_without_the_key_configured_is_refused(client, rdb, prefix) -> None:
     phone = Phone(client)
-    form = phone.form("TYPES")
-    signature = twilio.signature(TOKEN, phone.url, form, "HMAC_SHA256")
+    form = phone.form("STOP")
     headers = {
-        "X-Twilio-Signature": signature,
-        "X-Twilio-Webhooks-Signature-Settings": "key=webhooks_sharedkey_x,algorithm=HMAC_SHA256",
+        "X-Twilio-Signature": twilio.signature(TOKEN, phone.url, form, "HMAC_SHA256"),
+        "X-Twilio-Webhooks-Signature-Settings": SHARED_KEY_SETTINGS,
     }
-    assert client.post("/sms", data=form, headers=headers).status_code == 200
+    assert client.post("/sms", data=form, headers=headers).status_code == 403
+    assert keys_written(rdb, prefix) == []
 
 
 class TestBadRequests:
