@@ -67,6 +67,10 @@ class BodyTooLarge(Exception):
     pass
 
 
+class ClientGone(Exception):
+    """The client hung up before the whole body arrived."""
+
+
 @dataclass(frozen=True, slots=True)
 class Exchange:
     """One webhook request, as plain data: what the core needs, whoever parsed the HTTP."""
@@ -91,6 +95,23 @@ class Webhook:
         self.settings = settings
         self.bot = bot
         self.metrics = bot.conversation.metrics
+
+    async def handle(self, exchange: Exchange, receive: Receive) -> Outcome:
+        """Everything POST /sms does, for whichever HTTP layer took the request. Never raises:
+        a bug becomes a logged 500, which Twilio retries."""
+        try:
+            outcome = self.precheck(exchange)
+            if outcome is not None:
+                return outcome
+            body = await _read_body(receive, self.settings.max_body_bytes)
+            return await self.answer(exchange, body)
+        except BodyTooLarge:
+            return self.refuse(413, "request too large")
+        except ClientGone:
+            return self.refuse(400, "client disconnected")  # nobody reads it; counted
+        except Exception:
+            log.exception("webhook failed")  # a bug: the operator must see it
+            return Outcome(500, b"internal error\n", "text/plain; charset=utf-8")
 
     def precheck(self, exchange: Exchange) -> Outcome | None:
         """Refusals decided from the headers alone, before reading any body."""
@@ -164,16 +185,7 @@ class App:
             scope["scheme"],
             {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]},
         )
-        try:
-            outcome = self.webhook.precheck(exchange)
-            if outcome is None:
-                body = await _read_body(receive, self.webhook.settings.max_body_bytes)
-                outcome = await self.webhook.answer(exchange, body)
-        except BodyTooLarge:
-            outcome = self.webhook.refuse(413, "request too large")
-        except Exception:
-            log.exception("webhook failed")  # a bug: Twilio will retry, the operator must see it
-            outcome = Outcome(500, b"internal error\n", "text/plain; charset=utf-8")
+        outcome = await self.webhook.handle(exchange, receive)
         headers = [
             (b"content-type", outcome.content_type.encode()),
             (b"content-length", str(len(outcome.body)).encode()),
@@ -187,7 +199,7 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            raise BodyTooLarge  # nothing to answer; treated as refused
+            raise ClientGone
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
@@ -240,14 +252,7 @@ def create_app(settings: Settings, bot: Bot | None = None) -> App:
         exchange = Exchange(
             request.url.path, request.url.query, request.url.scheme, dict(request.headers)
         )
-        outcome = webhook.precheck(exchange)
-        if outcome is None:
-            try:
-                body = await _read_body(request.receive, settings.max_body_bytes)
-            except BodyTooLarge:
-                outcome = webhook.refuse(413, "request too large")
-            else:
-                outcome = await webhook.answer(exchange, body)
+        outcome = await webhook.handle(exchange, request.receive)
         return Response(outcome.body, status_code=outcome.status, media_type=outcome.content_type)
 
     @api.get("/metrics", include_in_schema=False)
@@ -317,7 +322,10 @@ def _add_simulator(app: FastAPI, settings: Settings) -> None:
     @app.post("/simulator/sign", include_in_schema=False)
     async def sign(request: Request) -> JSONResponse:
         """Sign a form the way Twilio would, with this run's made-up token."""
-        form = twilio.parse_form(await _read_body(request.receive, settings.max_body_bytes))
+        try:
+            form = twilio.parse_form(await _read_body(request.receive, settings.max_body_bytes))
+        except (BodyTooLarge, ClientGone, ValueError):
+            return JSONResponse({"error": "not a form this simulator sends"}, status_code=400)
         url = twilio.public_url(
             "/sms", "", request.headers, request.url.scheme, settings.public_base_url
         )

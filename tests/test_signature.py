@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import given, settings
@@ -162,6 +164,30 @@ def test_shared_key_signature_without_the_key_configured_is_refused(client, rdb,
 
 
 class TestBadRequests:
+    def test_a_client_that_hangs_up_mid_body(self, client) -> None:
+        """Counted as a hang-up, not as a body too large."""
+        sent: list[dict] = []
+
+        async def receive() -> dict:
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": "/sms",
+            "query_string": b"",
+            "scheme": "http",
+            "headers": [(b"content-type", b"application/x-www-form-urlencoded")],
+        }
+        asyncio.run(client.app(scope, receive, send))
+        assert sent[0]["status"] == 400
+        metrics = client.get("/metrics").text
+        assert 'smsbot_webhook_refused_total{reason="client disconnected"} 1.0' in metrics
+        assert "request too large" not in metrics
+
     def test_not_a_form(self, client) -> None:
         response = client.post("/sms", json={"Body": "hi"})
         assert response.status_code == 415
