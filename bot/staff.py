@@ -108,10 +108,22 @@ def console_router(console: Console) -> APIRouter:
 
     @router.get("/login", response_class=HTMLResponse)
     async def login_form(request: Request) -> HTMLResponse:
+        # A token before signing in too: no other site can sign a browser in to its account.
+        request.session.setdefault("csrf", secrets.token_urlsafe(24))
         return page(request, "staff/login.html", None, error="")
 
     @router.post("/login", response_class=HTMLResponse)
-    async def login(request: Request, name: str = Form(...), password: str = Form(...)) -> Response:
+    async def login(
+        request: Request,
+        name: str = Form(...),
+        password: str = Form(...),
+        csrf: str = Form(""),
+    ) -> Response:
+        expected = request.session.get("csrf", "")
+        if not csrf or not expected or not hmac.compare_digest(csrf, expected):
+            request.session["csrf"] = expected or secrets.token_urlsafe(24)
+            error = "This page had expired. Please sign in again."
+            return page(request, "staff/login.html", None, error=error, status=403)
         address = request.client.host if request.client else "unknown"
         try:
             account = await console.accounts.sign_in(name, password, address)
@@ -199,6 +211,8 @@ def console_router(console: Console) -> APIRouter:
     async def keywords_save(
         request: Request, topic: str, account: Account = Depends(checked)
     ) -> Response:
+        if topic not in console.structure.topics:
+            raise HTTPException(422, f"there is no topic '{topic}' in the menus")
         form = await request.form()
         for language in ("en", "es"):
             lines = str(form.get(language, "")).splitlines()
@@ -210,7 +224,14 @@ def console_router(console: Console) -> APIRouter:
 
     @router.post("/api/preview")
     async def preview(request: Request, account: Account = Depends(checked)) -> JSONResponse:
-        body = await request.json()
+        try:
+            body = await request.json()
+        except ValueError as exc:
+            raise HTTPException(400, "send a JSON object with key, language and text") from exc
+        fields = ("key", "language", "text")
+        missing = [name for name in fields if not isinstance(body, dict) or name not in body]
+        if missing:
+            raise HTTPException(422, f"missing in the request: {', '.join(missing)}")
         key, language, text = str(body["key"]), str(body["language"]), str(body["text"])
         _, _, candidate, _ = await console.versions.candidate()
         if key not in candidate.english or language not in LANGUAGE_NAMES:

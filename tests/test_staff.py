@@ -52,17 +52,18 @@ class Staff:
     def __init__(self, client: TestClient):
         self.client = client
         self.csrf = ""
-        self.cookies: dict[str, str] = {}
+        self.cookies = type(client.cookies)()
 
     def request(self, method: str, path: str, **kwargs):
         self.client.cookies = self.cookies
         try:
             return self.client.request(method, path, **kwargs)
         finally:
-            self.cookies = dict(self.client.cookies)
+            self.cookies = self.client.cookies
 
     def sign_in(self, name: str, password: str = PASSWORD):
-        response = self.request("POST", "/staff/login", data={"name": name, "password": password})
+        self.get("/staff/login")
+        response = self.post("/staff/login", {"name": name, "password": password})
         self.get("/staff/")
         return response
 
@@ -134,7 +135,7 @@ class TestAccess:
         staff = Staff(console)
         for _ in range(5):
             staff.sign_in("nora", "guess guess guess")
-        response = staff.client.post("/staff/login", data={"name": "nora", "password": PASSWORD})
+        response = staff.sign_in("nora", PASSWORD)
         assert response.status_code == 429 and "too many" in response.text
 
     def test_missing_csrf_token_is_refused(self, console) -> None:
@@ -155,8 +156,10 @@ class TestAccess:
         assert console.app.state.bot.catalog_version == 0
 
     def test_session_cookie_is_httponly_and_strict(self, console) -> None:
-        response = Staff(console).client.post(
-            "/staff/login", data={"name": "nora", "password": PASSWORD}, follow_redirects=False
+        staff = Staff(console)
+        staff.get("/staff/login")
+        response = staff.post(
+            "/staff/login", {"name": "nora", "password": PASSWORD}, follow_redirects=False
         )
         cookie = response.headers["set-cookie"].lower()
         assert "httponly" in cookie and "samesite=strict" in cookie

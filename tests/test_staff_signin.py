@@ -3,6 +3,7 @@ while passwords are checked."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -16,14 +17,24 @@ from tests.test_staff import PASSWORD, Staff, console  # noqa: F401
 WRONG = "not the password at all"
 
 
+def token(client: TestClient) -> str:
+    """The sign-in page's token (the same for every tab of one browser)."""
+    page = client.get("/staff/login").text
+    return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+
+
 def attempt(client: TestClient, name: str, password: str = WRONG) -> int:
+    """One sign-in from the sign-in page, as a browser sends it."""
     response = client.post(
-        "/staff/login", data={"name": name, "password": password}, follow_redirects=False
+        "/staff/login",
+        data={"name": name, "password": password, "csrf": token(client)},
+        follow_redirects=False,
     )
     return response.status_code
 
 
 def test_parallel_guesses_count_against_the_limit(console) -> None:  # noqa: F811
+    token(console)  # one browser, many tabs
     with ThreadPoolExecutor(12) as pool:
         answers = list(pool.map(lambda _: attempt(console, "nora"), range(12)))
     assert answers.count(200) <= 5 and answers.count(429) >= 7  # 200: "wrong password"
@@ -39,6 +50,7 @@ def test_guessing_one_name_does_not_lock_out_colleagues(console) -> None:  # noq
 
 
 def test_failed_sign_ins_cannot_flood_the_audit_trail(console) -> None:  # noqa: F811
+    token(console)
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(lambda n: attempt(console, f"guess{n}"), range(30)))
     staff = Staff(console)
@@ -52,6 +64,7 @@ def test_failed_sign_ins_cannot_flood_the_audit_trail(console) -> None:  # noqa:
 
 
 def test_sms_are_answered_while_passwords_are_checked(console) -> None:  # noqa: F811
+    token(console)
     start = time.monotonic()
     attempt(console, "someone")
     one_check = time.monotonic() - start
