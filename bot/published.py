@@ -199,9 +199,15 @@ class CatalogVersions:
 
     # -- drafts -------------------------------------------------------------------------------
 
-    async def save_text(self, language: str, key: str, text: str, who: str) -> None:
+    async def save_text(
+        self, language: str, key: str, text: str, who: str, source: str | None = None
+    ) -> None:
+        """A draft text; for a translation, `source` is the English it was written against."""
         field = f"t|{language}|{key}"
-        await self._redis.hset(self._drafts, field, json.dumps({"value": text, "who": who}))
+        draft = {"value": text, "who": who}
+        if source is not None:
+            draft["source"] = source
+        await self._redis.hset(self._drafts, field, json.dumps(draft))
         await self.audit(who, "draft", f"{language} {key}")
 
     async def save_keywords(self, topic: str, language: str, words: list[str], who: str) -> None:
@@ -281,7 +287,9 @@ def apply_drafts(
     for (kind, first, second), draft in sorted(drafts.items()):
         if kind == "t" and first != "en":
             before = translations.get(first, {}).get(second)
-            after = Translation(draft["value"], english.get(second, ""), False)
+            # Against the English it was written for: a later English edit flags it for review.
+            source = draft.get("source", english.get(second, ""))
+            after = Translation(draft["value"], source, False)
             if before != after:
                 changes.append(
                     Change("text", first, second, before.text if before else "", after.text)

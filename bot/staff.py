@@ -194,7 +194,7 @@ def console_router(console: Console) -> APIRouter:
         if current_es is None or spanish != current_es.text or confirmed:
             # A saved Spanish text is one read against the English it now stands beside. An
             # English change alone leaves the Spanish marked as needing review.
-            await console.versions.save_text("es", key, spanish, account.name)
+            await console.versions.save_text("es", key, spanish, account.name, english)
         return RedirectResponse(f"/staff/snippet/{key}?saved=1", status_code=303)
 
     @router.get("/keywords/{topic}", response_class=HTMLResponse)
@@ -392,13 +392,16 @@ def console_router(console: Console) -> APIRouter:
             raise HTTPException(400, "nothing to import: upload the file again")
         _, _, candidate, _ = await console.versions.candidate()
         for change in diff(candidate, imported):
-            if change.kind == "text":
-                text = (
-                    imported.english[change.key]
-                    if change.language == "en"
-                    else imported.translations[change.language][change.key].text
-                )
-                await console.versions.save_text(change.language, change.key, text, account.name)
+            if change.kind != "text":
+                continue
+            if change.language == "en":
+                text, source = imported.english[change.key], None
+            else:
+                entry = imported.translations[change.language][change.key]
+                text, source = entry.text, entry.source
+            await console.versions.save_text(
+                change.language, change.key, text, account.name, source
+            )
         await console.versions.audit(account.name, "import", "")
         return RedirectResponse("/staff/review", status_code=303)
 

@@ -116,3 +116,19 @@ def test_a_restore_from_an_old_page_is_refused_with_a_message(console) -> None: 
     wait_for_version(console, 2)
     time.sleep(0.3)
     assert console.app.state.bot.catalog_version == 2
+
+
+def test_a_spanish_draft_needs_review_after_a_later_english_edit(console) -> None:  # noqa: F811
+    key, es = "topic.cure.1", "La inmunoterapia no se considera una cura."
+    translator, writer, reviewer = Staff(console), Staff(console), Staff(console)
+    translator.sign_in("nora")
+    writer.sign_in("nora")
+    reviewer.sign_in("rita")
+    draft(translator, key, es)  # written against the published English
+    writer.post(f"/staff/snippet/{key}", {"en": "Immunotherapy is not a cure.", "es": es})
+
+    assert "needs review: the English changed" in writer.get(f"/staff/snippet/{key}").text
+    review = reviewer.get("/staff/review")
+    assert f"es: &#39;{key}&#39;: the English changed" in review.text
+    assert reviewer.publish().status_code == 422
+    assert console.app.state.bot.catalog_version == 0
