@@ -8,6 +8,7 @@ browser. Nothing here is reachable without signing in; every form carries a CSRF
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import hmac
 import io
@@ -32,7 +33,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from bot import readability
 from bot.accounts import Account, AccountError, Accounts
 from bot.app import Bot, clinic_details, locales
-from bot.catalog import CatalogData, Translation, check_data, measure_replies
+from bot.catalog import CatalogData, Report, Translation, check_data, measure_replies
 from bot.config import Settings
 from bot.content import MENU_PREFIX, ClinicDetails, Content, Structure
 from bot.published import Candidate, CatalogVersions, Change, VersionConflict
@@ -65,6 +66,11 @@ class Console:
 
     def content_for(self, data: CatalogData) -> Content:
         return self.bot.content_for(data)
+
+    async def check(self, data: CatalogData) -> Report:
+        """The whole catalog check (most of a second) off the event loop, which keeps
+        answering texts meanwhile."""
+        return await asyncio.to_thread(check_data, data, self.structure, self.details, self.locales)
 
 
 def console_router(console: Console) -> APIRouter:
@@ -243,7 +249,7 @@ def console_router(console: Console) -> APIRouter:
     @router.get("/review", response_class=HTMLResponse)
     async def review(request: Request, account: Account = Depends(signed_in)) -> HTMLResponse:
         found = await console.versions.for_review()
-        report = check_data(found.data, console.structure, console.details, console.locales)
+        report = await console.check(found.data)
         return review_page(request, account, found, report.errors)
 
     def review_page(
@@ -272,7 +278,7 @@ def console_router(console: Console) -> APIRouter:
     async def publish(request: Request, account: Account = Depends(reviewer)) -> Response:
         form = await request.form()
         found = await console.versions.for_review()
-        report = check_data(found.data, console.structure, console.details, console.locales)
+        report = await console.check(found.data)
         if str(form.get("version")) != str(found.number) or form.get("drafts") != found.digest:
             # Publish only what the reviewer saw: show what is there now instead.
             return review_page(request, account, found, report.errors, changed=True)
@@ -287,7 +293,7 @@ def console_router(console: Console) -> APIRouter:
             )
         except VersionConflict:
             found = await console.versions.for_review()
-            report = check_data(found.data, console.structure, console.details, console.locales)
+            report = await console.check(found.data)
             return review_page(request, account, found, report.errors, changed=True)
         return RedirectResponse("/staff/history", status_code=303)
 
@@ -326,7 +332,7 @@ def console_router(console: Console) -> APIRouter:
             old = await console.versions.load(number)
         except LookupError as exc:
             raise HTTPException(404, str(exc)) from exc
-        report = check_data(old, console.structure, console.details, console.locales)
+        report = await console.check(old)
         if not report.ok:
             raise HTTPException(422, "that version no longer passes the catalog check")
         changes = diff(published, old)
