@@ -19,6 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 Role = Literal["editor", "reviewer"]
 ROLES: tuple[Role, ...] = ("editor", "reviewer")
+MAX_NAME = 64  # account names; longer typed names are cut before they become Redis keys
 MAX_FAILURES = 5  # failed sign-ins per name and address in one window
 FAILURE_WINDOW = 900  # seconds
 MIN_PASSWORD = 10
@@ -59,6 +60,8 @@ class Accounts:
 
     async def add(self, name: str, role: str, password: str) -> Account:
         name = name.strip().lower()
+        if len(name) > MAX_NAME:
+            raise AccountError(f"use a name of at most {MAX_NAME} characters")
         if not name.isidentifier() and not name.replace(".", "").replace("-", "").isalnum():
             raise AccountError("use letters, digits, dots or dashes for the name")
         if role not in ROLES:
@@ -76,7 +79,7 @@ class Accounts:
 
     async def sign_in(self, name: str, password: str, address: str) -> Account | None:
         """The account, or None. Raises AccountError while sign-ins are paused."""
-        name = name.strip().lower()
+        name = name.strip().lower()[:MAX_NAME]
         key = f"{self._failures}{name}|{address}"
         # Counted before it is checked, so that attempts sent in parallel count too.
         attempts = await self._count_attempt(keys=[key], args=[FAILURE_WINDOW])
