@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 from redis import asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from bot.catalog import CatalogData, Translation, load_data
@@ -367,10 +369,17 @@ def catalog_versions(settings: Settings) -> CatalogVersions | None:
     """Published catalog versions live in Redis; without it, the files are the catalog."""
     if not settings.redis_url:
         return None
+    # Bounded, so that start-up, the follower and the console pages never wait on a Redis
+    # that does not answer; more generous than the webhook's budget, as snapshots are large.
+    options = {
+        "decode_responses": True,
+        "socket_connect_timeout": settings.redis_timeout_seconds,
+        "socket_timeout": max(5.0, settings.redis_timeout_seconds),
+    }
     if settings.redis_cluster:
-        client = RedisCluster.from_url(settings.redis_url, decode_responses=True)
+        client = RedisCluster.from_url(settings.redis_url, **options)
     else:
-        client = aioredis.Redis.from_url(settings.redis_url, decode_responses=True)
+        client = aioredis.Redis.from_url(settings.redis_url, retry=Retry(NoBackoff(), 1), **options)
     files = load_data(settings.messages_dir, settings.locales_dir)
     topics = frozenset(Source.load(settings.messages_dir).structure.topics)
     return CatalogVersions(client, settings.redis_key_prefix, files, topics)
