@@ -77,11 +77,16 @@ def test_retry_after_completion_gets_the_same_reply(phone) -> None:
 
 
 class TestFlood:
-    def test_one_notice_then_silence_then_back(self, redis_url, prefix) -> None:
+    @staticmethod
+    def limited(redis_url: str, prefix: str, window: int) -> TestClient:
+        """An app that pauses replies after 5 messages in `window` seconds."""
         settings = make_settings(
-            redis_url=redis_url, redis_key_prefix=prefix, flood_limit=5, flood_window_seconds=2
+            redis_url=redis_url, redis_key_prefix=prefix, flood_limit=5, flood_window_seconds=window
         )
-        with TestClient(create_app(settings)) as client:
+        return TestClient(create_app(settings))
+
+    def test_one_notice_then_silence_then_back(self, redis_url, prefix) -> None:
+        with self.limited(redis_url, prefix, window=2) as client:
             bot = Phone(client, "+15554440000")
             for _ in range(5):
                 assert bot.text("TYPES")
@@ -92,10 +97,7 @@ class TestFlood:
             assert bot.text("TYPES") == expect(bot, "en", ("menu:types",))
 
     def test_opt_out_during_a_flood_still_counts(self, redis_url, prefix, rdb) -> None:
-        settings = make_settings(
-            redis_url=redis_url, redis_key_prefix=prefix, flood_limit=5, flood_window_seconds=60
-        )
-        with TestClient(create_app(settings)) as client:
+        with self.limited(redis_url, prefix, window=60) as client:
             bot = Phone(client, "+15554441111")
             for _ in range(7):
                 bot.text("hello?")
@@ -108,10 +110,7 @@ class TestFlood:
         """Twilio answered an opt-out word set up only in Twilio (`OptOutType`), and it is the
         message over the limit: the opt-out is recorded, and no flood notice follows Twilio's
         confirmation."""
-        settings = make_settings(
-            redis_url=redis_url, redis_key_prefix=prefix, flood_limit=5, flood_window_seconds=60
-        )
-        with TestClient(create_app(settings)) as client:
+        with self.limited(redis_url, prefix, window=60) as client:
             bot = Phone(client, "+15554442222")
             for _ in range(5):
                 bot.text("hello?")
