@@ -356,16 +356,18 @@ def console_router(console: Console) -> APIRouter:
 
     @router.get("/export/{name}")
     async def export(name: str, account: Account = Depends(signed_in)) -> Response:
-        _, published = await console.versions.current()
+        # What would be published with the drafts: the English an upload is checked against,
+        # and the Spanish marked for review where that English changed since it was written.
+        _, _, candidate, _ = await console.versions.candidate()
         if name == "catalog.csv":
             return Response(
-                to_csv(console.structure, published),
+                to_csv(console.structure, candidate),
                 media_type="text/csv; charset=utf-8",
                 headers={"Content-Disposition": 'attachment; filename="catalog.csv"'},
             )
         if name == "es.po":
             return Response(
-                to_po(published, "es"),
+                to_po(candidate, "es"),
                 media_type="text/x-gettext-translation; charset=utf-8",
                 headers={"Content-Disposition": 'attachment; filename="es.po"'},
             )

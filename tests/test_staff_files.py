@@ -1,0 +1,121 @@
+"""Files for translators and spreadsheets: downloaded from what would be published with the
+drafts, and uploaded back as drafts of exactly the texts that differ from it."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import re
+
+import pytest
+from babel.messages.catalog import Message
+from babel.messages.pofile import read_po, write_po
+
+from bot.published import catalog_versions
+from tests.test_staff import Staff, console, spanish, staff_settings  # noqa: F401
+
+KEY = "topic.cure.1"
+NEW_EN = "Immunotherapy is not a cure. But it can control cancer for some people."
+OTHER = "reply.language"
+OTHER_ES = "Listo, le escribo en español."
+
+
+@pytest.fixture
+def editor(console) -> Staff:  # noqa: F811
+    staff = Staff(console)
+    staff.sign_in("nora")
+    return staff
+
+
+def english(staff: Staff, key: str = KEY) -> str:
+    return staff.client.app.state.bot.content.text("en", key)
+
+
+def draft_english(staff: Staff, key: str, text: str) -> None:
+    """The editor changes the English only, as on the edit page."""
+    form = {"en": text, "es": spanish(staff.client, key)}
+    assert staff.post(f"/staff/snippet/{key}", form).status_code == 200
+
+
+def text_drafts(redis_url: str, prefix: str) -> dict[tuple[str, str], dict]:
+    """(language, snippet) -> the draft as stored in Redis."""
+    versions = catalog_versions(staff_settings(redis_url, prefix))
+    assert versions is not None
+
+    async def run() -> dict:
+        try:
+            return await versions.drafts()
+        finally:
+            await versions.client.aclose()
+
+    return {(lang, key): d for (kind, lang, key), d in asyncio.run(run()).items() if kind == "t"}
+
+
+def po_entry(content: bytes, key: str) -> Message:
+    return next(m for m in read_po(io.BytesIO(content)) if m.context == key)
+
+
+def csv_rows(content: bytes) -> dict[str, dict[str, str]]:
+    return {row["id"]: row for row in csv.DictReader(io.StringIO(content.decode("utf-8-sig")))}
+
+
+def upload(staff: Staff, name: str, content: bytes):
+    return staff.post(
+        "/staff/import", files={"upload": (name, content, "application/octet-stream")}
+    )
+
+
+def confirm(staff: Staff, page) -> None:
+    token = re.search(r'name="token" value="([^"]+)"', page.text)
+    assert token, page.text
+    assert staff.post("/staff/import/confirm", {"token": token.group(1)}).status_code == 200
+
+
+class TestDownloadsIncludeTheDrafts:
+    def test_the_po_has_the_drafted_english_with_the_spanish_marked_fuzzy(self, editor) -> None:
+        published = english(editor)
+        draft_english(editor, KEY, NEW_EN)
+
+        po = editor.client.get("/staff/export/es.po").content
+        entry = po_entry(po, KEY)
+        assert entry.id == NEW_EN and entry.fuzzy
+        block = next(b for b in po.decode().split("\n\n") if f'msgctxt "{KEY}"' in b)
+        assert "#| msgid" in block and published[:30] in block  # what the English was
+        assert entry.string == spanish(editor.client, KEY)
+        assert not po_entry(po, OTHER).fuzzy
+
+        page = upload(editor, "es.po", po)
+        assert page.status_code == 200 and "not the current English" not in page.text
+        assert "nothing to change" in page.text
+
+    def test_the_csv_has_the_drafted_english_and_says_the_spanish_needs_review(
+        self, editor
+    ) -> None:
+        draft_english(editor, KEY, NEW_EN)
+
+        exported = editor.client.get("/staff/export/catalog.csv").content
+        row = csv_rows(exported)[KEY]
+        assert row["english"] == NEW_EN and row["spanish_needs_review"] == "yes"
+        assert csv_rows(exported)[OTHER]["spanish_needs_review"] == ""
+        assert "nothing to change" in upload(editor, "catalog.csv", exported).text
+
+    def test_a_translation_of_the_drafted_english_becomes_a_draft(
+        self, editor, redis_url, prefix
+    ) -> None:
+        draft_english(editor, KEY, NEW_EN)
+        catalog = read_po(io.BytesIO(editor.client.get("/staff/export/es.po").content))
+        entry = next(m for m in catalog if m.context == KEY)
+        entry.string = "La inmunoterapia no es una cura, pero controla el cáncer en algunos."
+        entry.flags.discard("fuzzy")
+        out = io.BytesIO()
+        write_po(out, catalog, width=76)
+
+        page = upload(editor, "es.po", out.getvalue())
+        assert "no es una cura, pero controla" in page.text and "Make these drafts" in page.text
+        confirm(editor, page)
+
+        drafts = text_drafts(redis_url, prefix)
+        assert drafts[("es", KEY)]["source"] == NEW_EN  # written against the drafted English
+        assert drafts[("en", KEY)]["value"] == NEW_EN
+        assert "needs review" not in editor.get(f"/staff/snippet/{KEY}").text
