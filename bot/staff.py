@@ -379,29 +379,37 @@ def console_router(console: Console) -> APIRouter:
         upload: UploadFile = File(...),
         account: Account = Depends(checked),
     ) -> HTMLResponse:
-        _, _, candidate, _ = await console.versions.candidate()
+        _, published, candidate, _ = await console.versions.candidate()
         raw = await upload.read()
         try:
             if (upload.filename or "").endswith(".csv"):
-                imported = from_csv(candidate, raw)
+                imported, kept = from_csv(candidate, published, raw)
             else:
-                imported = from_po(candidate, raw, "es")
+                imported, kept = from_po(candidate, published, raw, "es")
         except ValueError as exc:
-            return page(request, "staff/import.html", account, error=str(exc), changes=[])
+            return page(request, "staff/import.html", account, error=str(exc), changes=[], kept=[])
         changes = diff(candidate, imported)
-        token = await console.versions.stash(imported)
-        return page(request, "staff/import.html", account, error="", changes=changes, token=token)
+        # Only the texts that differ wait for the yes: a draft saved meanwhile stays.
+        token = await console.versions.stash(cells(imported, changes))
+        return page(
+            request,
+            "staff/import.html",
+            account,
+            error="",
+            changes=changes,
+            kept=kept,
+            token=token,
+        )
 
     @router.post("/import/confirm")
     async def import_confirm(request: Request, account: Account = Depends(checked)) -> Response:
         form = await request.form()
-        imported = await console.versions.unstash(str(form.get("token", "")))
-        if imported is None:
+        uploaded = await console.versions.unstash(str(form.get("token", "")))
+        if uploaded is None:
             raise HTTPException(400, "nothing to import: upload the file again")
         _, _, candidate, _ = await console.versions.candidate()
+        imported = overlay(candidate, uploaded)
         for change in diff(candidate, imported):
-            if change.kind != "text":
-                continue
             if change.language == "en":
                 text, source = imported.english[change.key], None
             else:
@@ -594,7 +602,10 @@ def to_csv(structure: Structure, data: CatalogData) -> str:
     return out.getvalue()
 
 
-def from_csv(base: CatalogData, raw: bytes) -> CatalogData:
+def from_csv(
+    base: CatalogData, published: CatalogData, raw: bytes
+) -> tuple[CatalogData, list[Change]]:
+    """`base` with the texts of the file, and the drafts kept where the file is older."""
     try:
         rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
     except (UnicodeDecodeError, csv.Error) as exc:
@@ -603,17 +614,28 @@ def from_csv(base: CatalogData, raw: bytes) -> CatalogData:
         raise ValueError("the CSV needs the columns id, english and spanish")
     english = dict(base.english)
     spanish = dict(base.translations.get("es", {}))
+    kept: list[Change] = []
     for row in rows:
         key = row["id"].strip()
         if key not in english:
             raise ValueError(f"unknown snippet id '{key}'")
-        english[key] = row["english"]
+        text = row["english"]
+        if text == base.english[key]:
+            continue
+        if older(published, base, "en", key, text):
+            kept.append(Change("text", "en", key, base.english[key], text))
+        else:
+            english[key] = text
     for row in rows:
-        key = row["id"].strip()
-        old = spanish.get(key)
-        if old is None or old.text != row["spanish"] or english[key] != base.english[key]:
-            spanish[key] = Translation(row["spanish"], english[key])
-    return CatalogData(english, {**base.translations, "es": spanish}, base.keywords)
+        key, text = row["id"].strip(), row["spanish"]
+        if text == cell(base, "es", key):
+            continue
+        if older(published, base, "es", key, text):
+            kept.append(Change("text", "es", key, cell(base, "es", key), text))
+        else:
+            # Against the English in the same row: the English the translator read.
+            spanish[key] = Translation(text, row["english"])
+    return CatalogData(english, {**base.translations, "es": spanish}, base.keywords), kept
 
 
 def to_po(data: CatalogData, language: str) -> bytes:
@@ -633,12 +655,16 @@ def to_po(data: CatalogData, language: str) -> bytes:
     return out.getvalue()
 
 
-def from_po(base: CatalogData, raw: bytes, language: str) -> CatalogData:
+def from_po(
+    base: CatalogData, published: CatalogData, raw: bytes, language: str
+) -> tuple[CatalogData, list[Change]]:
+    """`base` with the translations of the file, and the drafts kept where the file is older."""
     try:
         catalog = read_po(io.BytesIO(raw), abort_invalid=True)
     except Exception as exc:  # Babel raises several types for malformed files
         raise ValueError(f"not a valid PO file: {exc}") from exc
     entries = dict(base.translations.get(language, {}))
+    kept: list[Change] = []
     for message in catalog:
         if not (message.id and message.context):
             continue
@@ -646,14 +672,57 @@ def from_po(base: CatalogData, raw: bytes, language: str) -> CatalogData:
         if key not in base.english:
             raise ValueError(f"unknown snippet id '{key}'")
         if str(message.id) != base.english[key]:
-            raise ValueError(f"'{key}': the English in the file is not the current English")
+            raise ValueError(
+                f"'{key}': the English in the file is not the current English: "
+                "download the file again"
+            )
         old = entries.get(key)
         text = str(message.string or "")
         if message.fuzzy:
             continue  # a translator's unfinished work is not imported
-        if old is None or old.text != text or old.source != base.english[key]:
+        if older(published, base, language, key, text):
+            kept.append(Change("text", language, key, cell(base, language, key), text))
+        elif old is None or old.text != text or old.source != base.english[key]:
             entries[key] = Translation(text, base.english[key])
-    return CatalogData(base.english, {**base.translations, language: entries}, base.keywords)
+    data = CatalogData(base.english, {**base.translations, language: entries}, base.keywords)
+    return data, kept
+
+
+def cell(data: CatalogData, language: str, key: str) -> str:
+    if language == "en":
+        return data.english.get(key, "")
+    entry = data.translations.get(language, {}).get(key)
+    return entry.text if entry else ""
+
+
+def older(
+    published: CatalogData, candidate: CatalogData, language: str, key: str, text: str
+) -> bool:
+    """The file has the published text where a draft has changed it since: a file made before
+    that draft. The draft stays; a file never takes a text back without anyone noticing."""
+    now = cell(candidate, language, key)
+    return text != now and text == cell(published, language, key)
+
+
+def cells(imported: CatalogData, changes: list[Change]) -> CatalogData:
+    """Only the texts an upload changes, to be applied on the catalog as it is when confirmed."""
+    english = {c.key: imported.english[c.key] for c in changes if c.language == "en"}
+    translations: dict[str, dict[str, Translation]] = {}
+    for change in changes:
+        if change.language != "en":
+            entry = imported.translations[change.language][change.key]
+            translations.setdefault(change.language, {})[change.key] = entry
+    return CatalogData(english, translations, {})
+
+
+def overlay(base: CatalogData, texts: CatalogData) -> CatalogData:
+    english = {**base.english, **{k: v for k, v in texts.english.items() if k in base.english}}
+    translations = {language: dict(entries) for language, entries in base.translations.items()}
+    for language, entries in texts.translations.items():
+        translations.setdefault(language, {}).update(
+            {key: entry for key, entry in entries.items() if key in base.english}
+        )
+    return CatalogData(english, translations, base.keywords)
 
 
 def when(timestamp: float) -> str:

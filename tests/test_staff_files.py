@@ -119,3 +119,60 @@ class TestDownloadsIncludeTheDrafts:
         assert drafts[("es", KEY)]["source"] == NEW_EN  # written against the drafted English
         assert drafts[("en", KEY)]["value"] == NEW_EN
         assert "needs review" not in editor.get(f"/staff/snippet/{KEY}").text
+
+
+class TestUploadsKeepNewerDrafts:
+    def test_a_csv_made_before_an_english_draft_keeps_that_draft(
+        self, editor, redis_url, prefix
+    ) -> None:
+        published = english(editor)
+        exported = editor.client.get("/staff/export/catalog.csv").text
+        draft_english(editor, KEY, NEW_EN)  # after the file was downloaded
+        edited = exported.replace(spanish(editor.client, OTHER), OTHER_ES)
+
+        page = upload(editor, "catalog.csv", edited.encode())
+        assert OTHER_ES in page.text and "changes 1 text" in page.text
+        assert "Kept 1 draft" in page.text and NEW_EN in page.text
+        confirm(editor, page)
+
+        drafts = text_drafts(redis_url, prefix)
+        assert drafts[("en", KEY)]["value"] == NEW_EN
+        assert drafts[("es", OTHER)]["value"] == OTHER_ES
+        assert set(drafts) == {("en", KEY), ("es", OTHER)}
+        review = editor.get("/staff/review").text
+        assert f'<td class="after">{NEW_EN}</td>' in review
+        assert f'<td class="after">{published}</td>' not in review
+
+    def test_a_po_made_before_a_spanish_draft_keeps_that_draft(
+        self, editor, redis_url, prefix
+    ) -> None:
+        po = editor.client.get("/staff/export/es.po").content
+        english_other = english(editor, OTHER)
+        editor.post(f"/staff/snippet/{OTHER}", {"en": english_other, "es": OTHER_ES})
+        catalog = read_po(io.BytesIO(po))
+        next(m for m in catalog if m.context == "reply.stop").string = "Se dio de baja."
+        out = io.BytesIO()
+        write_po(out, catalog, width=76)
+
+        page = upload(editor, "es.po", out.getvalue())
+        assert "Se dio de baja." in page.text and "Kept 1 draft" in page.text
+        confirm(editor, page)
+
+        drafts = text_drafts(redis_url, prefix)
+        assert drafts[("es", OTHER)]["value"] == OTHER_ES
+        assert drafts[("es", "reply.stop")]["value"] == "Se dio de baja."
+
+    def test_a_draft_saved_while_an_upload_waits_for_a_yes_is_kept(
+        self, editor, redis_url, prefix
+    ) -> None:
+        exported = editor.client.get("/staff/export/catalog.csv").text
+        edited = exported.replace(spanish(editor.client, OTHER), OTHER_ES)
+        page = upload(editor, "catalog.csv", edited.encode())
+        writer = Staff(editor.client)
+        writer.sign_in("nora")
+        draft_english(writer, KEY, NEW_EN)  # before the first one confirms the upload
+
+        confirm(editor, page)
+        drafts = text_drafts(redis_url, prefix)
+        assert drafts[("en", KEY)]["value"] == NEW_EN
+        assert set(drafts) == {("en", KEY), ("es", OTHER)}
