@@ -586,9 +586,21 @@ def diff(before: CatalogData, after: CatalogData) -> list[Change]:
     for language, entries in after.translations.items():
         for key, entry in entries.items():
             old = before.translations.get(language, {}).get(key)
-            if old is None or old.text != entry.text:
+            if old is None or old.text != entry.text or approved(before, after, language, key):
                 changes.append(Change("text", language, key, old.text if old else "", entry.text))
     return changes
+
+
+def approved(before: CatalogData, after: CatalogData, language: str, key: str) -> bool:
+    """The translation needed review and now stands reviewed: a change even with the same text
+    (a fuzzy mark cleared in Poedit, a needs-review cell emptied in a spreadsheet)."""
+    entry = after.translations.get(language, {}).get(key)
+    unchanged = entry == before.translations.get(language, {}).get(key)
+    return (
+        not unchanged
+        and before.needs_review(language, key)
+        and not after.needs_review(language, key)
+    )
 
 
 def to_csv(structure: Structure, data: CatalogData) -> str:
@@ -629,6 +641,12 @@ def from_csv(
     for row in rows:
         key, text = row["id"].strip(), row["spanish"]
         if text == cell(base, "es", key):
+            if (
+                reviewed(row)
+                and base.needs_review("es", key)
+                and row["english"] == base.english[key]
+            ):
+                spanish[key] = Translation(text, row["english"])
             continue
         if older(published, base, "es", key, text):
             kept.append(Change("text", "es", key, cell(base, "es", key), text))
@@ -653,6 +671,13 @@ def to_po(data: CatalogData, language: str) -> bytes:
     out = io.BytesIO()
     write_po(out, catalog, width=76, include_previous=True, sort_output=False)
     return out.getvalue()
+
+
+def reviewed(row: dict[str, str]) -> bool:
+    """The row's needs-review cell is there and empty (or "no"): the Spanish was read against
+    the English beside it. Without the column, nothing is said about review."""
+    flag = row.get("spanish_needs_review")
+    return flag is not None and flag.strip().lower() in ("", "no")
 
 
 def from_po(
@@ -682,7 +707,7 @@ def from_po(
             continue  # a translator's unfinished work is not imported
         if older(published, base, language, key, text):
             kept.append(Change("text", language, key, cell(base, language, key), text))
-        elif old is None or old.text != text or old.source != base.english[key]:
+        elif old is None or old.text != text or base.needs_review(language, key):
             entries[key] = Translation(text, base.english[key])
     data = CatalogData(base.english, {**base.translations, language: entries}, base.keywords)
     return data, kept

@@ -14,6 +14,7 @@ from babel.messages.pofile import read_po, write_po
 
 from bot.published import catalog_versions
 from tests.test_staff import Staff, console, spanish, staff_settings  # noqa: F401
+from tests.test_staff_publish import wait_for_version
 
 KEY = "topic.cure.1"
 NEW_EN = "Immunotherapy is not a cure. But it can control cancer for some people."
@@ -176,3 +177,60 @@ class TestUploadsKeepNewerDrafts:
         drafts = text_drafts(redis_url, prefix)
         assert drafts[("en", KEY)]["value"] == NEW_EN
         assert set(drafts) == {("en", KEY), ("es", OTHER)}
+
+
+def cleared_po(content: bytes) -> bytes:
+    """The PO after a translator read the entry and cleared its fuzzy mark, text unchanged."""
+    catalog = read_po(io.BytesIO(content))
+    entry = next(m for m in catalog if m.context == KEY)
+    assert entry.fuzzy
+    entry.flags.discard("fuzzy")
+    out = io.BytesIO()
+    write_po(out, catalog, width=76)
+    return out.getvalue()
+
+
+def cleared_csv(content: bytes) -> bytes:
+    """The CSV after a translator read the row and emptied its spanish_needs_review cell."""
+    rows = list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    writer.writeheader()
+    for row in rows:
+        if row["id"] == KEY:
+            assert row["spanish_needs_review"] == "yes"
+            row["spanish_needs_review"] = ""
+        writer.writerow(row)
+    return out.getvalue().encode()
+
+
+@pytest.mark.parametrize(
+    ("name", "clear"),
+    [
+        pytest.param("es.po", cleared_po, id="po-fuzzy-mark-cleared"),
+        pytest.param("catalog.csv", cleared_csv, id="csv-needs-review-emptied"),
+    ],
+)
+def test_an_approval_in_a_file_is_a_change_a_reviewer_publishes(
+    editor, redis_url, prefix, name, clear
+) -> None:
+    es = spanish(editor.client, KEY)
+    draft_english(editor, KEY, NEW_EN)
+    assert "needs review" in editor.get(f"/staff/snippet/{KEY}").text
+    approved = clear(editor.client.get(f"/staff/export/{name}").content)
+
+    page = upload(editor, name, approved)
+    assert "changes 1 text" in page.text and "nothing to change" not in page.text
+    assert "reviewed against the current English" in page.text
+    confirm(editor, page)
+
+    draft = text_drafts(redis_url, prefix)[("es", KEY)]
+    assert draft["value"] == es and draft["source"] == NEW_EN
+    assert "needs review" not in editor.get(f"/staff/snippet/{KEY}").text
+    reviewer = Staff(editor.client)
+    reviewer.sign_in("rita")
+    review = reviewer.get("/staff/review").text
+    assert "reviewed against the current English" in review and "English changed" not in review
+    assert reviewer.publish("reviewed in a file").status_code == 200
+    wait_for_version(editor.client, 1)
+    assert english(editor) == NEW_EN and spanish(editor.client, KEY) == es
