@@ -57,6 +57,19 @@ def po_entry(content: bytes, key: str) -> Message:
     return next(m for m in read_po(io.BytesIO(content)) if m.context == key)
 
 
+def translated_po(content: bytes, key: str, spanish: str | None = None) -> bytes:
+    """The PO after a translator worked on one entry: a new Spanish text if given, and the
+    fuzzy mark cleared (read and approved)."""
+    catalog = read_po(io.BytesIO(content))
+    entry = next(m for m in catalog if m.context == key)
+    if spanish is not None:
+        entry.string = spanish
+    entry.flags.discard("fuzzy")
+    out = io.BytesIO()
+    write_po(out, catalog, width=76)
+    return out.getvalue()
+
+
 def csv_rows(content: bytes) -> dict[str, dict[str, str]]:
     return {row["id"]: row for row in csv.DictReader(io.StringIO(content.decode("utf-8-sig")))}
 
@@ -105,14 +118,13 @@ class TestDownloadsIncludeTheDrafts:
         self, editor, redis_url, prefix
     ) -> None:
         draft_english(editor, KEY, NEW_EN)
-        catalog = read_po(io.BytesIO(editor.client.get("/staff/export/es.po").content))
-        entry = next(m for m in catalog if m.context == KEY)
-        entry.string = "La inmunoterapia no es una cura, pero controla el cáncer en algunos."
-        entry.flags.discard("fuzzy")
-        out = io.BytesIO()
-        write_po(out, catalog, width=76)
+        translated = translated_po(
+            editor.client.get("/staff/export/es.po").content,
+            KEY,
+            "La inmunoterapia no es una cura, pero controla el cáncer en algunos.",
+        )
 
-        page = upload(editor, "es.po", out.getvalue())
+        page = upload(editor, "es.po", translated)
         assert "no es una cura, pero controla" in page.text and "Make these drafts" in page.text
         confirm(editor, page)
 
@@ -150,12 +162,7 @@ class TestUploadsKeepNewerDrafts:
         po = editor.client.get("/staff/export/es.po").content
         english_other = english(editor, OTHER)
         editor.post(f"/staff/snippet/{OTHER}", {"en": english_other, "es": OTHER_ES})
-        catalog = read_po(io.BytesIO(po))
-        next(m for m in catalog if m.context == "reply.stop").string = "Se dio de baja."
-        out = io.BytesIO()
-        write_po(out, catalog, width=76)
-
-        page = upload(editor, "es.po", out.getvalue())
+        page = upload(editor, "es.po", translated_po(po, "reply.stop", "Se dio de baja."))
         assert "Se dio de baja." in page.text and "Kept 1 draft" in page.text
         confirm(editor, page)
 
@@ -181,13 +188,8 @@ class TestUploadsKeepNewerDrafts:
 
 def cleared_po(content: bytes) -> bytes:
     """The PO after a translator read the entry and cleared its fuzzy mark, text unchanged."""
-    catalog = read_po(io.BytesIO(content))
-    entry = next(m for m in catalog if m.context == KEY)
-    assert entry.fuzzy
-    entry.flags.discard("fuzzy")
-    out = io.BytesIO()
-    write_po(out, catalog, width=76)
-    return out.getvalue()
+    assert po_entry(content, KEY).fuzzy
+    return translated_po(content, KEY)
 
 
 def cleared_csv(content: bytes) -> bytes:
