@@ -28,12 +28,17 @@ def wait_for_version(client: TestClient, number: int) -> None:
         time.sleep(0.05)
 
 
-def test_a_draft_saved_after_the_review_opened_is_not_published(console) -> None:  # noqa: F811
-    editor, reviewer = Staff(console), Staff(console)
+def open_review(app: TestClient) -> tuple[Staff, Staff, dict[str, str]]:
+    """An editor's draft, and a reviewer's publish form as the review page showed it."""
+    editor, reviewer = Staff(app), Staff(app)
     editor.sign_in("nora")
     reviewer.sign_in("rita")
     draft(editor, FIRST, FIRST_ES)
-    reviewed = reviewer.form("/staff/review", "/staff/publish")
+    return editor, reviewer, reviewer.form("/staff/review", "/staff/publish")
+
+
+def test_a_draft_saved_after_the_review_opened_is_not_published(console) -> None:  # noqa: F811
+    editor, reviewer, reviewed = open_review(console)
     draft(editor, SECOND, SECOND_ES)  # while the reviewer reads
 
     response = reviewer.post("/staff/publish", reviewed)
@@ -49,11 +54,7 @@ def test_a_draft_saved_after_the_review_opened_is_not_published(console) -> None
 
 
 def test_a_changed_draft_of_the_same_text_is_not_published(console) -> None:  # noqa: F811
-    editor, reviewer = Staff(console), Staff(console)
-    editor.sign_in("nora")
-    reviewer.sign_in("rita")
-    draft(editor, FIRST, FIRST_ES)
-    reviewed = reviewer.form("/staff/review", "/staff/publish")
+    editor, reviewer, reviewed = open_review(console)
     draft(editor, FIRST, "Listo, ahora en español.")
     assert reviewer.post("/staff/publish", reviewed).status_code == 409
     assert console.app.state.bot.catalog_version == 0
