@@ -479,7 +479,8 @@ def snippet_rows(
                 cells[language] = {
                     "text": text,
                     "missing": not text.strip(),
-                    "review": language != "en" and published.needs_review(language, key),
+                    # From the drafts too: an English draft already makes its Spanish stale.
+                    "review": language != "en" and candidate.needs_review(language, key),
                     "over": (language, key) in over,
                     "draft": (language, key) in drafted,
                     "reviewed": when(at[1]) if at else "in the files",

@@ -223,6 +223,9 @@ class TestPublishing:
             {"en": "Immunotherapy is not a cure. It can help.", "es": spanish(console, key)},
         )
         assert "needs review: the English changed" in editor.get(f"/staff/snippet/{key}").text
+        overview = editor.get("/staff").text
+        row = overview[overview.index(f'href="/staff/snippet/{key}"') :].split("</tr>")[0]
+        assert "needs review" in row  # on the overview too, before anything is published
         reviewer = Staff(console)
         reviewer.sign_in("rita")
         review = reviewer.get("/staff/review")
