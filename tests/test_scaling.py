@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx2 as httpx
 import pytest
@@ -19,7 +20,7 @@ from bot.app import build_bot
 from bot.privacy import sender_key
 from bot.web import create_app
 from tests.conftest import HASH_KEY, TOKEN, Phone, make_settings, replies
-from tests.redis_server import RedisServer, free_cluster_port
+from tests.redis_server import RedisServer, free_cluster_port, free_port
 from tests.test_cli import ServerProcess, production_env
 
 PUBLIC = "https://sms.example-clinic.org"
@@ -169,6 +170,56 @@ def test_redis_cluster() -> None:
         assert sum(sessions) == 30 and all(count > 0 for count in sessions), sessions
     finally:
         cluster.cleanup()
+
+
+def certificates(folder: Path) -> tuple[Path, Path, Path]:
+    """A private CA and a server certificate for 127.0.0.1 signed by it, as a managed Redis
+    with its own CA presents."""
+    ca, ca_key = folder / "ca.pem", folder / "ca.key"
+    cert, key, request = folder / "redis.pem", folder / "redis.key", folder / "redis.csr"
+    names = folder / "names.ext"
+    names.write_text("subjectAltName=IP:127.0.0.1\n")
+    for command in (
+        f"req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=smsbot-test-ca "
+        f"-keyout {ca_key} -out {ca}",
+        f"req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout {key} -out {request}",
+        f"x509 -req -days 1 -in {request} -CA {ca} -CAkey {ca_key} -CAcreateserial "
+        f"-extfile {names} -out {cert}",
+    ):
+        subprocess.run(["openssl", *command.split()], check=True, capture_output=True)
+    return ca, cert, key
+
+
+def test_a_redis_over_tls(tmp_path: Path) -> None:
+    """`rediss://`, as managed Redis services offer: sessions over TLS, the server's
+    certificate checked against the CA named in the URL; an untrusted server is never used."""
+    ca, cert, key = certificates(tmp_path)
+    tls_port = free_port()
+    server = RedisServer(
+        *("--tls-port", str(tls_port), "--tls-cert-file", str(cert), "--tls-key-file", str(key)),
+        *("--tls-ca-cert-file", str(ca), "--tls-auth-clients", "no"),
+    ).start()
+    try:
+        trusted = make_settings(
+            redis_url=f"rediss://127.0.0.1:{tls_port}/0?ssl_ca_certs={ca}", redis_key_prefix="tls"
+        )
+        with TestClient(create_app(trusted)) as client:
+            content = client.app.state.bot.content
+            phone = Phone(client, "+15557030000")
+            assert phone.text("ESPAÑOL")
+            assert phone.text("TYPES") == [content.render("es", ("menu:types",))]
+            assert client.get("/healthz").json()["store"]["ok"] is True
+        assert len(list(redis.Redis(port=server.port).scan_iter(match="tls:*:s"))) == 1
+
+        untrusted = make_settings(  # the system's CAs do not know this one
+            redis_url=f"rediss://127.0.0.1:{tls_port}/0", redis_key_prefix="tls-untrusted"
+        )
+        with TestClient(create_app(untrusted)) as client:
+            assert client.get("/healthz").json()["store"]["ok"] is False
+            assert Phone(client, "+15557030001").text("TYPES")  # answered, without a session
+        assert list(redis.Redis(port=server.port).scan_iter(match="tls-untrusted:*")) == []
+    finally:
+        server.cleanup()
 
 
 def test_a_rolling_restart_loses_no_message(redis_url, prefix, rdb) -> None:
