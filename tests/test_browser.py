@@ -16,6 +16,7 @@ import pytest
 
 from bot import twilio
 from bot.config import PROJECT_ROOT
+from bot.content import Source
 from tests.conftest import TOKEN, replies
 from tests.test_cli import ServerProcess, production_env
 from tests.test_staff import PASSWORD, add_account
@@ -53,7 +54,9 @@ def side_effects_last_page(base: str) -> str:
     polling never looks like a flood)."""
     number = f"+1555{time.monotonic_ns() % 10**7:07d}"
     answer = ""
-    for body in ("EFECTOS", "MÁS", "MÁS", "MÁS"):
+    pages = Source.load(PROJECT_ROOT / "messages").structure.topics["side_effects"].pages
+    assert pages[-1] == KEY
+    for body in ("EFECTOS", *["MÁS"] * (len(pages) - 1)):
         form = {"MessageSid": f"SM{time.monotonic_ns()}", "From": number, "Body": body}
         signature = twilio.signature(TOKEN, f"{PUBLIC}/sms", form)
         response = httpx.post(f"{base}/sms", data=form, headers={"X-Twilio-Signature": signature})

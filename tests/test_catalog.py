@@ -213,7 +213,8 @@ def test_long_clinic_details_are_flagged_at_start_up(caplog) -> None:
     build_bot(
         make_settings(
             redis_url=None,
-            program_name="The Very Long Name Of A Comprehensive Cancer Center Immunotherapy Line",
+            program_name="The Very Long Name Of A Comprehensive Cancer Center Immunotherapy Line "
+            "Run Together By The Departments Of Medical Oncology, Nursing And Patient Education",
         )
     )
-    assert "over the SMS budget" in caplog.text and "reply.help" in caplog.text
+    assert "over the SMS budget" in caplog.text and "reply.welcome" in caplog.text

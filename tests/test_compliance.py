@@ -25,7 +25,7 @@ class TestHelp:
         [
             ("HELP", "Msg & data rates may apply", "Reply STOP to cancel"),
             ("INFO", "Msg & data rates may apply", "Reply STOP to cancel"),
-            ("AYUDA", "Pueden aplicar tarifas de mensajes y datos", "Envíe ALTO para cancelar"),
+            ("AYUDA", "Pueden aplicarse tarifas de mensajes y datos", "ALTO para cancelar"),
         ],
     )
     def test_help_says_who_how_to_reach_rates_and_how_to_stop(

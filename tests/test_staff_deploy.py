@@ -46,12 +46,13 @@ def edit(path: Path, old: str, new: str) -> None:
 
 
 def deploy_a_new_page_and_safety_phrases(files: Path) -> None:
-    """What a developer commits: a third page for CALL, an emergency and an opt-out phrase."""
+    """What a developer commits: a new third page for CALL, an emergency and an opt-out
+    phrase."""
     messages = files / "messages"
     edit(
         messages / "menus.yaml",
-        "[topic.call.1, topic.call.2]",
-        "[topic.call.1, topic.call.2, topic.call.3]",
+        "pages: [topic.call.1, topic.side_effects.signs, ",
+        "pages: [topic.call.1, topic.side_effects.signs, topic.call.3, ",
     )
     edit(
         messages / "en.yaml",
