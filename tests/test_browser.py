@@ -25,9 +25,9 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = PROJECT_ROOT / "build" / "screenshots"
 PUBLIC = "https://sms.example-clinic.org"
 KEY = "topic.side_effects.4"
-NEW_TEXT = (
-    "Si es una emergencia, llame al 911. Si un efecto secundario es nuevo o empeora, "
-    "llame a su equipo de salud al {clinic_phone}."
+NEW_TEXT = (  # GSM-7 as typed (é is in GSM-7); the "á" typed after it makes it UCS-2
+    "Si es una emergencia, como dolor de pecho o mucha falta de aire, llame al 911. Si algo es "
+    "nuevo o empeora, aunque sea leve, llame a su equipo médico al {clinic_phone}."
 )
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")
@@ -128,10 +128,10 @@ def test_edit_preview_publish_and_rollback_in_a_browser(servers) -> None:
             reviewer.click("button[type=submit]")
             reviewer.goto(f"{editor_side.base}/staff/review")
             reviewer.wait_for_selector("text=Está en buenas manos.")
-            reviewer.fill("#note", "Shorter, warmer last page")
+            reviewer.fill("#note", "Warmer last page, same advice")
             reviewer.screenshot(path=SHOTS / "5-review.png")
             reviewer.click("text=Approve and publish")
-            reviewer.wait_for_selector("text=Shorter, warmer last page")
+            reviewer.wait_for_selector("text=Warmer last page, same advice")
             published = time.monotonic()
 
             expected = (
