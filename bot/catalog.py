@@ -18,7 +18,6 @@ from typing import Any
 import yaml
 from babel.messages.catalog import Catalog, Message
 from babel.messages.mofile import write_mo
-from babel.messages.pofile import write_po
 
 from bot import readability
 from bot.content import (
@@ -31,6 +30,7 @@ from bot.content import (
     mo_path,
     parse_hours,
     placeholders,
+    po_bytes,
     po_path,
     read_po_file,
 )
@@ -117,6 +117,8 @@ def merge(po: Catalog, pot: Catalog) -> tuple[Catalog, list[str]]:
             changes.append(f"added {new.context} (needs a translation)")
             continue
         english_changed = old.id != new.id
+        # The English the translation was written for: kept through further English edits.
+        written_for = old.previous_id if old.fuzzy and old.previous_id else [old.id]
         flags = set(old.flags)
         if english_changed and old.string:
             flags.add("fuzzy")
@@ -128,7 +130,7 @@ def merge(po: Catalog, pot: Catalog) -> tuple[Catalog, list[str]]:
             auto_comments=new.auto_comments,
             user_comments=old.user_comments,
             flags=flags,
-            previous_id=old.id if english_changed else old.previous_id,
+            previous_id=written_for if english_changed else old.previous_id,
         )
     for key, old in existing.items():
         merged.obsolete[(old.id, key)] = old
@@ -156,9 +158,7 @@ def update(messages_dir: Path, locales_dir: Path) -> list[str]:
 
 def _write_po(path: Path, catalog: Catalog) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    buffer = BytesIO()
-    write_po(buffer, catalog, width=76, include_previous=True, sort_output=False)
-    path.write_bytes(buffer.getvalue())
+    path.write_bytes(po_bytes(catalog))
 
 
 # -- check ------------------------------------------------------------------------------------

@@ -9,10 +9,12 @@ stale catalog: a patient who asked in Spanish must never silently get English.
 from __future__ import annotations
 
 import hashlib
+import re
 import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import time
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,7 @@ from babel import Locale
 from babel.dates import format_time, get_day_names
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import read_mo
-from babel.messages.pofile import read_po
+from babel.messages.pofile import normalize, read_po, unescape, write_po
 
 from bot.errors import CatalogError
 from bot.models import LANGUAGES, Language, Part
@@ -155,11 +157,59 @@ def translations_by_id(catalog: Catalog) -> dict[str, tuple[str, str, bool]]:
 def read_po_file(path: Path) -> Catalog:
     try:
         with path.open("rb") as handle:
-            return read_po(handle, abort_invalid=True)
+            return restore_previous(read_po(handle, abort_invalid=True))
     except OSError as exc:
         raise CatalogError(f"{path}: cannot read: {exc}") from exc
     except Exception as exc:  # Babel raises several types for malformed files
         raise CatalogError(f"{path}: not a valid PO file: {exc}") from exc
+
+
+PO_WIDTH = 76
+QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
+
+
+def po_bytes(catalog: Catalog) -> bytes:
+    """The catalog as a PO file that gettext tools (Poedit, msgfmt) accept.
+
+    Babel wraps a fuzzy entry's previous English (`#| msgid`) like a comment, breaking lines
+    inside its quotes, which gettext rejects. So it is written here, as gettext writes it.
+    """
+    buffer = BytesIO()
+    write_po(buffer, catalog, width=PO_WIDTH, include_previous=False, sort_output=False)
+    previous = {
+        f"msgctxt {normalize(m.context, width=PO_WIDTH)}": _previous_lines(m.previous_id[0])
+        for m in catalog
+        if m.id and m.context and m.previous_id
+    }
+    lines = []
+    for line in buffer.getvalue().decode("utf-8").split("\n"):
+        lines += previous.get(line, [])
+        lines.append(line)
+    return "\n".join(lines).encode("utf-8")
+
+
+def _previous_lines(english: str) -> list[str]:
+    first, *rest = normalize(english, width=PO_WIDTH).split("\n")
+    return [f"#| msgid {first}", *(f"#| {line}" for line in rest)]
+
+
+def restore_previous(catalog: Catalog) -> Catalog:
+    """Babel reads `#| msgid "..."` (the English a fuzzy translation was written for) as a
+    comment; written again it would become a `# | msgid` comment that piles up. Turn it back
+    into the message's previous ID, which po_bytes writes as `#|` again."""
+    for message in catalog:
+        previous = [c[1:].strip() for c in message.user_comments if c.startswith("|")]
+        if not previous:
+            continue
+        message.user_comments = [c for c in message.user_comments if not c.startswith("|")]
+        # Lines may have been wrapped anywhere (older files): rejoin, then read the quoted
+        # pieces that follow `msgid`.
+        joined = " ".join(previous)
+        if "msgid " in joined and not message.previous_id:
+            text = joined.split("msgid ", 1)[1].split(" msgid_plural ")[0]
+            pieces = QUOTED.findall(text)
+            message.previous_id = ["".join(unescape(f'"{piece}"') for piece in pieces)]
+    return catalog
 
 
 def load_translation(

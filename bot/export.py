@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from io import BytesIO
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
-from babel.messages.pofile import write_po
 from ruamel.yaml import YAML
 
 from bot.catalog import TRANSLATED, CatalogData
-from bot.content import DOMAIN, po_path, read_po_file
+from bot.content import DOMAIN, po_bytes, po_path, read_po_file
 
 
 def write_files(data: CatalogData, messages_dir: Path, locales_dir: Path) -> list[Path]:
@@ -64,6 +62,4 @@ def write_translation(data: CatalogData, language: str, path: Path) -> None:
             flags=flags,
             previous_id=entry.source if stale and entry and entry.source != english else (),
         )
-    buffer = BytesIO()
-    write_po(buffer, catalog, width=76, include_previous=True, sort_output=False)
-    path.write_bytes(buffer.getvalue())
+    path.write_bytes(po_bytes(catalog))

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from babel.messages.catalog import Catalog
-from babel.messages.pofile import read_po, write_po
+from babel.messages.pofile import read_po
 from fastapi import APIRouter, Depends, FastAPI, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -35,7 +35,7 @@ from bot.accounts import Account, AccountError, Accounts
 from bot.app import Bot, clinic_details, locales
 from bot.catalog import CatalogData, Report, Translation, check_data, measure_replies
 from bot.config import Settings
-from bot.content import MENU_PREFIX, ClinicDetails, Content, Structure
+from bot.content import MENU_PREFIX, ClinicDetails, Content, Structure, po_bytes
 from bot.published import Candidate, CatalogVersions, Change, VersionConflict
 from bot.router import reply_shapes
 from bot.sms import measure, non_gsm_characters
@@ -669,9 +669,7 @@ def to_po(data: CatalogData, language: str) -> bytes:
             flags=("fuzzy",) if fuzzy else (),
             previous_id=entry.source if entry and fuzzy else (),
         )
-    out = io.BytesIO()
-    write_po(out, catalog, width=76, include_previous=True, sort_output=False)
-    return out.getvalue()
+    return po_bytes(catalog)
 
 
 def reviewed(row: dict[str, str]) -> bool:

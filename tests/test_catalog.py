@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 from io import BytesIO
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from bot import catalog as tools
 from bot.app import build_bot
 from bot.cli import main
 from bot.config import PROJECT_ROOT
-from bot.content import ClinicDetails, mo_path, po_path
+from bot.content import ClinicDetails, mo_path, po_path, read_po_file
 from bot.errors import CatalogError
 from bot.readability import ENGLISH_MAX_GRADE, SPANISH_MIN_SCORE
 from tests.conftest import make_settings
@@ -55,8 +56,7 @@ class Catalogs:
         path.write_bytes(buffer.getvalue())
 
     def spanish_entry(self, key: str):
-        with po_path(self.locales, "es").open("rb") as handle:
-            return next(m for m in read_po(handle) if m.context == key)
+        return next(m for m in read_po_file(po_path(self.locales, "es")) if m.context == key)
 
     def settings(self):
         return make_settings(messages_dir=self.messages, locales_dir=self.locales)
@@ -101,6 +101,30 @@ def test_changed_english_marks_spanish_for_review(catalogs: Catalogs) -> None:
     assert any("'topic.cure.1' needs review (fuzzy)" in e for e in catalogs.check().errors)
     with pytest.raises(CatalogError):
         build_bot(catalogs.settings())
+
+
+def test_the_english_a_translation_was_written_for_survives_later_updates(
+    catalogs: Catalogs,
+) -> None:
+    """Edited twice, updated after each: the `#|` line still shows the English the Spanish was
+    written for, once, and nothing piles up in the file."""
+    original = catalogs.spanish_entry("topic.cure.1").id
+    catalogs.edit_english("topic.cure.1", "Immunotherapy does not cure most cancers.")
+    tools.update(catalogs.messages, catalogs.locales)
+    catalogs.edit_english("topic.cure.1", "Immunotherapy does not cure most cancers. It helps.")
+    tools.update(catalogs.messages, catalogs.locales)
+    tools.update(catalogs.messages, catalogs.locales)
+    assert catalogs.spanish_entry("topic.cure.1").previous_id == [original]
+    po_text = po_path(catalogs.locales, "es").read_text(encoding="utf-8")
+    assert po_text.count("#| msgid") == 1
+    assert "# |" not in po_text
+    # What translators open it with (Poedit, Weblate) reads it as GNU gettext does.
+    check = subprocess.run(
+        ["msgfmt", "--check", "-o", "/dev/null", str(po_path(catalogs.locales, "es"))],
+        capture_output=True,
+        text=True,
+    )
+    assert check.returncode == 0, check.stderr
 
 
 def test_update_is_idempotent(catalogs: Catalogs) -> None:

@@ -7,6 +7,7 @@ import asyncio
 import csv
 import io
 import re
+import subprocess
 
 import pytest
 from babel.messages.catalog import Message
@@ -98,6 +99,11 @@ class TestDownloadsIncludeTheDrafts:
         assert "#| msgid" in block and published[:30] in block  # what the English was
         assert entry.string == spanish(editor.client, KEY)
         assert not po_entry(po, OTHER).fuzzy
+        # Poedit and Weblate read it as GNU gettext does: it must pass msgfmt's check.
+        check = subprocess.run(
+            ["msgfmt", "--check", "-o", "/dev/null", "-"], input=po, capture_output=True
+        )
+        assert check.returncode == 0, check.stderr.decode()
 
         page = upload(editor, "es.po", po)
         assert page.status_code == 200 and "not the current English" not in page.text
