@@ -212,7 +212,8 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
 def create_app(settings: Settings, bot: Bot | None = None) -> App:
     bot = bot or build_bot(settings)
     webhook = Webhook(settings, bot)
-    versions = catalog_versions(settings)
+    # With the console off, the files are the catalog: no version published earlier is served.
+    versions = catalog_versions(settings) if settings.staff_console else None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -161,3 +161,19 @@ def test_the_follower_survives_an_unreadable_version(redis_url, prefix, files) -
         rdb.set(f"{tag}:v:3", good)
         rdb.set(f"{tag}:version", 3)
         wait_for(lambda: client.app.state.bot.catalog_version == 3)
+
+
+def test_turning_the_console_off_serves_the_files(redis_url, prefix, files) -> None:
+    """STAFF_CONSOLE=false: no pages, and the catalog in the files, not one published earlier."""
+    add_account(redis_url, prefix, "rita", "reviewer")
+    with TestClient(create_app(settings_for(redis_url, prefix, files))) as before:
+        in_the_files = spanish(before, "reply.language")
+        publish(before, "reply.language", PUBLISHED_ES)
+        wait_for(lambda: before.app.state.bot.catalog_version == 1)
+
+    off = settings_for(redis_url, prefix, files).model_copy(update={"staff_console": False})
+    with TestClient(create_app(off)) as after:
+        assert after.get("/staff/login").status_code == 404
+        assert after.app.state.bot.catalog_version == 0
+        assert spanish(after, "reply.language") == in_the_files
+        assert Phone(after, "+15550005555").text("ESPAÑOL")[0] == in_the_files
