@@ -79,8 +79,7 @@ class Conversation:
             except StoreUnavailable as exc:
                 self.metrics.store_errors.labels("commit").inc()
                 log.warning("session store unavailable (%s); answer not saved", exc)
-                if session.opted_out != (saved.opted_out if saved else False):
-                    self.store.defer_opt_change(inbound.sender, session.opted_out)
+                self._keep_opt_change(inbound, saved, session)
                 return self._render(reply, "stateless")
             if isinstance(result, Duplicate):
                 return self._repeat(result.answer)
@@ -125,9 +124,13 @@ class Conversation:
         known = self.store.guess(inbound.sender)
         before = self._with_deferred(inbound, known.session if known else None) or Session()
         reply, session = self.router.route(inbound, before, now)
-        if session.opted_out != before.opted_out:
-            self.store.defer_opt_change(inbound.sender, session.opted_out)
+        self._keep_opt_change(inbound, before, session)
         return self._render(reply, "stateless")
+
+    def _keep_opt_change(self, inbound: Inbound, before: Session | None, after: Session) -> None:
+        """The store is away: an opt-out (or opt-in) this message made must not be lost."""
+        if after.opted_out != (before.opted_out if before else False):
+            self.store.defer_opt_change(inbound.sender, after.opted_out)
 
     def _with_deferred(self, inbound: Inbound, saved: Session | None) -> Session | None:
         """An opt-out (or opt-in) made while the store was away holds until it is saved."""
