@@ -1,4 +1,7 @@
-FROM python:3.11-slim
+# A fixed Python release on a fixed Debian release, so two builds start from the same system.
+# To pin the exact image as well, add its digest: FROM python:3.11.14-slim-bookworm@sha256:...
+# (`docker buildx imagetools inspect python:3.11.14-slim-bookworm` prints it).
+FROM python:3.11.14-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -6,9 +9,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     LOCALES_DIR=/app/locales
 
 WORKDIR /app
+# Exactly the versions in the lock, each checked against its hash; then the app on top.
+COPY requirements.lock ./
+RUN pip install --no-cache-dir --require-hashes -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY bot ./bot
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir --no-deps .
 COPY messages ./messages
 COPY locales ./locales
 # Compiling refuses an incomplete catalog, so a broken translation fails the build, not a patient.
