@@ -45,6 +45,7 @@ def serve(host: str, port: int, log_level: str, workers: int) -> None:
     """Run the webhook (and, in local mode, the browser simulator)."""
     import uvicorn
 
+    from bot.server import uvicorn_options
     from bot.web import configure_logging, create_app
 
     configure_logging(log_level)
@@ -70,6 +71,7 @@ def serve(host: str, port: int, log_level: str, workers: int) -> None:
     # No access log (it would carry nothing the metrics lack); no Server or Date header (Twilio
     # reads neither): less work on every text.
     options = {
+        **uvicorn_options(settings),
         "host": host,
         "port": port,
         "log_level": log_level,

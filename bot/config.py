@@ -49,6 +49,13 @@ class Settings(BaseSettings):
     flood_window_seconds: int = Field(default=300, ge=1)
     max_body_bytes: int = Field(default=16_384, ge=1024)
 
+    # Connection deadlines and limits for `smsbot serve` (README, "Timeouts and limits").
+    server_header_timeout_seconds: float = Field(default=10.0, gt=0)
+    server_body_timeout_seconds: float = Field(default=20.0, gt=0)
+    server_keep_alive_seconds: int = Field(default=5, ge=1)
+    server_limit_concurrency: int = Field(default=512, ge=16)  # per worker; past it, 503
+    server_shutdown_seconds: int = Field(default=5, ge=1)  # on SIGTERM, for requests in flight
+
     staff_console: bool = True  # the /staff pages; they need REDIS_URL and STAFF_SECRET_KEY
     staff_secret_key: SecretStr | None = None  # signs the staff session cookie
     staff_cookie_secure: bool | None = None  # default: only over HTTPS, except in local mode

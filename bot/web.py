@@ -24,6 +24,7 @@ from bot.metrics import CONTENT_TYPE
 from bot.models import Inbound
 from bot.privacy import sender_key
 from bot.published import catalog_versions, follow_published
+from bot.server import set_deadlines
 from bot.staff import mount_console
 
 log = logging.getLogger("smsbot.web")
@@ -291,7 +292,9 @@ def configure_logging(level: str) -> None:
 def app_from_environment() -> App:
     """For `smsbot serve --workers N`: each worker builds its app from the environment."""
     configure_logging(os.environ.get("SMSBOT_LOG_LEVEL", "info"))
-    return create_app(load_settings())
+    settings = load_settings()
+    set_deadlines(settings)  # this worker's connections
+    return create_app(settings)
 
 
 def inbound_from(form: twilio.Form, settings: Settings) -> Inbound:
