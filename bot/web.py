@@ -7,7 +7,6 @@ import asyncio
 import gc
 import logging
 import os
-import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from bot import twilio
+from bot import twilio, webhook_fields
 from bot.app import Bot, build_bot
 from bot.config import Settings, load_settings
 from bot.metrics import CONTENT_TYPE
@@ -152,6 +151,9 @@ class Webhook:
             return self.refuse(403, str(exc))
         if not form.get("From"):
             return self.refuse(400, "missing From")
+        malformed = webhook_fields.refusal(form)
+        if malformed is not None:
+            return self.refuse(400, malformed)
         answer = await self.bot.conversation.handle(inbound_from(form, self.settings))
         return Outcome(200, twilio.twiml(answer.texts).encode())
 
@@ -306,8 +308,7 @@ def inbound_from(form: twilio.Form, settings: Settings) -> Inbound:
     return Inbound(
         sender=sender_key(form.get("From"), settings.hash_key),
         previous_sender=sender_key(form.get("From"), previous_key) if previous_key else "",
-        # Without an ID there is nothing to recognise a retry by: treat it as new.
-        message_id=form.get("MessageSid") or form.get("SmsSid") or f"local-{uuid.uuid4().hex}",
+        message_id=form.get("MessageSid"),  # its shape checked by webhook_fields
         body=form.get("Body"),
         media_count=media,
         from_country=form.get("FromCountry"),

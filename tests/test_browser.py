@@ -57,7 +57,7 @@ def side_effects_last_page(base: str) -> str:
     pages = Source.load(PROJECT_ROOT / "messages").structure.topics["side_effects"].pages
     assert pages[-1] == KEY
     for body in ("EFECTOS", *["MÁS"] * (len(pages) - 1)):
-        form = {"MessageSid": f"SM{time.monotonic_ns()}", "From": number, "Body": body}
+        form = {"MessageSid": f"SM{time.monotonic_ns():032x}", "From": number, "Body": body}
         signature = twilio.signature(TOKEN, f"{PUBLIC}/sms", form)
         response = httpx.post(f"{base}/sms", data=form, headers={"X-Twilio-Signature": signature})
         answer = replies(response.text)[0]

@@ -152,7 +152,7 @@ def test_production_needs_a_clinic_phone() -> None:
 
 
 def test_real_server_logs_hold_no_numbers_or_bodies(server) -> None:
-    form = {"MessageSid": "SMlog1", "From": "+15559871234", "Body": "quokka-7731 efectos"}
+    form = {"MessageSid": "SM" + "1" * 32, "From": "+15559871234", "Body": "quokka-7731 efectos"}
     url = "https://sms.example-clinic.org/sms"
     signature = twilio.signature(TOKEN, url, form)
     sent = httpx.post(f"{server.base}/sms", data=form, headers={"X-Twilio-Signature": signature})

@@ -56,7 +56,7 @@ def test_a_known_sender_new_to_this_process_costs_one_more(redis_url, prefix, ne
 
 
 def post(base: str, body: str, number: str) -> list[str]:
-    form = {"MessageSid": f"SM{time.monotonic_ns()}", "From": number, "Body": body}
+    form = {"MessageSid": f"SM{time.monotonic_ns():032x}", "From": number, "Body": body}
     signature = twilio.signature(TOKEN, f"{PUBLIC}/sms", form)
     response = httpx.post(f"{base}/sms", data=form, headers={"X-Twilio-Signature": signature})
     assert response.status_code == 200

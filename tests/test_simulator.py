@@ -15,7 +15,12 @@ def test_local_mode_serves_the_simulator_and_signs_for_it(redis_url, prefix) -> 
     with TestClient(create_app(settings)) as client:
         page = client.get("/")
         assert page.status_code == 200 and "/simulator/sign" in page.text
-        form = {"MessageSid": "SMsim1", "From": "+15551230000", "Body": "TIPOS", "NumMedia": "0"}
+        form = {
+            "MessageSid": "SM" + "5" * 32,
+            "From": "+15551230000",
+            "Body": "TIPOS",
+            "NumMedia": "0",
+        }
         signature = client.post("/simulator/sign", data=form).json()["signature"]
         response = client.post("/sms", data=form, headers={"X-Twilio-Signature": signature})
         content = client.app.state.bot.content
