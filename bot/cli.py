@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import logging
 import os
 import sys
 import tempfile
@@ -14,7 +15,7 @@ from typing import Any, TypeVar
 import click
 
 from bot.app import clinic_details, locales
-from bot.config import Settings, load_settings
+from bot.config import Settings, load_settings, signed_url_notice
 from bot.errors import SmsbotError
 
 LOOPBACK = "127.0.0.1"
@@ -50,6 +51,7 @@ def serve(host: str, port: int, log_level: str, workers: int) -> None:
 
     configure_logging(log_level)
     settings = _settings()
+    logging.getLogger("smsbot.config").log(*signed_url_notice(settings))
     if settings.local_mode and not _is_loopback(host):
         raise click.ClickException(
             "TWILIO_AUTH_TOKEN is not set, so this is local mode, which only listens on loopback. "

@@ -5,6 +5,7 @@ Built by the CLI or the app factory, never at import time, so tests pass their o
 
 from __future__ import annotations
 
+import logging
 import secrets
 from pathlib import Path
 from typing import Literal
@@ -131,6 +132,23 @@ def load_settings(**overrides: object) -> Settings:
     if not settings.clinic_phone.strip():
         raise ConfigError("CLINIC_PHONE must be set: the CALL and HELP replies give it to patients")
     return settings
+
+
+def signed_url_notice(settings: Settings) -> tuple[int, str]:
+    """What start-up says about the URL webhook signatures are checked against (level, text)."""
+    if settings.public_base_url:
+        return (
+            logging.INFO,
+            f"webhook signatures are checked against {settings.public_base_url}/sms",
+        )
+    if settings.local_mode:
+        return logging.INFO, "local mode: webhook signatures are checked against the request's URL"
+    return logging.WARNING, (
+        "PUBLIC_BASE_URL is not set: the URL each webhook signature is checked against is "
+        "rebuilt from the request's Host and X-Forwarded-* headers, which any client chooses, "
+        "so a webhook Twilio signed for another URL of this Twilio account can be replayed "
+        "here. Set PUBLIC_BASE_URL to the base URL Twilio calls, e.g. https://sms.example.org"
+    )
 
 
 def _require_secret(value: SecretStr | None, name: str) -> None:
