@@ -16,7 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from bot import twilio, webhook_fields
+from bot import hosts, twilio, webhook_fields
 from bot.app import Bot, build_bot
 from bot.config import Settings, load_settings
 from bot.metrics import CONTENT_TYPE
@@ -170,13 +170,16 @@ class App:
     """The ASGI app. `POST /sms` goes straight to the webhook: every inbound text passes here,
     so it skips the framework's per-request machinery. Everything else is FastAPI."""
 
-    def __init__(self, webhook: Webhook, api: FastAPI):
+    def __init__(self, webhook: Webhook, api: FastAPI, loopback_only: bool = False):
         self.webhook = webhook
         self.api = api
         self.state = api.state
+        self.loopback_only = loopback_only  # local mode: see bot/hosts.py
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] == "/sms" and scope["method"] == "POST":
+        if self.loopback_only and scope["type"] == "http" and not hosts.loopback_host(scope):
+            await hosts.refuse_host(scope, receive, send)
+        elif scope["type"] == "http" and scope["path"] == "/sms" and scope["method"] == "POST":
             await self._sms(scope, receive, send)
         else:
             await self.api(scope, receive, send)
@@ -282,7 +285,7 @@ def create_app(settings: Settings, bot: Bot | None = None) -> App:
         _add_simulator(api, settings)
     if versions is not None:
         mount_console(api, settings, bot, versions)
-    return App(webhook, api)
+    return App(webhook, api, loopback_only=settings.local_mode)
 
 
 def configure_logging(level: str) -> None:

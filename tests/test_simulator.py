@@ -12,7 +12,7 @@ from tests.conftest import replies
 def test_local_mode_serves_the_simulator_and_signs_for_it(redis_url, prefix) -> None:
     settings = load_settings(twilio_auth_token=None, redis_url=redis_url, redis_key_prefix=prefix)
     assert settings.local_mode and settings.auth_token  # a token made up for this run
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
         page = client.get("/")
         assert page.status_code == 200 and "/simulator/sign" in page.text
         form = {
