@@ -30,7 +30,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 
-from bot import readability
+from bot import readability, spreadsheet
 from bot.accounts import Account, AccountError, Accounts
 from bot.app import Bot, clinic_details, locales
 from bot.catalog import CatalogData, Report, Translation, check_data, measure_replies
@@ -611,7 +611,8 @@ def to_csv(structure: Structure, data: CatalogData) -> str:
     for key, text in data.english.items():
         es = data.translations.get("es", {}).get(key, Translation("", ""))
         review = "yes" if data.needs_review("es", key) else ""
-        writer.writerow([key, describe(structure, key), text, es.text, review])
+        row = [key, describe(structure, key), text, es.text, review]
+        writer.writerow([spreadsheet.neutralize(value) for value in row])
     return out.getvalue()
 
 
@@ -620,7 +621,13 @@ def from_csv(
 ) -> tuple[CatalogData, list[Change]]:
     """`base` with the texts of the file, and the drafts kept where the file is older."""
     try:
-        rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+        rows = [
+            {
+                name: spreadsheet.restore(value) if isinstance(value, str) else value
+                for name, value in row.items()
+            }
+            for row in csv.DictReader(io.StringIO(raw.decode("utf-8-sig")))
+        ]
     except (UnicodeDecodeError, csv.Error) as exc:
         raise ValueError(f"not a readable CSV file: {exc}") from exc
     if not rows or not {"id", "english", "spanish"} <= set(rows[0]):
