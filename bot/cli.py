@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
+from bot import metrics
 from bot.app import clinic_details, locales
 from bot.config import Settings, load_settings, signed_url_notice
 from bot.errors import SmsbotError
@@ -81,12 +82,29 @@ def serve(host: str, port: int, log_level: str, workers: int) -> None:
         "server_header": False,
         "date_header": False,
     }
+    _listen_for_metrics(settings, app.state.bot.conversation.metrics)
     if workers == 1:
         uvicorn.run(app, **options)
         return
     with _shared_metrics_directory():
         os.environ["SMSBOT_LOG_LEVEL"] = log_level
         uvicorn.run("bot.web:app_from_environment", factory=True, workers=workers, **options)
+
+
+def _listen_for_metrics(settings: Settings, counters: metrics.Metrics) -> None:
+    """One metrics listener for the whole server; with several workers it adds up their files.
+    Metrics matter less than answering patients: a busy address is logged, not fatal."""
+    if settings.metrics_addr.strip().lower() in ("", "off", "none"):
+        return
+    try:
+        server = metrics.listen(settings.metrics_addr, counters)
+    except (OSError, ValueError) as exc:
+        logging.getLogger("smsbot.metrics").error(
+            "no metrics listener on %s: %s", settings.metrics_addr, exc
+        )
+        return
+    host, port = server.server_address[:2]
+    logging.getLogger("smsbot.metrics").info("metrics on http://%s:%s/metrics", host, port)
 
 
 @contextmanager

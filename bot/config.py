@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     flood_window_seconds: int = Field(default=300, ge=1)
     max_body_bytes: int = Field(default=16_384, ge=1024)
 
+    # /metrics on a listener of its own (HOST:PORT, or "off"), never on the public port
+    # unless METRICS_TOKEN is set, and then only with `Authorization: Bearer <token>`.
+    metrics_addr: str = "127.0.0.1:9464"
+    metrics_token: SecretStr | None = None
+
     # Connection deadlines and limits for `smsbot serve` (README, "Timeouts and limits").
     server_header_timeout_seconds: float = Field(default=10.0, gt=0)
     server_body_timeout_seconds: float = Field(default=20.0, gt=0)

@@ -108,6 +108,7 @@ def production_env(redis_url: str, prefix: str, **extra: str) -> dict[str, str]:
         "REDIS_KEY_PREFIX": prefix,
         "PUBLIC_BASE_URL": "https://sms.example-clinic.org",
         "CLINIC_PHONE": "+1 555 010 0100",
+        "METRICS_ADDR": "127.0.0.1:0",  # a free port: servers of parallel tests never collide
         **extra,
     }
 

@@ -1,0 +1,55 @@
+"""/metrics says which topics were asked about and when: it is served on a listener of its own,
+and carries no first-seen times (security review F-2: M01)."""
+
+from __future__ import annotations
+
+import httpx2 as httpx
+import pytest
+
+from bot import twilio
+from tests.conftest import TOKEN
+from tests.redis_server import free_port
+from tests.test_cli import ServerProcess, production_env
+
+URL = "https://sms.example-clinic.org/sms"
+
+
+def text_chest_pain(server: ServerProcess) -> None:
+    form = {"MessageSid": "SM" + "e" * 32, "From": "+15559990077", "Body": "chest pain"}
+    signature = twilio.signature(TOKEN, URL, form)
+    sent = httpx.post(f"{server.base}/sms", data=form, headers={"X-Twilio-Signature": signature})
+    assert sent.status_code == 200
+
+
+@pytest.fixture
+def served(redis_url: str, prefix: str):
+    port = free_port()
+    server = ServerProcess(production_env(redis_url, prefix, METRICS_ADDR=f"127.0.0.1:{port}"))
+    yield server, f"http://127.0.0.1:{port}/metrics"
+    server.stop()
+
+
+def test_metrics_are_on_their_own_loopback_listener(served) -> None:
+    server, metrics_url = served
+    text_chest_pain(server)
+    scraped = httpx.get(metrics_url).text
+    assert 'smsbot_messages_total{intent="emergency",language="en"} 1.0' in scraped
+
+
+def test_no_first_seen_times(served) -> None:
+    server, metrics_url = served
+    text_chest_pain(server)
+    scraped = httpx.get(metrics_url).text
+    assert "_created" not in scraped
+
+
+def test_a_busy_metrics_address_does_not_stop_the_webhook(redis_url: str, prefix: str) -> None:
+    port = free_port()
+    holder = ServerProcess(production_env(redis_url, prefix, METRICS_ADDR=f"127.0.0.1:{port}"))
+    second = ServerProcess(production_env(redis_url, prefix, METRICS_ADDR=f"127.0.0.1:{port}"))
+    try:
+        text_chest_pain(second)
+    finally:
+        logs = second.stop()
+        holder.stop()
+    assert "no metrics listener on 127.0.0.1:" in logs
