@@ -48,7 +48,10 @@ class Settings(BaseSettings):
     redis_timeout_seconds: float = Field(default=0.5, gt=0)
     flood_limit: int = Field(default=30, ge=5)  # messages per sender per window before a pause
     flood_window_seconds: int = Field(default=300, ge=1)
-    max_body_bytes: int = Field(default=16_384, ge=1024)
+    max_body_bytes: int = Field(default=16_384, ge=1024)  # the webhook's
+    max_request_bytes: int = Field(default=65_536, ge=1024)  # every other route's
+    # A translator's file (the real catalog is about 25 kB); read only after sign-in and CSRF.
+    staff_upload_max_bytes: int = Field(default=1_048_576, ge=65_536)
 
     # /metrics on a listener of its own (HOST:PORT, or "off"), never on the public port
     # unless METRICS_TOKEN is set, and then only with `Authorization: Bearer <token>`.

@@ -19,6 +19,7 @@ from starlette.types import Receive, Scope, Send
 from bot import hosts, twilio, webhook_fields
 from bot.app import Bot, build_bot
 from bot.config import Settings, load_settings
+from bot.http_guards import Guarded, guarded
 from bot.metrics import CONTENT_TYPE
 from bot.models import Inbound
 from bot.privacy import sender_key
@@ -170,7 +171,7 @@ class App:
     """The ASGI app. `POST /sms` goes straight to the webhook: every inbound text passes here,
     so it skips the framework's per-request machinery. Everything else is FastAPI."""
 
-    def __init__(self, webhook: Webhook, api: FastAPI, loopback_only: bool = False):
+    def __init__(self, webhook: Webhook, api: Guarded, loopback_only: bool = False):
         self.webhook = webhook
         self.api = api
         self.state = api.state
@@ -285,7 +286,7 @@ def create_app(settings: Settings, bot: Bot | None = None) -> App:
         _add_simulator(api, settings)
     if versions is not None:
         mount_console(api, settings, bot, versions)
-    return App(webhook, api, loopback_only=settings.local_mode)
+    return App(webhook, guarded(api, settings), loopback_only=settings.local_mode)
 
 
 def configure_logging(level: str) -> None:
@@ -326,6 +327,19 @@ def _add_simulator(app: FastAPI, settings: Settings) -> None:
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def simulator() -> HTMLResponse:
         return HTMLResponse(page)
+
+    # Its script and style are files, not inline: the Content-Security-Policy allows no other.
+    assets = files("bot").joinpath("static")
+    script = assets.joinpath("simulator.js").read_text(encoding="utf-8")
+    style = assets.joinpath("simulator.css").read_text(encoding="utf-8")
+
+    @app.get("/simulator.js", include_in_schema=False)
+    async def simulator_script() -> Response:
+        return Response(script, media_type="text/javascript; charset=utf-8")
+
+    @app.get("/simulator.css", include_in_schema=False)
+    async def simulator_style() -> Response:
+        return Response(style, media_type="text/css; charset=utf-8")
 
     @app.post("/simulator/sign", include_in_schema=False)
     async def sign(request: Request) -> JSONResponse:

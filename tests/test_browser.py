@@ -105,15 +105,11 @@ def test_edit_preview_publish_and_rollback_in_a_browser(servers) -> None:
             counter = editor.locator("#stats-es [data-segments]")
             spanish.fill("")
             spanish.type(NEW_TEXT, delay=2)
-            editor.wait_for_function(
-                "document.querySelector('#stats-es').textContent.includes('GSM-7')"
-            )
+            editor.locator("#stats-es", has_text="GSM-7").wait_for()
             gsm_segments = int(counter.get_attribute("data-segments"))
             editor.screenshot(path=SHOTS / "3-preview-gsm.png")
             spanish.type(" Está en buenas manos.", delay=5)
-            editor.wait_for_function(
-                "document.querySelector('#stats-es').textContent.includes('UCS-2')"
-            )
+            editor.locator("#stats-es", has_text="UCS-2").wait_for()
             ucs2_segments = int(counter.get_attribute("data-segments"))
             assert ucs2_segments > gsm_segments  # the á made it UCS-2: a bigger SMS bill
             assert editor.locator("mark.ucs2", has_text="á").count() >= 1  # highlighted
