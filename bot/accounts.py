@@ -1,6 +1,6 @@
 """Staff accounts: named, with a role, passwords hashed with Argon2 (memory-hard).
 
-{prefix:staff}:user:NAME              hash: role, password hash
+{prefix:staff}:user:NAME              hash: role, password hash, disabled ("1") if so
 {prefix:staff}:signin:NAME|ADDRESS    sign-in attempts on NAME from ADDRESS in the current window
 
 The limit is per name and address (the client address as the server reports it: behind a
@@ -11,15 +11,19 @@ pause the one name they guess, for one window, and never everyone behind the sam
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from bot.staff_sessions import StaffSessions
+
 Role = Literal["editor", "reviewer"]
 ROLES: tuple[Role, ...] = ("editor", "reviewer")
 MAX_NAME = 64  # account names; longer typed names are cut before they become Redis keys
+NAME = re.compile(rf"[a-z0-9][a-z0-9.-]{{0,{MAX_NAME - 1}}}")
 MAX_FAILURES = 5  # failed sign-ins per name and address in one window
 FAILURE_WINDOW = 900  # seconds
 MIN_PASSWORD = 10
@@ -57,25 +61,60 @@ class Accounts:
         self._unknown = self._hasher.hash("an account that does not exist")
         self._verifying = asyncio.Semaphore(VERIFY_AT_ONCE)
         self._count_attempt = client.register_script(COUNT_ATTEMPT)
+        self.sessions = StaffSessions(client, prefix)
 
-    async def add(self, name: str, role: str, password: str) -> Account:
-        name = name.strip().lower()
-        if len(name) > MAX_NAME:
-            raise AccountError(f"use a name of at most {MAX_NAME} characters")
-        if not name.isidentifier() and not name.replace(".", "").replace("-", "").isalnum():
-            raise AccountError("use letters, digits, dots or dashes for the name")
+    async def add(self, name: str, role: str, password: str, replace: bool = False) -> Account:
+        """A new account; `replace` also resets an existing one (and ends its sessions)."""
+        name = valid_name(name)
         if role not in ROLES:
             raise AccountError(f"role must be one of {', '.join(ROLES)}")
-        if len(password) < MIN_PASSWORD:
-            raise AccountError(f"use a password of at least {MIN_PASSWORD} characters")
+        _check_password(password)
+        if not replace and await self._redis.exists(self._user + name):
+            raise AccountError(f"{name} exists already: `smsbot staff password {name}` resets it")
+        await self._redis.delete(self._user + name)
         await self._redis.hset(
             self._user + name, mapping={"role": role, "hash": self._hasher.hash(password)}
         )
+        await self.sessions.end_all(name)
         return Account(name, role)  # type: ignore[arg-type]
 
+    async def set_password(self, name: str, password: str) -> int:
+        """A new password; every session of the account ends. How many sessions ended."""
+        _check_password(password)
+        key = self._user + await self._existing(name)
+        await self._redis.hset(key, "hash", self._hasher.hash(password))
+        return await self.sessions.end_all(name)
+
+    async def disable(self, name: str) -> int:
+        """No more sign-ins and no session, until `enable`; the account stays in the trail."""
+        await self._redis.hset(self._user + await self._existing(name), "disabled", "1")
+        return await self.sessions.end_all(name)
+
+    async def enable(self, name: str) -> None:
+        await self._redis.hdel(self._user + await self._existing(name), "disabled")
+
+    async def remove(self, name: str) -> int:
+        await self._redis.delete(self._user + await self._existing(name))
+        return await self.sessions.end_all(name)
+
+    async def all(self) -> list[tuple[str, str, bool]]:
+        """(name, role, disabled) of every account, by name."""
+        found = []
+        async for key in self._redis.scan_iter(match=self._user + "*", count=500):
+            stored = await self._redis.hgetall(key)
+            name = key.removeprefix(self._user)
+            found.append((name, stored.get("role", "?"), stored.get("disabled") == "1"))
+        return sorted(found)
+
+    async def _existing(self, name: str) -> str:
+        name = name.strip().lower()
+        if not await self._redis.exists(self._user + name):
+            raise AccountError(f"there is no account {name!r}")
+        return name
+
     async def get(self, name: str) -> Account | None:
-        role = await self._redis.hget(self._user + name, "role")
-        return Account(name, role) if role in ROLES else None
+        role, disabled = await self._redis.hmget(self._user + name, "role", "disabled")
+        return Account(name, role) if role in ROLES and not disabled else None
 
     async def sign_in(self, name: str, password: str, address: str) -> Account | None:
         """The account, or None. Raises AccountError while sign-ins are paused."""
@@ -92,7 +131,7 @@ class Accounts:
             matches = await asyncio.to_thread(
                 self._matches, stored.get("hash", self._unknown), password
             )
-        if matches and stored:
+        if matches and stored and stored.get("disabled") != "1":
             await self._redis.delete(key)
             return Account(name, stored["role"])
         return None
@@ -102,3 +141,21 @@ class Accounts:
             return self._hasher.verify(stored_hash, password)
         except (VerificationError, InvalidHashError):
             return False
+
+
+def valid_name(name: str) -> str:
+    """Account names in a small alphabet: lower-case ASCII letters, digits, dots and dashes.
+    Any other script lets a look-alike pass for a colleague: a Cyrillic o looks just like
+    the Latin one."""
+    name = name.strip().lower()
+    if not NAME.fullmatch(name):
+        raise AccountError(
+            f"use a name of 1 to {MAX_NAME} characters: a-z, 0-9, dots and dashes, "
+            "starting with a letter or digit"
+        )
+    return name
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"use a password of at least {MIN_PASSWORD} characters")

@@ -8,9 +8,9 @@ import logging
 import os
 import sys
 import tempfile
-from collections.abc import Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -18,6 +18,9 @@ from bot import metrics
 from bot.app import clinic_details, locales
 from bot.config import Settings, load_settings, signed_url_notice
 from bot.errors import SmsbotError
+
+if TYPE_CHECKING:
+    from bot.accounts import Accounts
 
 LOOPBACK = "127.0.0.1"
 T = TypeVar("T")
@@ -171,9 +174,66 @@ def staff() -> None:
 @staff.command("add")
 @click.argument("name")
 @click.option("--role", type=click.Choice(["editor", "reviewer"]), required=True)
-@click.password_option(help="Asked for when not given.")
-def staff_add(name: str, role: str, password: str) -> None:
-    """Create or reset the account NAME: an editor drafts, a reviewer also publishes."""
+def staff_add(name: str, role: str) -> None:
+    """Create the account NAME: an editor drafts, a reviewer also publishes.
+
+    The password is asked for, or read from the first line of standard input when that is not
+    a terminal (never from the command line, where shell history and `ps` would keep it).
+    """
+    password = _read_password()
+    _with_accounts(lambda accounts: accounts.add(name, role, password))
+    click.echo(f"{name.strip().lower()} can now sign in at /staff as {role}.")
+
+
+@staff.command("password")
+@click.argument("name")
+def staff_password(name: str) -> None:
+    """Set a new password for NAME (asked for, or read from standard input); every session
+    of NAME ends at once."""
+    password = _read_password()
+    ended = _with_accounts(lambda accounts: accounts.set_password(name, password))
+    click.echo(f"New password set for {name}; {ended} session(s) ended.")
+
+
+@staff.command("list")
+def staff_list() -> None:
+    """Every account, its role, and whether it is disabled."""
+    for name, role, disabled in _with_accounts(lambda accounts: accounts.all()):
+        click.echo(f"{name:<24} {role:<9} {'disabled' if disabled else ''}".rstrip())
+
+
+@staff.command("disable")
+@click.argument("name")
+def staff_disable(name: str) -> None:
+    """Stop NAME signing in, and end its sessions now (`staff enable` undoes it)."""
+    ended = _with_accounts(lambda accounts: accounts.disable(name))
+    click.echo(f"{name} is disabled; {ended} session(s) ended.")
+
+
+@staff.command("enable")
+@click.argument("name")
+def staff_enable(name: str) -> None:
+    """Let a disabled NAME sign in again."""
+    _with_accounts(lambda accounts: accounts.enable(name))
+    click.echo(f"{name} can sign in again.")
+
+
+@staff.command("remove")
+@click.argument("name")
+def staff_remove(name: str) -> None:
+    """Delete the account NAME and end its sessions; the audit trail keeps its entries."""
+    ended = _with_accounts(lambda accounts: accounts.remove(name))
+    click.echo(f"{name} is removed; {ended} session(s) ended.")
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _with_accounts(action: Callable[[Accounts], Awaitable[T]]) -> T:
+    """Run `action` on the accounts in this deployment's Redis."""
     from redis import asyncio as aioredis
 
     from bot.accounts import AccountError, Accounts
@@ -182,15 +242,14 @@ def staff_add(name: str, role: str, password: str) -> None:
     if not settings.redis_url:
         raise click.ClickException("staff accounts live in Redis: set REDIS_URL")
 
-    async def run() -> None:
+    async def run() -> T:
         client = aioredis.Redis.from_url(settings.redis_url, decode_responses=True)
         try:
-            await Accounts(client, settings.redis_key_prefix).add(name, role, password)
+            return await action(Accounts(client, settings.redis_key_prefix))
         finally:
             await client.aclose()
 
-    _run(run(), AccountError)
-    click.echo(f"{name} can now sign in at /staff as {role}.")
+    return _run(run(), AccountError)
 
 
 @main.group()

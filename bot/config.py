@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     staff_secret_key: SecretStr | None = None  # signs the staff session cookie
     staff_cookie_secure: bool | None = None  # default: only over HTTPS, except in local mode
     staff_review_max_age_days: int = Field(default=365, ge=1)
+    # A second reviewer approves each publish and restore; false only for a one-person clinic.
+    staff_four_eyes: bool = True
     catalog_poll_seconds: float = Field(default=2.0, gt=0)  # how soon a publish reaches a worker
 
     messages_dir: Path = PROJECT_ROOT / "messages"

@@ -36,6 +36,7 @@ from bot.app import Bot, clinic_details, locales
 from bot.catalog import CatalogData, Report, Translation, check_data, measure_replies
 from bot.config import Settings
 from bot.content import MENU_PREFIX, ClinicDetails, Content, Structure, po_bytes
+from bot.four_eyes import ALONE, RestoreRequests, own_drafts
 from bot.published import Candidate, CatalogVersions, Change, VersionConflict
 from bot.router import reply_shapes
 from bot.sms import measure, non_gsm_characters
@@ -59,6 +60,8 @@ class Console:
     details: ClinicDetails
     locales: dict[str, str]
     review_max_age_days: int
+    four_eyes: bool = True
+    restores: RestoreRequests | None = None
 
     @property
     def structure(self) -> Structure:
@@ -77,10 +80,12 @@ def console_router(console: Console) -> APIRouter:
     router = APIRouter(prefix="/staff", include_in_schema=False)
 
     async def signed_in(request: Request) -> Account:
-        name = request.session.get("user")
-        account = await console.accounts.get(name) if name else None
-        if account is None:
+        """The account of a live session (kept in Redis: see bot/staff_sessions.py)."""
+        session = await console.accounts.sessions.find(str(request.session.get("sid", "")))
+        account = await console.accounts.get(session.user) if session else None
+        if session is None or account is None:
             raise SignInRequired
+        request.state.staff_csrf = session.csrf
         return account
 
     async def checked(request: Request, account: Account = Depends(signed_in)) -> Account:
@@ -90,7 +95,7 @@ def console_router(console: Console) -> APIRouter:
             ("application/x-www-form-urlencoded", "multipart/form-data")
         ):
             token = (await request.form()).get("csrf")
-        expected = request.session.get("csrf", "")
+        expected = request.state.staff_csrf
         if not token or not expected or not hmac.compare_digest(str(token), expected):
             raise HTTPException(403, "missing or wrong CSRF token: reload the page")
         return account
@@ -106,7 +111,7 @@ def console_router(console: Console) -> APIRouter:
         return templates.TemplateResponse(
             request,
             name,
-            {"account": account, "csrf": request.session.get("csrf", ""), **context},
+            {"account": account, "csrf": page_csrf(request), **context},
             status_code=status,
         )
 
@@ -138,13 +143,15 @@ def console_router(console: Console) -> APIRouter:
         if account is None:
             await console.versions.audit_failed_sign_in(name.strip()[:64])
             return page(request, "staff/login.html", None, error="Wrong name or password.")
+        session = await console.accounts.sessions.start(account.name)
         request.session.clear()
-        request.session.update({"user": account.name, "csrf": secrets.token_urlsafe(24)})
+        request.session["sid"] = session.id  # the only thing the cookie carries now
         await console.versions.audit(account.name, "sign-in", account.role)
         return RedirectResponse("/staff/", status_code=303)
 
     @router.post("/logout")
     async def logout(request: Request, account: Account = Depends(checked)) -> Response:
+        await console.accounts.sessions.end(str(request.session.get("sid", "")))
         request.session.clear()
         return RedirectResponse("/staff/login", status_code=303)
 
@@ -287,6 +294,10 @@ def console_router(console: Console) -> APIRouter:
         if not report.ok:
             return review_page(request, account, found, report.errors, refused=True)
         note = str(form.get("note", "")).strip()
+        if own_drafts(account.name, found.drafts.values()):
+            if console.four_eyes:
+                raise HTTPException(403, "another reviewer must approve your own changes")
+            note = f"{note} {ALONE}".strip()
         try:
             await console.versions.publish(
                 found.data, found.number, account.name, note, found.changes, found.drafts
@@ -340,6 +351,10 @@ def console_router(console: Console) -> APIRouter:
         try:
             if str(form.get("version")) != str(current):
                 raise VersionConflict
+            asked = await second_reviewer(request, account, number)
+            if isinstance(asked, Response):
+                return asked
+            note = f"{note} {asked}"
             # Drafts waiting for review stay drafts, now on top of the restored version.
             await console.versions.publish(old, current, account.name, note, changes)
         except VersionConflict:
@@ -351,6 +366,24 @@ def console_router(console: Console) -> APIRouter:
                 "since this page was opened. Check the list below and try again.",
             )
         return RedirectResponse("/staff/history", status_code=303)
+
+    async def second_reviewer(request: Request, account: Account, number: int) -> str | Response:
+        """Who asked for this restore, for the note; or the page saying it waits for a second
+        reviewer, once asked."""
+        if not console.four_eyes or console.restores is None:
+            return ALONE
+        asker = await console.restores.asked_by(number)
+        if asker is not None and asker != account.name:
+            await console.restores.done()
+            return f"(asked by {asker}, approved by {account.name})"
+        await console.restores.ask(number, account.name)
+        await console.versions.audit(account.name, "asked to restore", f"version {number}")
+        return await history_page(
+            request,
+            account,
+            status=202,
+            error=f"Version {number} is restored once another reviewer presses Restore on it too.",
+        )
 
     # -- round trips with Poedit, Weblate and spreadsheets --------------------------------------
 
@@ -425,6 +458,11 @@ def console_router(console: Console) -> APIRouter:
 
 
 # -- what the pages show ----------------------------------------------------------------------
+
+
+def page_csrf(request: Request) -> str:
+    """The signed-in session's token; before signing in, the sign-in page's own."""
+    return str(getattr(request.state, "staff_csrf", "") or request.session.get("csrf", ""))
 
 
 def describe(structure: Structure, key: str) -> str:
@@ -773,7 +811,11 @@ def mount_console(api: FastAPI, settings: Settings, bot: Bot, versions: CatalogV
         clinic_details(settings),
         locales(settings),
         settings.staff_review_max_age_days,
+        settings.staff_four_eyes,
+        RestoreRequests(versions.client, settings.redis_key_prefix),
     )
+    if not settings.staff_four_eyes:
+        log.warning("four-eyes review is off: one reviewer can publish and restore alone")
     api.include_router(console_router(console))
     api.mount(
         "/staff-static",

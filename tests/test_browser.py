@@ -42,6 +42,7 @@ def servers(redis_url, prefix):
         prefix,
         STAFF_SECRET_KEY="browser-test-staff-secret-0123456789",
         STAFF_COOKIE_SECURE="false",
+        STAFF_FOUR_EYES="false",  # rita rolls back alone, as in a one-person clinic
     )
     pair = (ServerProcess(env), ServerProcess(env))
     yield pair

@@ -30,14 +30,14 @@ def staff_settings(redis_url: str, prefix: str, **extra):
         staff_secret_key="staff-secret-key-for-tests-0123456789",
         staff_cookie_secure=False,
         catalog_poll_seconds=0.1,
-        **extra,
+        **{"staff_four_eyes": False, **extra},
     )
 
 
 def add_account(redis_url: str, prefix: str, name: str, role: str) -> None:
     async def run() -> None:
         client = aioredis.Redis.from_url(redis_url, decode_responses=True)
-        await Accounts(client, prefix).add(name, role, PASSWORD)
+        await Accounts(client, prefix).add(name, role, PASSWORD, replace=True)
         await client.aclose()
 
     asyncio.run(run())
