@@ -326,6 +326,11 @@ def _fill(key: str, text: str, values: Mapping[str, str]) -> str:
     unknown = placeholders(text) - PLACEHOLDERS
     if unknown:
         raise CatalogError(f"'{key}' uses unknown placeholder(s): {', '.join(sorted(unknown))}")
+    # Only bare {name}: a format spec such as {clinic_phone:>640000} would pad a reply to any
+    # length (and stall the process that answers patients while it does).
+    for _, field, spec, conversion in string.Formatter().parse(text):
+        if field is not None and (spec or conversion):
+            raise CatalogError(f"'{key}': write placeholders as {{{field}}}, with nothing after")
     return text.format_map(values)
 
 

@@ -24,13 +24,14 @@ from typing import Any
 
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
-from fastapi import APIRouter, Depends, FastAPI, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.datastructures import UploadFile as StarletteUpload
 from starlette.middleware.sessions import SessionMiddleware
 
-from bot import readability, spreadsheet
+from bot import readability, spreadsheet, staff_limits
 from bot.accounts import Account, AccountError, Accounts
 from bot.app import Bot, clinic_details, locales
 from bot.catalog import CatalogData, Report, Translation, check_data, measure_replies
@@ -95,9 +96,7 @@ def console_router(console: Console) -> APIRouter:
             ("application/x-www-form-urlencoded", "multipart/form-data")
         ):
             token = (await request.form()).get("csrf")
-        expected = request.state.staff_csrf
-        if not token or not expected or not hmac.compare_digest(str(token), expected):
-            raise HTTPException(403, "missing or wrong CSRF token: reload the page")
+        require_csrf(request, token)
         return account
 
     async def reviewer(account: Account = Depends(checked)) -> Account:
@@ -200,6 +199,9 @@ def console_router(console: Console) -> APIRouter:
         if key not in candidate.english:
             raise HTTPException(404, "no such snippet")
         english, spanish = str(form.get("en", "")).strip(), str(form.get("es", "")).strip()
+        problem = staff_limits.text_problem(english) or staff_limits.text_problem(spanish)
+        if problem:
+            raise HTTPException(400, problem)
         if english != candidate.english[key]:
             await console.versions.save_text("en", key, english, account.name)
         current_es = candidate.translations.get("es", {}).get(key)
@@ -227,9 +229,14 @@ def console_router(console: Console) -> APIRouter:
         if topic not in console.structure.topics:
             raise HTTPException(422, f"there is no topic '{topic}' in the menus")
         form = await request.form()
+        lists = {}
         for language in ("en", "es"):
             lines = str(form.get(language, "")).splitlines()
-            words = [line.strip() for line in lines if line.strip()]
+            lists[language] = [line.strip() for line in lines if line.strip()]
+            problem = staff_limits.keywords_problem(lists[language])
+            if problem:
+                raise HTTPException(400, problem)
+        for language, words in lists.items():
             await console.versions.save_keywords(topic, language, words, account.name)
         return RedirectResponse(f"/staff/keywords/{topic}?saved=1", status_code=303)
 
@@ -246,10 +253,15 @@ def console_router(console: Console) -> APIRouter:
         if missing:
             raise HTTPException(422, f"missing in the request: {', '.join(missing)}")
         key, language, text = str(body["key"]), str(body["language"]), str(body["text"])
+        problem = staff_limits.text_problem(text)
+        if problem:
+            return JSONResponse({"error": problem})  # shown while typing, like a stray brace
         _, _, candidate, _ = await console.versions.candidate()
         if key not in candidate.english or language not in LANGUAGE_NAMES:
             raise HTTPException(404, "no such snippet")
-        return JSONResponse(preview_of(console, candidate, key, language, text))
+        # Off the event loop, which keeps answering texts meanwhile.
+        found = await asyncio.to_thread(preview_of, console, candidate, key, language, text)
+        return JSONResponse(found)
 
     # -- review, publish, history -------------------------------------------------------------
 
@@ -407,21 +419,27 @@ def console_router(console: Console) -> APIRouter:
         raise HTTPException(404, "export es.po or catalog.csv")
 
     @router.post("/import", response_class=HTMLResponse)
-    async def import_file(
-        request: Request,
-        upload: UploadFile = File(...),
-        account: Account = Depends(checked),
-    ) -> HTMLResponse:
+    async def import_file(request: Request, account: Account = Depends(signed_in)) -> HTMLResponse:
+        # No File() parameter: the framework would read the whole body before the sign-in
+        # check. Signed in first; the CSRF token from the header before the body when sent
+        # there; the body (at most STAFF_UPLOAD_MAX_BYTES, see bot/http_guards.py) only then.
+        header_token = request.headers.get("x-csrf-token")
+        if header_token is not None:
+            require_csrf(request, header_token)
+        form = await request.form(max_files=1, max_fields=3)
+        if header_token is None:
+            require_csrf(request, form.get("csrf"))
+        upload = form.get("upload")
+        if not isinstance(upload, StarletteUpload):
+            raise HTTPException(400, "choose a file to upload")
         _, published, candidate, _ = await console.versions.candidate()
         raw = await upload.read()
         try:
-            if (upload.filename or "").endswith(".csv"):
-                imported, kept = from_csv(candidate, published, raw)
-            else:
-                imported, kept = from_po(candidate, published, raw, "es")
+            imported, kept, changes = await asyncio.to_thread(
+                read_upload, upload.filename or "", raw, candidate, published
+            )
         except ValueError as exc:
             return page(request, "staff/import.html", account, error=str(exc), changes=[], kept=[])
-        changes = diff(candidate, imported)
         # Only the texts that differ wait for the yes: a draft saved meanwhile stays.
         token = await console.versions.stash(cells(imported, changes))
         return page(
@@ -458,6 +476,30 @@ def console_router(console: Console) -> APIRouter:
 
 
 # -- what the pages show ----------------------------------------------------------------------
+
+
+def require_csrf(request: Request, token: object) -> None:
+    expected = getattr(request.state, "staff_csrf", "")
+    if not token or not expected or not hmac.compare_digest(str(token), expected):
+        raise HTTPException(403, "missing or wrong CSRF token: reload the page")
+
+
+def read_upload(
+    filename: str, raw: bytes, candidate: CatalogData, published: CatalogData
+) -> tuple[CatalogData, list[Change], list[Change]]:
+    """(imported, drafts kept, changes) of a translator's file; ValueError when it is not one.
+    Parsing and comparing take a while for a large file: this runs in a worker thread."""
+    if filename.endswith(".csv"):
+        imported, kept = from_csv(candidate, published, raw)
+    else:
+        imported, kept = from_po(candidate, published, raw, "es")
+    texts = [*imported.english.items()]
+    for entries in imported.translations.values():
+        texts.extend((key, entry.text) for key, entry in entries.items())
+    problem = staff_limits.first_text_problem(texts)
+    if problem:
+        raise ValueError(problem)
+    return imported, kept, diff(candidate, imported)
 
 
 def page_csrf(request: Request) -> str:
@@ -604,15 +646,20 @@ def preview_of(
 
 
 def runs(text: str) -> list[list[Any]]:
-    """The text in pieces, each marked when its characters force UCS-2 (for highlighting)."""
+    """The text in pieces, each marked when its characters force UCS-2 (for highlighting).
+    Linear: each piece's characters are collected, then joined once."""
     offenders = set(non_gsm_characters(text))
     pieces: list[list[Any]] = []
+    current: list[str] = []
+    flagged = False
     for char in text:
+        if current and (char in offenders) != flagged:
+            pieces.append(["".join(current), flagged])
+            current = []
         flagged = char in offenders
-        if pieces and pieces[-1][1] == flagged:
-            pieces[-1][0] += char
-        else:
-            pieces.append([char, flagged])
+        current.append(char)
+    if current:
+        pieces.append(["".join(current), flagged])
     return pieces
 
 
