@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import hmac
 import logging
 import os
 from collections.abc import AsyncIterator, Mapping
@@ -264,23 +265,18 @@ def create_app(settings: Settings, bot: Bot | None = None) -> App:
         return Response(outcome.body, status_code=outcome.status, media_type=outcome.content_type)
 
     @api.get("/metrics", include_in_schema=False)
-    async def prometheus() -> Response:
+    async def prometheus(request: Request) -> Response:
+        """Only with METRICS_TOKEN, and then only for its bearer; otherwise metrics are on
+        their own listener (METRICS_ADDR), never on this public port."""
+        if not metrics_allowed(settings, request.headers.get("authorization")):
+            return Response("not found\n", status_code=404, media_type="text/plain")
         return Response(webhook.metrics.export(), media_type=CONTENT_TYPE)
 
     @api.get("/healthz")
     async def healthz() -> JSONResponse:
-        store_ok = await bot.store.ping()
-        return JSONResponse(
-            {
-                "status": "ok",
-                "store": {"backend": bot.store.name, "ok": store_ok},
-                "catalog": {
-                    "version": bot.content.version,
-                    "published": bot.catalog_version,
-                    "languages": list(bot.content.languages),
-                },
-            }
-        )
+        """Up, and whether the store answers: what a health check needs, and nothing about
+        the deployment (versions, backends) that a stranger could use."""
+        return JSONResponse({"status": "ok", "store": {"ok": await bot.store.ping()}})
 
     if settings.local_mode:
         _add_simulator(api, settings)
@@ -352,6 +348,14 @@ def _add_simulator(app: FastAPI, settings: Settings) -> None:
             "/sms", "", request.headers, request.url.scheme, settings.public_base_url
         )
         return JSONResponse({"signature": twilio.signature(settings.auth_token, url, form)})
+
+
+def metrics_allowed(settings: Settings, authorization: str | None) -> bool:
+    if settings.metrics_token is None or not authorization:
+        return False
+    scheme, _, token = authorization.partition(" ")
+    expected = settings.metrics_token.get_secret_value()
+    return scheme.lower() == "bearer" and hmac.compare_digest(token.strip(), expected)
 
 
 def _redact_query(url: str) -> str:

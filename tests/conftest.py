@@ -25,6 +25,7 @@ from tests.redis_server import RedisServer
 TOKEN = "test-auth-token-0123456789abcdef"
 HASH_KEY = "test-hash-key-0123456789abcdef0123"
 WEBHOOK = "http://testserver/sms"
+METRICS_TOKEN = "test-metrics-token-0123456789"
 
 
 @pytest.fixture(scope="session")
@@ -69,6 +70,7 @@ def make_settings(**overrides: Any) -> Settings:
         "clinic_phone": "+1 555 010 0100",
         "clinic_hours": "Mon-Fri 08:00-17:00",
         "program_name": "Test Cancer Center",
+        "metrics_token": METRICS_TOKEN,
     }
     values.update(overrides)
     return load_settings(**values)
@@ -113,6 +115,11 @@ class Phone:
         assert response.status_code == 200, response.text
         assert response.headers["content-type"].startswith("application/xml")
         return replies(response.text)
+
+
+def scrape(client: TestClient) -> Any:
+    """GET /metrics as Prometheus would on the public port: with the bearer token."""
+    return client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
 
 
 def replies(twiml: str) -> list[str]:

@@ -17,7 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.config import PROJECT_ROOT
 from bot.web import create_app
-from tests.conftest import Phone, make_settings
+from tests.conftest import Phone, make_settings, scrape
 from tests.redis_server import free_port
 
 RULES = PROJECT_ROOT / "deploy" / "prometheus"
@@ -66,11 +66,11 @@ def exposed_series(redis_url: str, prefix: str) -> list[tuple[str, set[tuple[str
             phone.text("TYPES")
         forged = Phone(client, token="not-the-real-token")
         assert forged.post(forged.form("TYPES")).status_code == 403
-        texts.append(client.get("/metrics").text)
+        texts.append(scrape(client).text)
     away = make_settings(redis_url=f"redis://127.0.0.1:{free_port()}/0", redis_key_prefix=prefix)
     with TestClient(create_app(away)) as client:
         Phone(client).text("TYPES")
-        texts.append(client.get("/metrics").text)
+        texts.append(scrape(client).text)
     return [
         (sample.name, set(sample.labels.items()))
         for text in texts

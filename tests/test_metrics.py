@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.conftest import scrape
+
 
 def samples(client) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    response = client.get("/metrics")
+    response = scrape(client)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     found = {}
@@ -29,7 +31,7 @@ def test_counts_by_intent_language_and_outcome(client, new_phone) -> None:
     assert metrics[("smsbot_opt_ins_total", ())] == 1
     assert metrics[("smsbot_webhook_refused_total", (("reason", "signature invalid"),))] == 1
     assert metrics[("smsbot_message_seconds_count", ())] == 4
-    text = client.get("/metrics").text
+    text = scrape(client).text
     assert "5556667777" not in text and "zebra" not in text
 
 

@@ -53,3 +53,26 @@ def test_a_busy_metrics_address_does_not_stop_the_webhook(redis_url: str, prefix
         logs = second.stop()
         holder.stop()
     assert "no metrics listener on 127.0.0.1:" in logs
+
+
+def test_the_public_port_serves_no_metrics_without_a_token(redis_url: str, prefix: str) -> None:
+    from fastapi.testclient import TestClient
+
+    from bot.web import create_app
+    from tests.conftest import METRICS_TOKEN, make_settings
+
+    open_settings = make_settings(redis_url=redis_url, redis_key_prefix=prefix, metrics_token=None)
+    with TestClient(create_app(open_settings)) as client:
+        assert client.get("/metrics").status_code == 404
+        bearer = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+        assert client.get("/metrics", headers=bearer).status_code == 404
+    with TestClient(
+        create_app(make_settings(redis_url=redis_url, redis_key_prefix=prefix))
+    ) as client:
+        assert client.get("/metrics").status_code == 404
+        assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 404
+        assert client.get("/metrics", headers=bearer).status_code == 200
+
+
+def test_healthz_says_only_whether_it_is_up(client) -> None:
+    assert client.get("/healthz").json() == {"status": "ok", "store": {"ok": True}}

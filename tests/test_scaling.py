@@ -19,7 +19,7 @@ from bot import twilio
 from bot.app import build_bot
 from bot.privacy import sender_key
 from bot.web import create_app
-from tests.conftest import HASH_KEY, TOKEN, Phone, make_settings, replies
+from tests.conftest import HASH_KEY, METRICS_TOKEN, TOKEN, Phone, make_settings, replies, scrape
 from tests.redis_server import RedisServer, free_cluster_port, free_port
 from tests.test_cli import ServerProcess, production_env
 
@@ -27,7 +27,7 @@ PUBLIC = "https://sms.example-clinic.org"
 
 
 def round_trips(client) -> float:
-    for family in text_string_to_metric_families(client.get("/metrics").text):
+    for family in text_string_to_metric_families(scrape(client).text):
         if family.name == "smsbot_store_round_trips":
             return family.samples[0].value
     raise AssertionError("no round-trip counter")
@@ -94,7 +94,9 @@ def test_serve_with_two_workers(redis_url, prefix) -> None:
     try:
         for n in range(20):
             assert post(server.base, "TIPOS", f"+1555700{n:04d}")
-        metrics = httpx.get(f"{server.base}/metrics").text
+        metrics = httpx.get(
+            f"{server.base}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
+        ).text
         totals = [
             sample.value
             for family in text_string_to_metric_families(metrics)

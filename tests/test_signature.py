@@ -12,7 +12,7 @@ from twilio.request_validator import RequestValidator
 
 from bot import twilio
 from bot.web import create_app
-from tests.conftest import TOKEN, Phone, make_settings, replies
+from tests.conftest import TOKEN, Phone, make_settings, replies, scrape
 
 
 def keys_written(rdb, prefix: str) -> list[str]:
@@ -184,7 +184,7 @@ class TestBadRequests:
         }
         asyncio.run(client.app(scope, receive, send))
         assert sent[0]["status"] == 400
-        metrics = client.get("/metrics").text
+        metrics = scrape(client).text
         assert 'smsbot_webhook_refused_total{reason="client disconnected"} 1.0' in metrics
         assert "request too large" not in metrics
 
