@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.config import Settings
@@ -132,7 +133,12 @@ class BodyLimit:
                 state["started"] = True
             await send(message)
 
-        await self.app(scope, counted, tracked)
+        try:
+            await self.app(scope, counted, tracked)
+        except ClientDisconnect:
+            if not state["refused"]:
+                raise
+            # The route stopped reading at the limit, as it should; the 413 is sent.
 
 
 async def _too_large(send: Send) -> None:

@@ -67,6 +67,10 @@ def test_an_anonymous_upload_over_the_limit_is_refused_unread(console: TestClien
 
 
 def test_a_streamed_body_over_the_limit_is_cut_off(console: TestClient) -> None:  # noqa: F811
+    signed_in = Staff(console)
+    signed_in.sign_in("nora")
+    console.cookies = signed_in.cookies
+
     def chunks():
         yield b'--xyz\r\nContent-Disposition: form-data; name="upload"; filename="a.csv"\r\n\r\n'
         for _ in range(64):
@@ -75,9 +79,29 @@ def test_a_streamed_body_over_the_limit_is_cut_off(console: TestClient) -> None:
     response = console.post(
         "/staff/import",
         content=chunks(),
-        headers={"Content-Type": "multipart/form-data; boundary=xyz"},
+        headers={
+            "Content-Type": "multipart/form-data; boundary=xyz",
+            "X-CSRF-Token": signed_in.csrf,
+        },
     )
     assert response.status_code == 413
+
+
+def test_an_anonymous_upload_is_sent_to_sign_in_unread(console: TestClient) -> None:  # noqa: F811
+    read = []
+
+    def chunks():
+        for _ in range(64):
+            read.append(1)
+            yield b"x" * 65536
+
+    response = console.post(
+        "/staff/import",
+        content=chunks(),
+        headers={"Content-Type": "multipart/form-data; boundary=xyz"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303 and response.headers["location"] == "/staff/login"
 
 
 @pytest.mark.parametrize("path", ["/staff/login", "/staff/api/preview", "/staff/snippet/x"])
