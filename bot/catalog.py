@@ -22,12 +22,14 @@ from babel.messages.mofile import write_mo
 from bot import readability
 from bot.content import (
     DOMAIN,
+    OPTIONAL_PLACEHOLDERS,
     PLACEHOLDERS,
     ClinicDetails,
     Content,
     Source,
     Structure,
     mo_path,
+    optional_placeholder_problems,
     parse_hours,
     placeholders,
     po_bytes,
@@ -77,11 +79,25 @@ def describe(source: Source) -> dict[str, str]:
     notes: dict[str, str] = {}
     for menu in source.structure.menus.values():
         notes[menu.header] = f"Header of the '{menu.id}' menu; numbered topic labels follow."
+    places: dict[str, list[str]] = {}
+    followed: set[str] = set()  # pages that 'hint.more' follows in at least one topic
     for topic in source.structure.topics.values():
         notes[topic.label] = f"Menu label of topic '{topic.id}'. Keep it very short."
         for number, page in enumerate(topic.pages, start=1):
-            more = " 'hint.more' is added below it." if number < len(topic.pages) else ""
-            notes[page] = f"Topic '{topic.id}', page {number} of {len(topic.pages)}.{more}"
+            places.setdefault(page, []).append(
+                f"topic '{topic.id}', page {number} of {len(topic.pages)}"
+            )
+            if number < len(topic.pages):
+                followed.add(page)
+    for page, where in places.items():
+        more = " 'hint.more' is added below it." if page in followed else ""
+        notes[page] = f"{'; '.join(where)}.{more}"
+        notes[page] = notes[page][0].upper() + notes[page][1:]
+    for key in source.english:
+        for name in OPTIONAL_PLACEHOLDERS:
+            original = key.removesuffix(f".no_{name}")
+            if original != key:
+                notes[key] = f"Sent instead of '{original}' while {name.upper()} is not set."
     return notes
 
 
@@ -90,7 +106,8 @@ HEADER_COMMENT = """\
 # msgctxt is the snippet ID; msgid is the English in messages/en.yaml.
 # Each reply: at most 320 characters and 3 SMS segments. A reply with á, í, ó
 # or ú is sent as UCS-2, so then at most 201 characters (67 per segment).
-# Keep {program_name}, {clinic_phone} and {clinic_hours} exactly as they are.
+# Keep {program_name}, {clinic_phone}, {clinic_hours}, {after_hours_phone} and
+# {financial_counselor_phone} exactly as they are.
 #"""
 
 
@@ -263,6 +280,7 @@ def check_data(
         return report
     report.errors += structure.problems(source.english)
     report.errors += _keyword_problems(keywords, source)
+    report.errors += optional_placeholder_problems(source.english)
     for key, text in source.english.items():
         if not text.strip():
             report.errors.append(f"en: '{key}' is empty")
@@ -340,6 +358,29 @@ def _measure_all(
             report.errors.append(f"{language}: 'reply.emergency' must say to call 911 first")
     report.lines = measure_replies(content, with_scores=True)
     report.errors += budget_problems(report.lines)
+    report.errors += _other_case_problems(source, texts, details.flipped(), locales)
+
+
+def _other_case_problems(
+    source: Source,
+    texts: Mapping[Language, Mapping[str, str]],
+    details: ClinicDetails,
+    locales: Mapping[Language, str],
+) -> list[str]:
+    """Budgets with each optional number (AFTER_HOURS_PHONE ...) set the other way."""
+    other = Content(
+        source.structure,
+        texts,
+        {language: details.for_locale(locales[language]) for language in texts},
+    )
+    case = ", ".join(
+        f"{name} {'set' if value else 'unset'}"
+        for name, value in (
+            ("AFTER_HOURS_PHONE", details.after_hours_phone),
+            ("FINANCIAL_COUNSELOR_PHONE", details.financial_counselor_phone),
+        )
+    )
+    return [f"{problem} (with {case})" for problem in budget_problems(measure_replies(other))]
 
 
 def measure_replies(content: Content, with_scores: bool = False) -> list[Line]:

@@ -12,7 +12,7 @@ import hashlib
 import re
 import string
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import time
 from io import BytesIO
 from pathlib import Path
@@ -31,7 +31,11 @@ from bot.models import LANGUAGES, Language, Part
 from bot.sms import gsm_friendly
 
 DOMAIN = "messages"
-PLACEHOLDERS = frozenset({"program_name", "clinic_phone", "clinic_hours"})
+# Numbers a clinic may not have. A snippet that gives one has a sibling snippet,
+# '<its ID>.no_<placeholder>', that says what to do instead; it is sent while the setting is
+# empty, so no patient ever reads a blank where a phone number should be.
+OPTIONAL_PLACEHOLDERS = frozenset({"after_hours_phone", "financial_counselor_phone"})
+PLACEHOLDERS = frozenset({"program_name", "clinic_phone", "clinic_hours"}) | OPTIONAL_PLACEHOLDERS
 MENU_PREFIX = "menu:"
 
 
@@ -246,18 +250,63 @@ def load_translation(
     return {key: compiled[key][1] for key in english}
 
 
+def without(key: str, placeholder: str) -> str:
+    """The snippet sent instead of `key` while the clinic has no `placeholder` number."""
+    return f"{key}.no_{placeholder}"
+
+
+def optional_placeholder_problems(english: Mapping[str, str]) -> list[str]:
+    """Snippets giving an optional number must have a text for when it is not set."""
+    problems = []
+    for key, text in english.items():
+        used = sorted(placeholders(text) & OPTIONAL_PLACEHOLDERS)
+        if len(used) > 1:
+            problems.append(f"en: '{key}' may give only one of {used}: split it")
+        for name in used:
+            fallback = english.get(without(key, name))
+            if fallback is None:
+                problems.append(
+                    f"en: '{key}' uses {{{name}}}: add '{without(key, name)}', "
+                    "the text sent while that number is not set"
+                )
+            elif name in placeholders(fallback):
+                problems.append(f"en: '{without(key, name)}' may not use {{{name}}}")
+    return problems
+
+
 @dataclass(frozen=True, slots=True)
 class ClinicDetails:
     program_name: str
     clinic_phone: str
     clinic_hours: str
+    after_hours_phone: str = ""  # the 24/7 line that reaches the doctor on call
+    financial_counselor_phone: str = ""
 
     def for_locale(self, locale: str) -> dict[str, str]:
+        optional = {
+            name: format_phone(raw, locale) if raw.strip() else ""
+            for name, raw in (
+                ("after_hours_phone", self.after_hours_phone),
+                ("financial_counselor_phone", self.financial_counselor_phone),
+            )
+        }
         return {
             "program_name": self.program_name,
             "clinic_phone": format_phone(self.clinic_phone, locale),
             "clinic_hours": format_hours(self.clinic_hours, locale),
+            **optional,
         }
+
+    def flipped(self) -> ClinicDetails:
+        """The other case of every optional number: set (to a number as long as the clinic's)
+        where it is empty, empty where it is set. The catalog check measures both."""
+        return replace(
+            self,
+            after_hours_phone="" if self.after_hours_phone.strip() else self.clinic_phone,
+            financial_counselor_phone=(
+                "" if self.financial_counselor_phone.strip() else self.clinic_phone
+            ),
+        )
 
 
 class Content:
@@ -274,7 +323,8 @@ class Content:
         for language, snippets in texts.items():
             values = details[language]
             self._texts[language] = {
-                key: gsm_friendly(_fill(key, text, values)) for key, text in snippets.items()
+                key: gsm_friendly(_fill(key, _chosen(key, text, snippets, values), values))
+                for key, text in snippets.items()
             }
             for menu in structure.menus.values():
                 self._texts[language][MENU_PREFIX + menu.id] = self._menu_text(language, menu)
@@ -320,6 +370,14 @@ class Content:
         for number, topic_id in enumerate(menu.items, start=1):
             lines.append(f"{number} {texts[self.structure.topics[topic_id].label]}")
         return "\n".join(lines)
+
+
+def _chosen(key: str, text: str, snippets: Mapping[str, str], values: Mapping[str, str]) -> str:
+    """The snippet's text, or its fallback when it gives an optional number that is not set."""
+    for name in sorted(placeholders(text) & OPTIONAL_PLACEHOLDERS):
+        if not values.get(name):
+            return snippets.get(without(key, name), text)
+    return text
 
 
 def _fill(key: str, text: str, values: Mapping[str, str]) -> str:
