@@ -134,10 +134,10 @@ def test_update_is_idempotent(catalogs: Catalogs) -> None:
 
 
 def test_new_english_snippet_needs_a_translation(catalogs: Catalogs) -> None:
-    catalogs.edit_english("topic.cure.3", "Ask your care team what to expect.")
+    catalogs.edit_english("topic.cure.9", "Ask your care team what to expect.")
     tools.update(catalogs.messages, catalogs.locales)
     errors = catalogs.check().errors
-    assert "es: 'topic.cure.3' has no translation" in errors
+    assert "es: 'topic.cure.9' has no translation" in errors
 
 
 def test_empty_translation(catalogs: Catalogs) -> None:
@@ -164,7 +164,7 @@ def test_over_budget(catalogs: Catalogs) -> None:
 
 def test_menu_pointing_at_missing_snippet(catalogs: Catalogs) -> None:
     path = catalogs.messages / "menus.yaml"
-    path.write_text(path.read_text().replace("topic.cure.2]", "topic.cure.9]"))
+    path.write_text(path.read_text().replace("topic.cure.2,", "topic.cure.9,"))
     errors = catalogs.check().errors
     assert "menus.yaml: snippet 'topic.cure.9' does not exist" in errors
 
@@ -242,3 +242,51 @@ def test_long_clinic_details_are_flagged_at_start_up(caplog) -> None:
         )
     )
     assert "over the SMS budget" in caplog.text and "reply.welcome" in caplog.text
+
+
+# -- numbers a clinic may not have (AFTER_HOURS_PHONE, FINANCIAL_COUNSELOR_PHONE) ----------
+
+
+def _content(catalogs: Catalogs, details: ClinicDetails):
+    from bot.content import Content
+
+    return Content.load(catalogs.messages, catalogs.locales, details, LOCALES)
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_after_hours_number_is_given_when_set(catalogs: Catalogs, language: str) -> None:
+    details = ClinicDetails(
+        "Test Cancer Center", "+1 555 010 0100", "Mon-Fri 08:00-17:00", "+1 555 010 0199"
+    )
+    content = _content(catalogs, details)
+    for part in ("topic.call.2", "reply.help"):
+        assert "(555) 010-0199" in content.text(language, part), part
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_without_after_hours_number_the_text_says_to_ask(catalogs: Catalogs, language: str):
+    content = _content(catalogs, DETAILS)
+    for part in ("topic.call.2", "reply.help"):
+        text = content.text(language, part)
+        assert text == content.text(language, f"{part}.no_after_hours_phone"), part
+        assert "{" not in text and "()" not in text and "  " not in text
+
+
+def test_optional_number_needs_its_fallback_text(catalogs: Catalogs) -> None:
+    catalogs.edit_english("topic.cure.1", "Call {after_hours_phone} at night.")
+    errors = catalogs.check().errors
+    assert any(
+        "'topic.cure.1' uses {after_hours_phone}: add 'topic.cure.1.no_after_hours_phone'" in e
+        for e in errors
+    )
+
+
+def test_budget_is_checked_with_and_without_the_after_hours_number(catalogs: Catalogs) -> None:
+    long_fallback = "Ask your care team for the number to call at night. " * 8
+    catalogs.edit_english("topic.call.2.no_after_hours_phone", long_fallback.strip())
+    tools.update(catalogs.messages, catalogs.locales)
+    with_number = ClinicDetails(
+        "Test Cancer Center", "+1 555 010 0100", "Mon-Fri 08:00-17:00", "+1 555 010 0199"
+    )
+    errors = tools.check(catalogs.messages, catalogs.locales, with_number, LOCALES).errors
+    assert any("en: 'topic.call.2'" in e and "AFTER_HOURS_PHONE unset" in e for e in errors), errors
