@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ from bot.content import (
 from bot.errors import CatalogError
 from bot.keywords import Keywords
 from bot.models import LANGUAGES, Language
+from bot.provenance import Provenance
 from bot.router import reply_shapes
 from bot.sms import measure
 
@@ -261,7 +263,25 @@ def check(
         report = Report()
         report.errors.append(str(exc))
         return report
-    return check_data(data, structure, details, locales)
+    report = check_data(data, structure, details, locales)
+    _check_provenance(messages_dir, structure, data.english, report)
+    return report
+
+
+def _check_provenance(
+    messages_dir: Path, structure: Structure, english: Mapping[str, str], report: Report
+) -> None:
+    """Sources and clinical review of every page (messages/sources.yaml)."""
+    try:
+        provenance = Provenance.load(messages_dir)
+    except CatalogError as exc:
+        report.errors.append(str(exc))
+        return
+    pages = {page for topic in structure.topics.values() for page in topic.pages}
+    listed = set(provenance.pages) & set(english)  # replies that state facts may be listed too
+    found = provenance.findings(pages | listed, datetime.now(UTC).date())
+    report.errors += found.errors
+    report.warnings += found.warnings
 
 
 def check_data(

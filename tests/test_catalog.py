@@ -290,3 +290,65 @@ def test_budget_is_checked_with_and_without_the_after_hours_number(catalogs: Cat
     )
     errors = tools.check(catalogs.messages, catalogs.locales, with_number, LOCALES).errors
     assert any("en: 'topic.call.2'" in e and "AFTER_HOURS_PHONE unset" in e for e in errors), errors
+
+
+# -- sources and clinical review (messages/sources.yaml) -------------------------------------
+
+
+def _edit_sources(catalogs: Catalogs, change) -> None:
+    path = catalogs.messages / "sources.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def test_every_shipped_page_names_its_sources(catalogs: Catalogs) -> None:
+    report = catalogs.check()
+    assert not [e for e in report.errors if "sources.yaml" in e]
+
+
+def test_page_with_a_fact_but_no_source_is_an_error(catalogs: Catalogs) -> None:
+    _edit_sources(catalogs, lambda data: data["pages"].pop("topic.shots.1"))
+    errors = catalogs.check().errors
+    assert any("'topic.shots.1' states facts but names no source" in e for e in errors)
+
+
+def test_a_page_that_only_gives_directions_needs_no_source(catalogs: Catalogs) -> None:
+    _edit_sources(catalogs, lambda data: data["pages"].update({"topic.shots.1": {"facts": False}}))
+    assert not [e for e in catalogs.check().errors if "topic.shots.1" in e]
+
+
+def test_unknown_source_is_an_error(catalogs: Catalogs) -> None:
+    _edit_sources(
+        catalogs, lambda data: data["pages"].update({"topic.shots.1": {"sources": ["nope"]}})
+    )
+    errors = catalogs.check().errors
+    assert any("'topic.shots.1' cites 'nope'" in e for e in errors)
+
+
+def test_pages_past_their_review_by_date_are_listed(catalogs: Catalogs) -> None:
+    def signed_long_ago(data) -> None:
+        data["pages"]["topic.cure.1"].update(reviewed_by="A. Nurse, RN", reviewed_on="2020-01-02")
+        data["pages"]["topic.cure.2"].update(reviewed_by="A. Nurse, RN", reviewed_on="2026-11-30")
+
+    _edit_sources(catalogs, signed_long_ago)
+    report = catalogs.check()
+    assert report.ok
+    overdue = [w for w in report.warnings if w.startswith("past their review-by date")]
+    assert overdue and "topic.cure.1 (review by 2021-01-01)" in overdue[0]
+    assert "topic.cure.2" not in overdue[0]  # reviewed yesterday: due in a year
+
+
+def test_sign_off_sets_the_review_date_and_the_next_one() -> None:
+    from datetime import date
+
+    from bot.provenance import Provenance
+
+    records = Provenance.from_data({"pages": {"topic.cure.1": {"sources": ["x"]}}})
+    signed = records.signed_off(["topic.cure.1"], "A. Nurse, RN", date(2026, 12, 1))
+    page = signed.pages["topic.cure.1"]
+    assert (page.reviewed_by, page.reviewed_on) == ("A. Nurse, RN", date(2026, 12, 1))
+    assert page.due(signed.interval) == date(2027, 12, 1)
+    assert Provenance.from_data(signed.to_data()).pages == signed.pages
+    with pytest.raises(CatalogError):
+        records.signed_off(["topic.cure.1"], "  ", date(2026, 12, 1))
