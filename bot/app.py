@@ -72,6 +72,7 @@ def clinic_details(settings: Settings) -> ClinicDetails:
         settings.clinic_hours,
         settings.after_hours_phone,
         settings.financial_counselor_phone,
+        settings.program_name_es,
     )
 
 

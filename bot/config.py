@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     # Who helps with bills and insurance; unset, the cost page says to ask for one.
     financial_counselor_phone: str = ""
     program_name: str = "Immunotherapy Info Line"
+    program_name_es: str = ""  # what Spanish readers see, e.g. "Línea de Inmunoterapia"
     default_language: Literal["en", "es"] = "en"
     locale_en: str = "en_US"
     locale_es: str = "es_US"

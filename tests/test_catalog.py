@@ -352,3 +352,34 @@ def test_sign_off_sets_the_review_date_and_the_next_one() -> None:
     assert Provenance.from_data(signed.to_data()).pages == signed.pages
     with pytest.raises(CatalogError):
         records.signed_off(["topic.cure.1"], "  ", date(2026, 12, 1))
+
+
+def test_clinic_hours_read_naturally_in_each_language() -> None:
+    from bot.content import format_hours
+
+    hours = "Mon-Fri 08:00-17:00, Sat 09:00-12:00"
+    assert (
+        format_hours(hours, "en_US") == "Monday-Friday 8:00 AM-5:00 PM, Saturday 9:00 AM-12:00 PM"
+    )
+    assert format_hours(hours, "es_US") == (
+        "de lunes a viernes, de 8:00 a.m. a 5:00 p.m. y sábado, de 9:00 a.m. a 12:00 p.m."
+    )
+    assert format_hours("weekdays 8 to 5", "es_US") == "weekdays 8 to 5"  # shown as written
+
+
+def test_spanish_readers_see_the_spanish_program_name(catalogs: Catalogs) -> None:
+    details = ClinicDetails(
+        "Cancer Info Line", "+1 555 010 0100", "Mon-Fri 08:00-17:00", program_name_es="Linea Info"
+    )
+    content = _content(catalogs, details)
+    assert "Linea Info" in content.text("es", "reply.welcome")
+    assert "Cancer Info Line" in content.text("en", "reply.welcome")
+    # A name with á, í, ó or ú turns the Spanish system replies into UCS-2: the check says so.
+    long_name = ClinicDetails(
+        "Cancer Info Line",
+        "+1 555 010 0100",
+        "Mon-Fri 08:00-17:00",
+        program_name_es="Línea de Información sobre Inmunoterapia",
+    )
+    errors = tools.check(catalogs.messages, catalogs.locales, long_name, LOCALES).errors
+    assert any("es: 'reply.welcome'" in e and "UCS-2" in e for e in errors)
