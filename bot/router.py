@@ -168,7 +168,9 @@ def page_parts(topic: Topic, page: int) -> tuple[Part, ...]:
 
 def reply_shapes(structure: Structure) -> Iterator[tuple[str, tuple[Part, ...]]]:
     """Every distinct SMS the router can send, named, for budget checks."""
-    for key in ("welcome", "help", "stop", "start", "language", "emergency", "forget", "flood"):
+    # welcome_short: the welcome sent ahead of the answer when a first message is a topic.
+    keys = ("welcome", "welcome_short", "help", "stop", "start", "language", "emergency")
+    for key in (*keys, "forget", "flood"):
         yield f"reply.{key}", (f"reply.{key}",)
     yield "reply.not_understood", ("reply.not_understood",)
     for menu in structure.menus.values():
