@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-Role = Literal["editor", "reviewer"]
-ROLES: tuple[Role, ...] = ("editor", "reviewer")
+from bot.errors import AccountError
+from bot.models import ROLES, Role
+
 MAX_NAME = 64  # account names; longer typed names are cut before they become Redis keys
 MAX_FAILURES = 5  # failed sign-ins per name and address in one window
 FAILURE_WINDOW = 900  # seconds
@@ -41,10 +42,6 @@ class Account:
     @property
     def can_publish(self) -> bool:
         return self.role == "reviewer"
-
-
-class AccountError(Exception):
-    pass
 
 
 class Accounts:

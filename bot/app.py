@@ -6,9 +6,11 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
-from bot.catalog import CatalogData, budget_problems, check_data, measure_replies
+from bot.catalog.check import budget_problems, check_data, measure_replies
+from bot.catalog.model import CatalogData
+from bot.clinic import ClinicDetails
 from bot.config import Settings
-from bot.content import ClinicDetails, Content
+from bot.content import Content
 from bot.conversation import Conversation
 from bot.errors import CatalogError
 from bot.keywords import Keywords

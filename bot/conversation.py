@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from bot.content import Content
 from bot.errors import StoreUnavailable
 from bot.metrics import Metrics
-from bot.models import LANGUAGES, Inbound, Language, Part, Reply, Session
+from bot.models import LANGUAGES, AnswerOutcome, Inbound, Language, Part, Reply, Session
 from bot.router import Router
 from bot.store import Committed, Duplicate, SessionStore, State
 
@@ -27,7 +27,7 @@ COMMIT_ATTEMPTS = 5  # re-route when another message from the same sender commit
 class Answer:
     reply: Reply
     texts: tuple[str, ...]
-    outcome: str  # "ok", "duplicate" (a retry), "stateless" (store unavailable), "contended"
+    outcome: AnswerOutcome
 
 
 class Conversation:
@@ -147,7 +147,7 @@ class Conversation:
             reply = Reply(self.router.default_language, (("menu:main",),), "menu")
             return self._render(reply, "duplicate")
 
-    def _render(self, reply: Reply, outcome: str) -> Answer:
+    def _render(self, reply: Reply, outcome: AnswerOutcome) -> Answer:
         texts = tuple(self.content.render(reply.language, parts) for parts in reply.messages)
         return Answer(reply, texts, outcome)
 

@@ -31,9 +31,11 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from bot.catalog import CatalogData, Translation, load_data
+from bot.catalog.files import Source, load_data
+from bot.catalog.model import CatalogData, Translation
 from bot.config import Settings
-from bot.content import Source
+from bot.errors import VersionConflict
+from bot.models import ChangeKind
 
 if TYPE_CHECKING:
     from bot.app import Bot
@@ -74,7 +76,7 @@ return count
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    kind: str  # "text" or "keywords"
+    kind: ChangeKind
     language: str
     key: str  # snippet ID or topic
     before: str
@@ -88,10 +90,6 @@ class Version:
     at: float
     note: str
     changes: list[dict[str, str]]
-
-
-class VersionConflict(Exception):
-    """Someone published in the meantime."""
 
 
 @dataclass(frozen=True, slots=True)

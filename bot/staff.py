@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from babel.messages.catalog import Catalog
-from babel.messages.pofile import read_po
+from babel.messages.pofile import PoFileError, read_po
 from fastapi import APIRouter, Depends, FastAPI, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -31,22 +31,29 @@ from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 
 from bot import readability
-from bot.accounts import Account, AccountError, Accounts
+from bot.accounts import Account, Accounts
 from bot.app import Bot, clinic_details, locales
-from bot.catalog import CatalogData, Report, Translation, check_data, measure_replies
+from bot.catalog.check import Report, check_data, measure_replies
+from bot.catalog.model import MENU_PREFIX, CatalogData, Structure, Translation
+from bot.catalog.po import po_bytes
+from bot.clinic import ClinicDetails
 from bot.config import Settings
-from bot.content import MENU_PREFIX, ClinicDetails, Content, Structure, po_bytes
-from bot.published import Candidate, CatalogVersions, Change, VersionConflict
+from bot.content import Content
+from bot.errors import (
+    AccountError,
+    CatalogError,
+    ImportFileError,
+    PreviewError,
+    SignInRequired,
+    VersionConflict,
+)
+from bot.published import Candidate, CatalogVersions, Change
 from bot.router import reply_shapes
 from bot.sms import measure, non_gsm_characters
 
 log = logging.getLogger("smsbot.staff")
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-
-
-class SignInRequired(Exception):
-    pass
 
 
 @dataclass
@@ -242,7 +249,10 @@ def console_router(console: Console) -> APIRouter:
         _, _, candidate, _ = await console.versions.candidate()
         if key not in candidate.english or language not in LANGUAGE_NAMES:
             raise HTTPException(404, "no such snippet")
-        return JSONResponse(preview_of(console, candidate, key, language, text))
+        try:
+            return JSONResponse(preview_of(console, candidate, key, language, text))
+        except PreviewError as exc:  # while typing: shown beside the text, not an error page
+            return JSONResponse({"error": str(exc)})
 
     # -- review, publish, history -------------------------------------------------------------
 
@@ -386,7 +396,7 @@ def console_router(console: Console) -> APIRouter:
                 imported, kept = from_csv(candidate, published, raw)
             else:
                 imported, kept = from_po(candidate, published, raw, "es")
-        except ValueError as exc:
+        except ImportFileError as exc:
             return page(request, "staff/import.html", account, error=str(exc), changes=[], kept=[])
         changes = diff(candidate, imported)
         # Only the texts that differ wait for the yes: a draft saved meanwhile stays.
@@ -538,8 +548,8 @@ def preview_of(
         translations.setdefault(language, {})[key] = Translation(text, english[key])
     try:
         content = console.content_for(CatalogData(english, translations, candidate.keywords))
-    except Exception as exc:  # an unknown placeholder or a stray brace, while typing
-        return {"error": str(exc)}
+    except (CatalogError, ValueError) as exc:  # an unknown placeholder, a stray brace or spec
+        raise PreviewError(str(exc)) from exc
     messages = []
     for name, parts in reply_shapes(console.structure):
         if key in snippets_in(console.structure, parts):
@@ -622,16 +632,16 @@ def from_csv(
     try:
         rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
     except (UnicodeDecodeError, csv.Error) as exc:
-        raise ValueError(f"not a readable CSV file: {exc}") from exc
+        raise ImportFileError(f"not a readable CSV file: {exc}") from exc
     if not rows or not {"id", "english", "spanish"} <= set(rows[0]):
-        raise ValueError("the CSV needs the columns id, english and spanish")
+        raise ImportFileError("the CSV needs the columns id, english and spanish")
     english = dict(base.english)
     spanish = dict(base.translations.get("es", {}))
     kept: list[Change] = []
     for row in rows:
         key = row["id"].strip()
         if key not in english:
-            raise ValueError(f"unknown snippet id '{key}'")
+            raise ImportFileError(f"unknown snippet id '{key}'")
         text = row["english"]
         if text == base.english[key]:
             continue
@@ -685,8 +695,8 @@ def from_po(
     """`base` with the translations of the file, and the drafts kept where the file is older."""
     try:
         catalog = read_po(io.BytesIO(raw), abort_invalid=True)
-    except Exception as exc:  # Babel raises several types for malformed files
-        raise ValueError(f"not a valid PO file: {exc}") from exc
+    except (PoFileError, ValueError) as exc:  # ValueError: not UTF-8, a bad header
+        raise ImportFileError(f"not a valid PO file: {exc}") from exc
     entries = dict(base.translations.get(language, {}))
     kept: list[Change] = []
     for message in catalog:
@@ -694,9 +704,9 @@ def from_po(
             continue
         key = message.context
         if key not in base.english:
-            raise ValueError(f"unknown snippet id '{key}'")
+            raise ImportFileError(f"unknown snippet id '{key}'")
         if str(message.id) != base.english[key]:
-            raise ValueError(
+            raise ImportFileError(
                 f"'{key}': the English in the file is not the current English: "
                 "download the file again"
             )

@@ -20,6 +20,7 @@ from starlette.types import Receive, Scope, Send
 from bot import twilio
 from bot.app import Bot, build_bot
 from bot.config import Settings, load_settings
+from bot.errors import BodyTooLarge, ClientGone, SignatureError
 from bot.metrics import CONTENT_TYPE
 from bot.models import Inbound
 from bot.privacy import sender_key
@@ -61,14 +62,6 @@ TWIML_RESPONSES: dict[int | str, dict[str, object]] = {
     413: {"description": "Body too large"},
     415: {"description": "Not a form-encoded body"},
 }
-
-
-class BodyTooLarge(Exception):
-    pass
-
-
-class ClientGone(Exception):
-    """The client hung up before the whole body arrived."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +136,7 @@ class Webhook:
                 exchange.headers.get(SIGNATURE_SETTINGS),
                 self.settings.webhook_shared_key,
             )
-        except twilio.SignatureError as exc:
+        except SignatureError as exc:
             if exc.shared_key_needed:
                 log.warning("refused a webhook signed with a SharedKey: set TWILIO_SHARED_KEY")
             else:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from bot import twilio
 from bot.app import build_bot
-from bot.catalog import MAX_CHARACTERS, MAX_SEGMENTS
+from bot.catalog.check import MAX_CHARACTERS, MAX_SEGMENTS
 from bot.models import Inbound, Session
 from bot.sms import measure
 from bot.web import create_app
