@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from bot.app import clinic_details, locales
+from bot.catalog.model import CatalogData
 from bot.config import Settings, load_settings
 from bot.errors import SmsbotError
 from bot.models import LANGUAGES, ROLES
@@ -153,18 +154,18 @@ def staff() -> None:
 @click.password_option(help="Asked for when not given.")
 def staff_add(name: str, role: str, password: str) -> None:
     """Create or reset the account NAME: an editor drafts, a reviewer also publishes."""
-    from redis import asyncio as aioredis
-
     from bot.accounts import Accounts
+    from bot.redis import connect
+    from bot.store.keys import StaffKeys
 
     settings = _settings()
     if not settings.redis_url:
         raise click.ClickException("staff accounts live in Redis: set REDIS_URL")
 
     async def run() -> None:
-        client = aioredis.Redis.from_url(settings.redis_url, decode_responses=True)
+        client = connect(settings, purpose="cli")
         try:
-            await Accounts(client, settings.redis_key_prefix).add(name, role, password)
+            await Accounts(client, StaffKeys(settings.redis_key_prefix)).add(name, role, password)
         finally:
             await client.aclose()
 
@@ -246,18 +247,19 @@ def catalog_compile() -> None:
 def catalog_export() -> None:
     """Write the published catalog into messages/ and locales/, to commit it."""
     from bot.catalog import export
-    from bot.web import catalog_versions
+    from bot.published import catalog_versions
+    from bot.redis import connect
 
     settings = _settings()
-    versions = catalog_versions(settings)
-    if versions is None:
+    if not settings.redis_url:
         raise click.ClickException("published catalogs live in Redis: set REDIS_URL")
 
-    async def run():
+    async def run() -> tuple[int, CatalogData]:
+        client = connect(settings, purpose="cli")
         try:
-            return await versions.current()
+            return await catalog_versions(settings, client).current()
         finally:
-            await versions.client.aclose()
+            await client.aclose()
 
     number, data = _run(run())
     for path in export.write_files(data, settings.messages_dir, settings.locales_dir):

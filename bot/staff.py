@@ -50,6 +50,7 @@ from bot.errors import (
 from bot.published import Candidate, CatalogVersions, Change
 from bot.router import reply_shapes
 from bot.sms import measure, non_gsm_characters
+from bot.store.keys import StaffKeys
 
 log = logging.getLogger("smsbot.staff")
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
@@ -763,7 +764,10 @@ def when(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def mount_console(api: FastAPI, settings: Settings, bot: Bot, versions: CatalogVersions) -> None:
+def mount_console(
+    api: FastAPI, settings: Settings, bot: Bot, versions: CatalogVersions, client: Any
+) -> None:
+    """The console's pages under /staff, its accounts on `client` (the caller's to close)."""
     if not settings.staff_console:
         return
     if settings.staff_secret_key is None:
@@ -772,7 +776,7 @@ def mount_console(api: FastAPI, settings: Settings, bot: Bot, versions: CatalogV
     console = Console(
         bot,
         versions,
-        Accounts(versions.client, settings.redis_key_prefix),
+        Accounts(client, StaffKeys(settings.redis_key_prefix)),
         clinic_details(settings),
         locales(settings),
         settings.staff_review_max_age_days,

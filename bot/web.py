@@ -9,7 +9,7 @@ import logging
 import os
 import uuid
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from importlib.resources import files
 
@@ -25,6 +25,7 @@ from bot.metrics import CONTENT_TYPE
 from bot.models import Inbound
 from bot.privacy import sender_key
 from bot.published import catalog_versions, follow_published
+from bot.redis import connect
 from bot.staff import mount_console
 
 log = logging.getLogger("smsbot.web")
@@ -206,7 +207,10 @@ def create_app(settings: Settings, bot: Bot | None = None) -> App:
     bot = bot or build_bot(settings)
     webhook = Webhook(settings, bot)
     # With the console off, the files are the catalog: no version published earlier is served.
-    versions = catalog_versions(settings) if settings.staff_console else None
+    console_redis = versions = None
+    if settings.staff_console and settings.redis_url:
+        console_redis = connect(settings, purpose="console")
+        versions = catalog_versions(settings, console_redis)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -229,9 +233,12 @@ def create_app(settings: Settings, bot: Bot | None = None) -> App:
         )
         yield
         if follower is not None:
+            # Stopped before its Redis client closes under it.
             follower.cancel()
-        if versions is not None:
-            await versions.client.aclose()
+            with suppress(asyncio.CancelledError):
+                await follower
+        if console_redis is not None:
+            await console_redis.aclose()
         await bot.store.close()
 
     api = FastAPI(title="smsbot", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
@@ -270,8 +277,8 @@ def create_app(settings: Settings, bot: Bot | None = None) -> App:
 
     if settings.local_mode:
         _add_simulator(api, settings)
-    if versions is not None:
-        mount_console(api, settings, bot, versions)
+    if versions is not None and console_redis is not None:
+        mount_console(api, settings, bot, versions, console_redis)
     return App(webhook, api)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.store import decode_session
+from bot.store.codec import decode_session
 from tests.conftest import Phone
 
 MAIN = ("menu:main",)
