@@ -154,7 +154,7 @@ def staff() -> None:
 @click.password_option(help="Asked for when not given.")
 def staff_add(name: str, role: str, password: str) -> None:
     """Create or reset the account NAME: an editor drafts, a reviewer also publishes."""
-    from bot.accounts import Accounts
+    from bot.console.accounts import Accounts
     from bot.redis import connect
     from bot.store.keys import StaffKeys
 
@@ -247,7 +247,7 @@ def catalog_compile() -> None:
 def catalog_export() -> None:
     """Write the published catalog into messages/ and locales/, to commit it."""
     from bot.catalog import export
-    from bot.published import catalog_versions
+    from bot.console.versions import catalog_versions
     from bot.redis import connect
 
     settings = _settings()

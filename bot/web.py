@@ -20,13 +20,14 @@ from starlette.types import Receive, Scope, Send
 from bot import twilio
 from bot.app import Bot, build_bot
 from bot.config import Settings, load_settings
+from bot.console import mount_console
+from bot.console.follower import follow_published
+from bot.console.versions import catalog_versions
 from bot.errors import BodyTooLarge, ClientGone, SignatureError
 from bot.metrics import CONTENT_TYPE
 from bot.models import Inbound
 from bot.privacy import sender_key
-from bot.published import catalog_versions, follow_published
 from bot.redis import connect
-from bot.staff import mount_console
 
 log = logging.getLogger("smsbot.web")
 

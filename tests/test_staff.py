@@ -13,9 +13,9 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from redis import asyncio as aioredis
 
-from bot.accounts import Accounts
 from bot.cli import main
 from bot.config import PROJECT_ROOT
+from bot.console.accounts import Accounts
 from bot.store.keys import StaffKeys
 from bot.web import create_app
 from tests.conftest import HASH_KEY, TOKEN, Phone, make_settings

@@ -13,7 +13,7 @@ import pytest
 from babel.messages.catalog import Message
 from babel.messages.pofile import read_po, write_po
 
-from bot.published import catalog_versions
+from bot.console.versions import catalog_versions
 from bot.redis import connect
 from tests.test_staff import Staff, console, spanish, staff_settings  # noqa: F401
 from tests.test_staff_publish import wait_for_version

@@ -7,7 +7,7 @@ import time
 
 from fastapi.testclient import TestClient
 
-from bot.published import catalog_versions
+from bot.console.versions import catalog_versions
 from bot.redis import connect
 from tests.test_staff import Staff, console, spanish, staff_settings  # noqa: F401
 

@@ -8,30 +8,21 @@ worker serves it only once it passes the catalog check there. The keys are in bo
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
-import logging
 import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import chain
-from typing import TYPE_CHECKING, Any
-
-from redis.exceptions import RedisError
+from typing import Any
 
 from bot.catalog.files import Source, load_data
-from bot.catalog.model import CatalogData, Translation
+from bot.catalog.model import CatalogData
 from bot.config import Settings
+from bot.console.drafts import Change, apply_drafts, on_files, parse_drafts
 from bot.errors import VersionConflict
-from bot.models import ChangeKind
 from bot.store.keys import StaffKeys
-
-if TYPE_CHECKING:
-    from bot.app import Bot
-
-log = logging.getLogger("smsbot.catalog")
 
 # Publishes a snapshot if the version is still the one it was built on, and takes out of the
 # drafts exactly the ones it contains (field and value): a draft saved meanwhile stays a draft.
@@ -54,7 +45,11 @@ return next
 # Failed sign-ins are recorded up to a number per window, then once more to say that more
 # followed: guessing cannot grow the audit trail without end. Everything else is recorded.
 FAILED_SIGN_INS_AUDITED = 20
+
+
 FAILED_SIGN_IN_WINDOW = 900  # seconds
+
+
 AUDIT_FAILED_SCRIPT = """
 local count = redis.call('INCR', KEYS[1])
 if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
@@ -63,15 +58,6 @@ if count <= limit then redis.call('RPUSH', KEYS[2], ARGV[3])
 elseif count == limit + 1 then redis.call('RPUSH', KEYS[2], ARGV[4]) end
 return count
 """
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    kind: ChangeKind
-    language: str
-    key: str  # snippet ID or topic
-    before: str
-    after: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,90 +250,6 @@ class CatalogVersions:
         return [json.loads(item) for item in await self._redis.lrange(self._keys.audit, -last, -1)]
 
 
-def parse_drafts(raw: Mapping[str, str]) -> dict[tuple[str, str, str], dict[str, Any]]:
-    drafts = {}
-    for field, value in raw.items():
-        kind, first, second = field.split("|", 2)
-        drafts[(kind, first, second)] = json.loads(value)
-    return drafts
-
-
-def apply_drafts(
-    published: CatalogData, drafts: dict[tuple[str, str, str], dict[str, Any]]
-) -> tuple[CatalogData, list[Change]]:
-    english = dict(published.english)
-    translations = {lang: dict(entries) for lang, entries in published.translations.items()}
-    keywords = json.loads(json.dumps(published.keywords))
-    changes: list[Change] = []
-    for (kind, first, second), draft in sorted(drafts.items()):
-        if kind == "t" and first == "en" and draft["value"] != english.get(second):
-            changes.append(Change("text", "en", second, english.get(second, ""), draft["value"]))
-            english[second] = draft["value"]
-    for (kind, first, second), draft in sorted(drafts.items()):
-        if kind == "t" and first != "en":
-            before = translations.get(first, {}).get(second)
-            # Against the English it was written for: a later English edit flags it for review.
-            source = draft.get("source", english.get(second, ""))
-            after = Translation(draft["value"], source, False)
-            if before != after:
-                changes.append(
-                    Change("text", first, second, before.text if before else "", after.text)
-                )
-                translations.setdefault(first, {})[second] = after
-        elif kind == "k":
-            topic, language = first, second
-            entry = keywords.setdefault("topics", {}).setdefault(topic, {})
-            before_words = entry.get(language, [])
-            if list(draft["value"]) != list(before_words):
-                changes.append(
-                    Change(
-                        "keywords",
-                        language,
-                        topic,
-                        ", ".join(before_words),
-                        ", ".join(draft["value"]),
-                    )
-                )
-                entry[language] = list(draft["value"])
-    return CatalogData(english, translations, keywords), changes
-
-
-def on_files(snapshot: CatalogData, files: CatalogData, topics: frozenset[str]) -> CatalogData:
-    """A published snapshot applied on the catalog in the files of this deployment.
-
-    The files decide which snippets and topics exist: a page or topic added by a deploy is
-    served from the files until staff publish a new wording. The snapshot decides the wording
-    of the snippets it has (English and translations together, so they stay a pair) and the
-    words of the topics it has. Every other list in keywords.yaml (commands, opt-out words and
-    phrases, emergency phrases, language hints) comes from the files only: the console does not
-    edit them, and an emergency or opt-out phrase added by a deploy must never be lost to an
-    older snapshot.
-    """
-
-    def source(key: str) -> CatalogData:
-        return snapshot if key in snapshot.english else files
-
-    english = {key: source(key).english[key] for key in files.english}
-    translations = {
-        language: {
-            key: entry
-            for key in files.english
-            if (entry := source(key).translations.get(language, {}).get(key)) is not None
-        }
-        for language in files.translations
-    }
-    file_topics = files.keywords.get("topics") or {}
-    published_topics = snapshot.keywords.get("topics") or {}
-    keywords = {
-        **files.keywords,
-        "topics": {
-            **file_topics,
-            **{topic: words for topic, words in published_topics.items() if topic in topics},
-        },
-    }
-    return CatalogData(english, translations, keywords)
-
-
 def _as_dict(change: Change) -> dict[str, str]:
     return {
         "kind": change.kind,
@@ -367,33 +269,3 @@ def catalog_versions(settings: Settings, client: Any) -> CatalogVersions:
     files = load_data(settings.messages_dir, settings.locales_dir)
     topics = frozenset(Source.load(settings.messages_dir).structure.topics)
     return CatalogVersions(client, StaffKeys(settings.redis_key_prefix), files, topics)
-
-
-async def follow_published(bot: Bot, versions: CatalogVersions, once: bool = False) -> None:
-    """Serve the newest published catalog: checked every CATALOG_POLL_SECONDS, no restart.
-
-    A version this deployment cannot serve (it fails the catalog check on these files, or
-    cannot be read) is reported once and skipped: the current catalog stays, and the next
-    publish is picked up as usual. Nothing stops the loop but cancellation.
-    """
-    refused = -1
-    while True:
-        number = -1
-        try:
-            number = await versions.current_number()
-            if number not in (bot.catalog_version, refused):
-                await bot.use_catalog(await versions.load(number), number)
-        except (RedisError, OSError) as exc:
-            log.warning("could not check for a newly published catalog (%s)", type(exc).__name__)
-        except Exception as exc:
-            refused = number
-            log.error(
-                "cannot serve published catalog version %d, still serving version %d: %s: %s",
-                number,
-                bot.catalog_version,
-                type(exc).__name__,
-                exc,
-            )
-        if once:
-            return
-        await asyncio.sleep(bot.settings.catalog_poll_seconds)
