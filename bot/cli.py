@@ -47,7 +47,7 @@ def serve(host: str, port: int, log_level: str, workers: int) -> None:
     """Run the webhook (and, in local mode, the browser simulator)."""
     import uvicorn
 
-    from bot.web import configure_logging, create_app
+    from bot.webhook.asgi import configure_logging, create_app
 
     configure_logging(log_level)
     settings = _settings()
@@ -84,7 +84,9 @@ def serve(host: str, port: int, log_level: str, workers: int) -> None:
         return
     with _shared_metrics_directory():
         os.environ["SMSBOT_LOG_LEVEL"] = log_level
-        uvicorn.run("bot.web:app_from_environment", factory=True, workers=workers, **options)
+        uvicorn.run(
+            "bot.webhook.asgi:app_from_environment", factory=True, workers=workers, **options
+        )
 
 
 @contextmanager

@@ -17,7 +17,7 @@ from bot.cli import main
 from bot.config import PROJECT_ROOT
 from bot.console.accounts import Accounts
 from bot.store.keys import StaffKeys
-from bot.web import create_app
+from bot.webhook.asgi import create_app
 from tests.conftest import HASH_KEY, TOKEN, Phone, make_settings
 
 PASSWORD = "correct horse battery"
