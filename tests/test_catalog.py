@@ -12,11 +12,13 @@ import yaml
 from babel.messages.pofile import read_po, write_po
 from click.testing import CliRunner
 
-from bot import catalog as tools
 from bot.app import build_bot
+from bot.catalog import check as checks
+from bot.catalog import tools
+from bot.catalog.po import mo_path, po_path, read_po_file
 from bot.cli import main
+from bot.clinic import ClinicDetails
 from bot.config import PROJECT_ROOT
-from bot.content import ClinicDetails, mo_path, po_path, read_po_file
 from bot.errors import CatalogError
 from bot.readability import ENGLISH_MAX_GRADE, SPANISH_MIN_SCORE
 from tests.conftest import make_settings
@@ -35,8 +37,8 @@ class Catalogs:
         shutil.copytree(PROJECT_ROOT / "locales", self.locales)
         tools.compile_catalogs(self.locales)
 
-    def check(self) -> tools.Report:
-        return tools.check(self.messages, self.locales, DETAILS, LOCALES)
+    def check(self) -> checks.Report:
+        return checks.check(self.messages, self.locales, DETAILS, LOCALES)
 
     def edit_english(self, key: str, text: str) -> None:
         path = self.messages / "en.yaml"
@@ -288,7 +290,7 @@ def test_budget_is_checked_with_and_without_the_after_hours_number(catalogs: Cat
     with_number = ClinicDetails(
         "Test Cancer Center", "+1 555 010 0100", "Mon-Fri 08:00-17:00", "+1 555 010 0199"
     )
-    errors = tools.check(catalogs.messages, catalogs.locales, with_number, LOCALES).errors
+    errors = checks.check(catalogs.messages, catalogs.locales, with_number, LOCALES).errors
     assert any("en: 'topic.call.2'" in e and "AFTER_HOURS_PHONE unset" in e for e in errors), errors
 
 
@@ -342,7 +344,7 @@ def test_pages_past_their_review_by_date_are_listed(catalogs: Catalogs) -> None:
 def test_sign_off_sets_the_review_date_and_the_next_one() -> None:
     from datetime import date
 
-    from bot.provenance import Provenance
+    from bot.catalog.provenance import Provenance
 
     records = Provenance.from_data({"pages": {"topic.cure.1": {"sources": ["x"]}}})
     signed = records.signed_off(["topic.cure.1"], "A. Nurse, RN", date(2026, 12, 1))
@@ -355,7 +357,7 @@ def test_sign_off_sets_the_review_date_and_the_next_one() -> None:
 
 
 def test_clinic_hours_read_naturally_in_each_language() -> None:
-    from bot.content import format_hours
+    from bot.clinic import format_hours
 
     hours = "Mon-Fri 08:00-17:00, Sat 09:00-12:00"
     assert (
@@ -381,5 +383,5 @@ def test_spanish_readers_see_the_spanish_program_name(catalogs: Catalogs) -> Non
         "Mon-Fri 08:00-17:00",
         program_name_es="Línea de Información sobre Inmunoterapia",
     )
-    errors = tools.check(catalogs.messages, catalogs.locales, long_name, LOCALES).errors
+    errors = checks.check(catalogs.messages, catalogs.locales, long_name, LOCALES).errors
     assert any("es: 'reply.welcome'" in e and "UCS-2" in e for e in errors)

@@ -126,7 +126,7 @@ def _readme_topic_rows() -> list[tuple[str, list[str]]]:
 
 def test_readme_lists_every_topic_and_its_words_work() -> None:
     """The README's table is what patients are told: every topic is there, every word works."""
-    from bot.content import Source
+    from bot.catalog.files import Source
 
     topics = set(Source.load(PROJECT_ROOT / "messages").structure.topics)
     named: set[str] = set()
