@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot import spreadsheet
+from bot.console import spreadsheet
 from tests.test_staff import Staff, console, staff_settings  # noqa: F401
 from tests.test_staff_files import editor, text_drafts, upload  # noqa: F401
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from bot.web import create_app
+from bot.webhook.asgi import create_app
 from tests.test_staff import Staff, add_account, staff_settings
 from tests.test_staff_publish import wait_for_version
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from bot.web import create_app
+from bot.webhook.asgi import create_app
 from tests.test_staff import Staff, console, staff_settings  # noqa: F401
 
 PAGES = ["/staff/login", "/staff/", "/staff-static/staff.css", "/healthz", "/staff/nowhere"]

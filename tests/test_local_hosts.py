@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bot.config import load_settings
-from bot.web import create_app
+from bot.webhook.asgi import create_app
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx2 as httpx
 import pytest
 
-from bot import twilio
+from bot.webhook import twilio
 from tests.conftest import TOKEN
 from tests.redis_server import free_port
 from tests.test_cli import ServerProcess, production_env
@@ -58,7 +58,7 @@ def test_a_busy_metrics_address_does_not_stop_the_webhook(redis_url: str, prefix
 def test_the_public_port_serves_no_metrics_without_a_token(redis_url: str, prefix: str) -> None:
     from fastapi.testclient import TestClient
 
-    from bot.web import create_app
+    from bot.webhook.asgi import create_app
     from tests.conftest import METRICS_TOKEN, make_settings
 
     open_settings = make_settings(redis_url=redis_url, redis_key_prefix=prefix, metrics_token=None)

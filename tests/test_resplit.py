@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot import twilio
+from bot.webhook import twilio
 from tests.conftest import TOKEN, WEBHOOK, Phone, replies
 
 FORM = "application/x-www-form-urlencoded"

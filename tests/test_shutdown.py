@@ -9,7 +9,7 @@ import time
 import httpx2 as httpx
 import pytest
 
-from bot import twilio
+from bot.webhook import twilio
 from tests.conftest import TOKEN
 from tests.redis_server import RedisServer
 from tests.test_cli import ServerProcess, production_env

@@ -10,8 +10,8 @@ import time
 import httpx2 as httpx
 import pytest
 
-from bot import twilio
-from bot.staff import runs
+from bot.console.views import runs
+from bot.webhook import twilio
 from tests.conftest import TOKEN
 from tests.test_cli import ServerProcess, production_env
 from tests.test_staff import PASSWORD, Staff, add_account, console  # noqa: F401

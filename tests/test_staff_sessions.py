@@ -9,14 +9,15 @@ from typing import Any
 
 from redis import asyncio as aioredis
 
-from bot.staff_sessions import StaffSessions
+from bot.console.sessions import StaffSessions
+from bot.store.keys import StaffKeys
 
 
 def run(redis_url: str, prefix: str, body: Callable[[StaffSessions], Awaitable[Any]], **kw: Any):
     async def main() -> Any:
         client = aioredis.Redis.from_url(redis_url, decode_responses=True)
         try:
-            return await body(StaffSessions(client, prefix, **kw))
+            return await body(StaffSessions(client, StaffKeys(prefix), **kw))
         finally:
             await client.aclose()
 

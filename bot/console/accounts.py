@@ -1,11 +1,10 @@
 """Staff accounts: named, with a role, passwords hashed with Argon2 (memory-hard).
 
-{prefix:staff}:user:NAME              hash: role, password hash, disabled ("1") if so
-{prefix:staff}:signin:NAME|ADDRESS    sign-in attempts on NAME from ADDRESS in the current window
-
-The limit is per name and address (the client address as the server reports it: behind a
-reverse proxy, uvicorn's --proxy-headers makes it the browser's): someone guessing can at worst
-pause the one name they guess, for one window, and never everyone behind the same proxy.
+The accounts, and the sign-in attempts on each name from each address, live in Redis (keys in
+bot/store/keys.py). The limit is per name and address (the client address as the server reports
+it: behind a reverse proxy, uvicorn's --proxy-headers makes it the browser's): someone guessing
+can at worst pause the one name they guess, for one window, and never everyone behind the same
+proxy.
 """
 
 from __future__ import annotations
@@ -13,15 +12,16 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from bot.staff_sessions import StaffSessions
+from bot.console.sessions import StaffSessions
+from bot.errors import AccountError
+from bot.models import ROLES, Role
+from bot.store.keys import StaffKeys
 
-Role = Literal["editor", "reviewer"]
-ROLES: tuple[Role, ...] = ("editor", "reviewer")
 MAX_NAME = 64  # account names; longer typed names are cut before they become Redis keys
 NAME = re.compile(rf"[a-z0-9][a-z0-9.-]{{0,{MAX_NAME - 1}}}")
 MAX_FAILURES = 5  # failed sign-ins per name and address in one window
@@ -47,21 +47,15 @@ class Account:
         return self.role == "reviewer"
 
 
-class AccountError(Exception):
-    pass
-
-
 class Accounts:
-    def __init__(self, client: Any, prefix: str):
-        tag = f"{{{prefix}:staff}}"
+    def __init__(self, client: Any, keys: StaffKeys):
         self._redis = client
-        self._user = f"{prefix}:{tag}:user:"
-        self._failures = f"{prefix}:{tag}:signin:"
+        self._keys = keys
         self._hasher = PasswordHasher()
         self._unknown = self._hasher.hash("an account that does not exist")
         self._verifying = asyncio.Semaphore(VERIFY_AT_ONCE)
         self._count_attempt = client.register_script(COUNT_ATTEMPT)
-        self.sessions = StaffSessions(client, prefix)
+        self.sessions = StaffSessions(client, keys)
 
     async def add(self, name: str, role: str, password: str, replace: bool = False) -> Account:
         """A new account; `replace` also resets an existing one (and ends its sessions)."""
@@ -69,62 +63,64 @@ class Accounts:
         if role not in ROLES:
             raise AccountError(f"role must be one of {', '.join(ROLES)}")
         _check_password(password)
-        if not replace and await self._redis.exists(self._user + name):
+        key = self._keys.user(name)
+        if not replace and await self._redis.exists(key):
             raise AccountError(f"{name} exists already: `smsbot staff password {name}` resets it")
-        await self._redis.delete(self._user + name)
-        await self._redis.hset(
-            self._user + name, mapping={"role": role, "hash": self._hasher.hash(password)}
-        )
+        await self._redis.delete(key)
+        await self._redis.hset(key, mapping={"role": role, "hash": self._hasher.hash(password)})
         await self.sessions.end_all(name)
         return Account(name, role)  # type: ignore[arg-type]
 
     async def set_password(self, name: str, password: str) -> int:
         """A new password; every session of the account ends. How many sessions ended."""
         _check_password(password)
-        key = self._user + await self._existing(name)
-        await self._redis.hset(key, "hash", self._hasher.hash(password))
+        name = await self._existing(name)
+        await self._redis.hset(self._keys.user(name), "hash", self._hasher.hash(password))
         return await self.sessions.end_all(name)
 
     async def disable(self, name: str) -> int:
         """No more sign-ins and no session, until `enable`; the account stays in the trail."""
-        await self._redis.hset(self._user + await self._existing(name), "disabled", "1")
+        name = await self._existing(name)
+        await self._redis.hset(self._keys.user(name), "disabled", "1")
         return await self.sessions.end_all(name)
 
     async def enable(self, name: str) -> None:
-        await self._redis.hdel(self._user + await self._existing(name), "disabled")
+        await self._redis.hdel(self._keys.user(await self._existing(name)), "disabled")
 
     async def remove(self, name: str) -> int:
-        await self._redis.delete(self._user + await self._existing(name))
+        name = await self._existing(name)
+        await self._redis.delete(self._keys.user(name))
         return await self.sessions.end_all(name)
 
     async def all(self) -> list[tuple[str, str, bool]]:
         """(name, role, disabled) of every account, by name."""
         found = []
-        async for key in self._redis.scan_iter(match=self._user + "*", count=500):
+        prefix = self._keys.users_pattern[:-1]
+        async for key in self._redis.scan_iter(match=self._keys.users_pattern, count=500):
             stored = await self._redis.hgetall(key)
-            name = key.removeprefix(self._user)
+            name = key.removeprefix(prefix)
             found.append((name, stored.get("role", "?"), stored.get("disabled") == "1"))
         return sorted(found)
 
     async def _existing(self, name: str) -> str:
         name = name.strip().lower()
-        if not await self._redis.exists(self._user + name):
+        if not await self._redis.exists(self._keys.user(name)):
             raise AccountError(f"there is no account {name!r}")
         return name
 
     async def get(self, name: str) -> Account | None:
-        role, disabled = await self._redis.hmget(self._user + name, "role", "disabled")
+        role, disabled = await self._redis.hmget(self._keys.user(name), "role", "disabled")
         return Account(name, role) if role in ROLES and not disabled else None
 
     async def sign_in(self, name: str, password: str, address: str) -> Account | None:
         """The account, or None. Raises AccountError while sign-ins are paused."""
         name = name.strip().lower()[:MAX_NAME]
-        key = f"{self._failures}{name}|{address}"
+        key = self._keys.sign_in_attempts(name, address)
         # Counted before it is checked, so that attempts sent in parallel count too.
         attempts = await self._count_attempt(keys=[key], args=[FAILURE_WINDOW])
         if int(attempts) > MAX_FAILURES:
             raise AccountError("too many failed sign-ins: wait 15 minutes and try again")
-        stored = await self._redis.hgetall(self._user + name)
+        stored = await self._redis.hgetall(self._keys.user(name))
         # Verify even for an unknown name, so the answer's timing does not tell names apart.
         # Argon2 takes tens of milliseconds: in a worker thread, while SMS keep being answered.
         async with self._verifying:

@@ -6,8 +6,8 @@ account at once, so a copied cookie stops working the moment someone acts on a s
 compromise. A session also ends after `idle` seconds without a request, and `absolute` seconds
 after sign-in whatever happens.
 
-    {prefix:staff}:session:ID       hash: user, csrf, created (expires when the session does)
-    {prefix:staff}:sessions:NAME    set: the ids of NAME's sessions (for ending them all)
+Keys (bot/store/keys.py): `session(ID)`, a hash of user, csrf and created that expires with the
+session; `sessions_of(NAME)`, the set of NAME's session ids (for ending them all).
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
+
+from bot.store.keys import StaffKeys
 
 IDLE_SECONDS = 30 * 60
 ABSOLUTE_SECONDS = 8 * 3600
@@ -33,14 +35,12 @@ class StaffSessions:
     def __init__(
         self,
         client: Any,
-        prefix: str,
+        keys: StaffKeys,
         idle: int = IDLE_SECONDS,
         absolute: int = ABSOLUTE_SECONDS,
     ):
-        tag = f"{{{prefix}:staff}}"
         self._redis = client
-        self._session = f"{prefix}:{tag}:session:"
-        self._index = f"{prefix}:{tag}:sessions:"
+        self._keys = keys
         self.idle = idle
         self.absolute = absolute
 
@@ -48,13 +48,13 @@ class StaffSessions:
         session = StaffSession(
             secrets.token_urlsafe(32), user, secrets.token_urlsafe(24), time.time()
         )
-        key = self._session + session.id
+        key = self._keys.session(session.id)
         fields = {"user": user, "csrf": session.csrf, "created": repr(session.created)}
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.hset(key, mapping=fields)
             pipe.expire(key, min(self.idle, self.absolute))
-            pipe.sadd(self._index + user, session.id)
-            pipe.expire(self._index + user, self.absolute)
+            pipe.sadd(self._keys.sessions_of(user), session.id)
+            pipe.expire(self._keys.sessions_of(user), self.absolute)
             await pipe.execute()
         return session
 
@@ -62,7 +62,7 @@ class StaffSessions:
         """The live session with this id, its idle clock restarted; None when there is none."""
         if not session_id:
             return None
-        key = self._session + session_id
+        key = self._keys.session(session_id)
         stored = await self._redis.hgetall(key)
         if not stored or "user" not in stored:
             return None
@@ -75,23 +75,23 @@ class StaffSessions:
         return StaffSession(session_id, stored["user"], stored.get("csrf", ""), created)
 
     async def end(self, session_id: str) -> None:
-        key = self._session + session_id
+        key = self._keys.session(session_id)
         user = await self._redis.hget(key, "user")
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.delete(key)
             if user:
-                pipe.srem(self._index + user, session_id)
+                pipe.srem(self._keys.sessions_of(user), session_id)
             await pipe.execute()
 
     async def end_all(self, user: str) -> int:
         """End every session of `user`; how many were still live."""
-        ids = await self._redis.smembers(self._index + user)
+        ids = await self._redis.smembers(self._keys.sessions_of(user))
         if not ids:
             return 0
-        keys = [self._session + session_id for session_id in ids]
+        keys = [self._keys.session(session_id) for session_id in ids]
         async with self._redis.pipeline(transaction=True) as pipe:
             for key in keys:
                 pipe.delete(key)
-            pipe.delete(self._index + user)
+            pipe.delete(self._keys.sessions_of(user))
             results = await pipe.execute()
         return sum(1 for deleted in results[:-1] if deleted)

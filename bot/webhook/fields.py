@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from bot.twilio import Form
+from bot.webhook.twilio import Form
 
 # Twilio's field names: MessageSid, SmsStatus, MediaUrl0, FromCountry, OptOutType, ...
 FIELD_NAME = re.compile(r"[A-Z][A-Za-z0-9]*")

@@ -5,7 +5,7 @@ restore happens only when a second reviewer presses *Restore* on the same versio
 first asked for it. A one-person clinic can turn this off (`STAFF_FOUR_EYES=false`); every
 publish or restore made alone then says so in the history and the audit trail.
 
-    {prefix:staff}:restore:asked    hash: version number -> who asked to restore it (1 day)
+Who asked to restore which version is kept for a day (`restore_requests` in bot/store/keys.py).
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from typing import Any
+
+from bot.store.keys import StaffKeys
 
 ASKED_FOR_SECONDS = 86_400
 ALONE = "(four-eyes review is off)"
@@ -24,9 +26,9 @@ def own_drafts(who: str, drafts: Iterable[str]) -> bool:
 
 
 class RestoreRequests:
-    def __init__(self, client: Any, prefix: str):
+    def __init__(self, client: Any, keys: StaffKeys):
         self._redis = client
-        self._key = f"{prefix}:{{{prefix}:staff}}:restore:asked"
+        self._key = keys.restore_requests
 
     async def asked_by(self, number: int) -> str | None:
         who = await self._redis.hget(self._key, str(number))

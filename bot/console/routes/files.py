@@ -1,0 +1,116 @@
+"""Round trips with Poedit, Weblate and spreadsheets: export the catalog, import a file."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import UploadFile
+
+from bot.catalog.model import CatalogData
+from bot.console import limits
+from bot.console.accounts import Account
+from bot.console.deps import ConsoleDep, checked, require_csrf, signed_in
+from bot.console.drafts import Change, cells, diff, overlay
+from bot.console.files import from_csv, from_po, to_csv, to_po
+from bot.console.routes import page
+from bot.errors import ImportFileError
+
+router = APIRouter()
+
+
+@router.get("/export/{name}")
+async def export(console: ConsoleDep, name: str, account: Account = Depends(signed_in)) -> Response:
+    # What would be published with the drafts: the English an upload is checked against,
+    # and the Spanish marked for review where that English changed since it was written.
+    _, _, candidate, _ = await console.versions.candidate()
+    if name == "catalog.csv":
+        return Response(
+            to_csv(console.structure, candidate),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="catalog.csv"'},
+        )
+    if name == "es.po":
+        return Response(
+            to_po(candidate, "es"),
+            media_type="text/x-gettext-translation; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="es.po"'},
+        )
+    raise HTTPException(404, "export es.po or catalog.csv")
+
+
+@router.post("/import", response_class=HTMLResponse)
+async def import_file(
+    console: ConsoleDep, request: Request, account: Account = Depends(signed_in)
+) -> HTMLResponse:
+    # No File() parameter: the framework would read the whole body before the sign-in check.
+    # Signed in first; the CSRF token from the header before the body when sent there; the
+    # body (at most STAFF_UPLOAD_MAX_BYTES, see bot/http_guards.py) only then.
+    header_token = request.headers.get("x-csrf-token")
+    if header_token is not None:
+        require_csrf(request, header_token)
+    form = await request.form(max_files=1, max_fields=3)
+    if header_token is None:
+        require_csrf(request, form.get("csrf"))
+    upload = form.get("upload")
+    if not isinstance(upload, UploadFile):
+        raise HTTPException(400, "choose a file to upload")
+    _, published, candidate, _ = await console.versions.candidate()
+    raw = await upload.read()
+    try:
+        imported, kept, changes = await asyncio.to_thread(
+            read_upload, upload.filename or "", raw, candidate, published
+        )
+    except ImportFileError as exc:
+        return page(request, "staff/import.html", account, error=str(exc), changes=[], kept=[])
+    # Only the texts that differ wait for the yes: a draft saved meanwhile stays.
+    token = await console.versions.stash(cells(imported, changes))
+    return page(
+        request,
+        "staff/import.html",
+        account,
+        error="",
+        changes=changes,
+        kept=kept,
+        token=token,
+    )
+
+
+@router.post("/import/confirm")
+async def import_confirm(
+    console: ConsoleDep, request: Request, account: Account = Depends(checked)
+) -> Response:
+    form = await request.form()
+    uploaded = await console.versions.unstash(str(form.get("token", "")))
+    if uploaded is None:
+        raise HTTPException(400, "nothing to import: upload the file again")
+    _, _, candidate, _ = await console.versions.candidate()
+    imported = overlay(candidate, uploaded)
+    for change in diff(candidate, imported):
+        if change.language == "en":
+            text, source = imported.english[change.key], None
+        else:
+            entry = imported.translations[change.language][change.key]
+            text, source = entry.text, entry.source
+        await console.versions.save_text(change.language, change.key, text, account.name, source)
+    await console.versions.audit(account.name, "import", "")
+    return RedirectResponse("/staff/review", status_code=303)
+
+
+def read_upload(
+    filename: str, raw: bytes, candidate: CatalogData, published: CatalogData
+) -> tuple[CatalogData, list[Change], list[Change]]:
+    """(imported, drafts kept, changes) of a translator's file; ImportFileError when it is not
+    one. Parsing and comparing take a while for a large file: this runs in a worker thread."""
+    if filename.endswith(".csv"):
+        imported, kept = from_csv(candidate, published, raw)
+    else:
+        imported, kept = from_po(candidate, published, raw, "es")
+    texts = [*imported.english.items()]
+    for entries in imported.translations.values():
+        texts.extend((key, entry.text) for key, entry in entries.items())
+    problem = limits.first_text_problem(texts)
+    if problem:
+        raise ImportFileError(problem)
+    return imported, kept, diff(candidate, imported)
