@@ -14,7 +14,8 @@ def test_local_mode_serves_the_simulator_and_signs_for_it(redis_url, prefix) -> 
     assert settings.local_mode and settings.auth_token  # a token made up for this run
     with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
         page = client.get("/")
-        assert page.status_code == 200 and "/simulator/sign" in page.text
+        assert page.status_code == 200 and '<script src="/simulator.js">' in page.text
+        assert "/simulator/sign" in client.get("/simulator.js").text
         form = {
             "MessageSid": "SM" + "5" * 32,
             "From": "+15551230000",
