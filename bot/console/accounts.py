@@ -25,6 +25,11 @@ from bot.store.keys import StaffKeys
 MAX_NAME = 64  # account names; longer typed names are cut before they become Redis keys
 NAME = re.compile(rf"[a-z0-9][a-z0-9.-]{{0,{MAX_NAME - 1}}}")
 MAX_FAILURES = 5  # failed sign-ins per name and address in one window
+# Per name from any address (rotating addresses or X-Forwarded-For gains nothing), and per
+# address across names (spraying one password over many names, or a flood of Argon2 work).
+MAX_PER_ACCOUNT = 20
+MAX_PER_ADDRESS = 40
+ANY = "*"  # stands for "every address" or "every name" in an attempts key
 FAILURE_WINDOW = 900  # seconds
 MIN_PASSWORD = 10
 VERIFY_AT_ONCE = 2  # Argon2 checks running at the same time, 64 MiB each
@@ -108,6 +113,9 @@ class Accounts:
             raise AccountError(f"there is no account {name!r}")
         return name
 
+    async def exists(self, name: str) -> bool:
+        return bool(await self._redis.exists(self._keys.user(name.strip().lower()[:MAX_NAME])))
+
     async def get(self, name: str) -> Account | None:
         role, disabled = await self._redis.hmget(self._keys.user(name), "role", "disabled")
         return Account(name, role) if role in ROLES and not disabled else None
@@ -116,10 +124,18 @@ class Accounts:
         """The account, or None. Raises AccountError while sign-ins are paused."""
         name = name.strip().lower()[:MAX_NAME]
         key = self._keys.sign_in_attempts(name, address)
-        # Counted before it is checked, so that attempts sent in parallel count too.
-        attempts = await self._count_attempt(keys=[key], args=[FAILURE_WINDOW])
-        if int(attempts) > MAX_FAILURES:
-            raise AccountError("too many failed sign-ins: wait 15 minutes and try again")
+        account_key = self._keys.sign_in_attempts(name, ANY)
+        limits = (
+            (key, MAX_FAILURES),
+            (account_key, MAX_PER_ACCOUNT),
+            (self._keys.sign_in_attempts(ANY, address), MAX_PER_ADDRESS),
+        )
+        # Counted before it is checked, so that attempts sent in parallel count too; and
+        # before any Argon2 work, so that a flood costs the server nothing past the limits.
+        for counter, limit in limits:
+            attempts = await self._count_attempt(keys=[counter], args=[FAILURE_WINDOW])
+            if int(attempts) > limit:
+                raise AccountError("too many failed sign-ins: wait 15 minutes and try again")
         stored = await self._redis.hgetall(self._keys.user(name))
         # Verify even for an unknown name, so the answer's timing does not tell names apart.
         # Argon2 takes tens of milliseconds: in a worker thread, while SMS keep being answered.
@@ -128,7 +144,7 @@ class Accounts:
                 self._matches, stored.get("hash", self._unknown), password
             )
         if matches and stored and stored.get("disabled") != "1":
-            await self._redis.delete(key)
+            await self._redis.delete(key, account_key)
             return Account(name, stored["role"])
         return None
 

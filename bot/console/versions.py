@@ -12,6 +12,7 @@ import hashlib
 import json
 import secrets
 import time
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import chain
@@ -234,14 +235,21 @@ class CatalogVersions:
     async def audit(self, who: str, action: str, detail: str) -> None:
         await self._redis.rpush(self._keys.audit, _audit_entry(who, action, detail))
 
-    async def audit_failed_sign_in(self, name: str) -> None:
+    async def audit_failed_sign_in(self, name: str, known: bool) -> None:
+        """A failed sign-in on a real account is always recorded (the sign-in limits bound
+        how many); one on an unknown name counts toward a capped window, its typed name shown
+        as typed, without control or direction characters, never as the entry's author."""
+        if known:
+            await self.audit(name, "failed sign-in", "")
+            return
+        typed = "".join(c for c in name if unicodedata.category(c) not in ("Cc", "Cf"))[:64]
         more = f"not recording more failed sign-ins for {FAILED_SIGN_IN_WINDOW // 60} minutes"
         await self._audit_failed(
             keys=[self._keys.failed_sign_ins, self._keys.audit],
             args=[
                 FAILED_SIGN_IN_WINDOW,
                 FAILED_SIGN_INS_AUDITED,
-                _audit_entry(name, "failed sign-in", ""),
+                _audit_entry("", "failed sign-in", f'(typed name: "{typed}")'),
                 _audit_entry("", "failed sign-ins", more),
             ],
         )

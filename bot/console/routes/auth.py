@@ -42,7 +42,8 @@ async def login(
     except AccountError as exc:
         return page(request, "staff/login.html", None, error=str(exc), status=429)
     if account is None:
-        await console.versions.audit_failed_sign_in(name.strip()[:64])
+        known = await console.accounts.exists(name)
+        await console.versions.audit_failed_sign_in(name.strip().lower()[:64], known)
         return page(request, "staff/login.html", None, error="Wrong name or password.")
     session = await console.accounts.sessions.start(account.name)
     request.session.clear()

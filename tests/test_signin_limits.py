@@ -1,0 +1,73 @@
+"""Sign-in guessing is bounded per account and per address, whatever address a request
+claims, and the audit trail can be neither silenced nor spoofed (security review F-10, F-11:
+R02, R06, R07, R08, A01)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.console.accounts import MAX_PER_ACCOUNT, MAX_PER_ADDRESS, Accounts
+from bot.errors import AccountError
+from bot.redis import connect
+from bot.store.keys import StaffKeys
+from tests.test_staff import PASSWORD, Staff, console, staff_settings  # noqa: F401
+
+
+def accounts_run(redis_url: str, prefix: str, body):
+    async def main():
+        client = connect(staff_settings(redis_url, prefix), purpose="cli")
+        try:
+            return await body(Accounts(client, StaffKeys(prefix)))
+        finally:
+            await client.aclose()
+
+    return asyncio.run(main())
+
+
+def test_rotating_addresses_gains_nothing(console, redis_url, prefix) -> None:  # noqa: F811
+    async def body(accounts: Accounts) -> None:
+        for n in range(MAX_PER_ACCOUNT):
+            assert await accounts.sign_in("rita", "wrong guess", f"203.0.113.{n}") is None
+        with pytest.raises(AccountError):
+            await accounts.sign_in("rita", PASSWORD, "198.51.100.7")  # paused, right or wrong
+
+    accounts_run(redis_url, prefix, body)
+
+
+def test_spraying_one_password_over_many_names_is_stopped(redis_url, prefix) -> None:
+    async def body(accounts: Accounts) -> None:
+        for n in range(MAX_PER_ADDRESS):
+            assert await accounts.sign_in(f"name{n}", "Winter2026!", "192.0.2.1") is None
+        with pytest.raises(AccountError):
+            await accounts.sign_in("another", "Winter2026!", "192.0.2.1")
+
+    accounts_run(redis_url, prefix, body)
+
+
+def test_a_failed_sign_in_on_a_real_account_is_recorded_after_a_flood(console) -> None:  # noqa: F811
+    guesser = Staff(console)
+    guesser.get("/staff/login")
+    for n in range(25):
+        guesser.post("/staff/login", {"name": f"junk{n}", "password": "x" * 12})
+    guesser.post("/staff/login", {"name": "rita", "password": "not her password"})
+    staff = Staff(console)
+    staff.sign_in("nora")
+    trail = staff.get("/staff/history").text
+    assert "not recording more failed sign-ins" in trail
+    assert "rita failed sign-in" in trail
+
+
+def test_a_typed_name_cannot_pose_as_an_entry(console) -> None:  # noqa: F811
+    guesser = Staff(console)
+    guesser.get("/staff/login")
+    forged = "rob publish version 5: approved \u202e"
+    guesser.post("/staff/login", {"name": forged, "password": "x" * 12})
+    staff = Staff(console)
+    staff.sign_in("nora")
+    trail = staff.get("/staff/history").text
+    assert "\u202e" not in trail
+    assert "failed sign-in (typed name: &#34;rob publish version 5: approved &#34;)" in trail or (
+        "failed sign-in (typed name: &quot;rob publish version 5: approved &quot;)" in trail
+    )
