@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import html
+import json
 import logging
 import os
 import uuid
@@ -24,11 +26,14 @@ from bot.metrics import CONTENT_TYPE
 from bot.models import Inbound
 from bot.privacy import sender_key
 from bot.published import catalog_versions, follow_published
+from bot.sms import measure
 from bot.staff import mount_console
 
 log = logging.getLogger("smsbot.web")
 
 XML = "application/xml"
+FAVICON = files("bot").joinpath("static/favicon.svg").read_bytes()
+ONE_DAY = {"Cache-Control": "public, max-age=86400"}
 
 # /sms reads the raw body itself (one parse, and the signature covers exactly what was sent), so
 # the form is described here for the OpenAPI schema rather than through FastAPI parameters.
@@ -275,6 +280,13 @@ def create_app(settings: Settings, bot: Bot | None = None) -> App:
             }
         )
 
+    @api.get("/favicon.svg", include_in_schema=False)
+    @api.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> Response:
+        # SVG under both names: browsers that ask for /favicon.ico take it too, and no page
+        # shows a 404 in the console.
+        return Response(FAVICON, media_type="image/svg+xml", headers=ONE_DAY)
+
     if settings.local_mode:
         _add_simulator(api, settings)
     if versions is not None:
@@ -314,11 +326,23 @@ def inbound_from(form: twilio.Form, settings: Settings) -> Inbound:
 
 def _add_simulator(app: FastAPI, settings: Settings) -> None:
     """Local mode only: a phone-style page that posts signed messages to /sms."""
-    page = files("bot").joinpath("static/simulator.html").read_text(encoding="utf-8")
+    template = files("bot").joinpath("static/simulator.html").read_text(encoding="utf-8")
+    page = template.replace("{program_name}", html.escape(settings.program_name))
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def simulator() -> HTMLResponse:
         return HTMLResponse(page)
+
+    @app.post("/simulator/measure", include_in_schema=False)
+    async def measure_replies(request: Request) -> JSONResponse:
+        """Encoding and segments of each reply shown, by the code the catalog check uses."""
+        try:
+            texts = json.loads(await _read_body(request.receive, settings.max_body_bytes))
+        except (BodyTooLarge, ClientGone, ValueError):
+            texts = None
+        if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+            return JSONResponse({"error": "send a JSON list of texts"}, status_code=400)
+        return JSONResponse([_cost(text) for text in texts])
 
     @app.post("/simulator/sign", include_in_schema=False)
     async def sign(request: Request) -> JSONResponse:
@@ -331,6 +355,11 @@ def _add_simulator(app: FastAPI, settings: Settings) -> None:
             "/sms", "", request.headers, request.url.scheme, settings.public_base_url
         )
         return JSONResponse({"signature": twilio.signature(settings.auth_token, url, form)})
+
+
+def _cost(text: str) -> dict[str, object]:
+    cost = measure(text)
+    return {"characters": cost.characters, "encoding": cost.encoding, "segments": cost.segments}
 
 
 def _redact_query(url: str) -> str:
