@@ -211,3 +211,29 @@ def test_recording_costs_little(recorder) -> None:
     for n in range(2000):
         recorder.record(NOON, "es", "not_understood", [reply], f"s{n % 50}", "tengo fiebre alta")
     assert (time.process_time() - started) / 2000 < 0.001
+
+
+class TestTheMessagePath:
+    """Every answered message is recorded once, by the conversation every channel uses."""
+
+    def test_answered_messages_are_counted_and_a_retry_is_not(self, recorder) -> None:
+        from bot.app import build_bot
+        from bot.models import Inbound
+        from tests.conftest import make_settings
+
+        bot = build_bot(make_settings(redis_url=None))
+        bot.conversation.insights = recorder
+        bot.conversation.clock = lambda: NOON
+
+        async def run() -> None:
+            for sid, body in [("SM1", "MENU"), ("SM2", "5"), ("SM2", "5"), ("SM3", "parking fee")]:
+                await bot.conversation.handle(Inbound("sender-hash", sid, body))
+
+        asyncio.run(run())
+        commands = recorder.take()
+        counted = {c[2]: c[3] for c in commands if c[0] == "HINCRBY" and ":d:" in str(c[1])}
+        intents = {name: n for name, n in counted.items() if str(name).startswith("i|")}
+        assert sum(intents.values()) == 3  # SM2's retry answered again, but not counted
+        assert intents.get("i|en|not_understood") == 1
+        words = {c[2] for c in commands if c[0] == "HINCRBY" and ":w:" in str(c[1])}
+        assert words == {"parking", "fee"}
