@@ -20,7 +20,9 @@ plain commands, which ride in the pipeline the session store sends anyway.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -29,13 +31,18 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from redis.exceptions import RedisError
+
 from bot.keywords import normalize
 from bot.sms import measure
+
+log = logging.getLogger("smsbot.insights")
 
 RETENTION_SECONDS = 400 * 86_400  # 13 months, and a few days so a whole 13th month stays
 MIN_SENDERS = 5  # a word is shown once this many different senders used it in the period
 COMMON_WORDS = 30_000  # per language, from wordfreq: everyday words, not rare names
 SKIP_MOST_FREQUENT = 150  # "the", "que", "tengo": in every message, saying nothing
+FLUSH_SECONDS = 10.0  # the longest a count waits for a message's pipeline to carry it
 MAX_WORDS_PER_MESSAGE = 12  # a pasted essay counts no more than a question
 UNANSWERED = frozenset({"not_understood"})  # intents whose words are worth learning from
 HAS_DIGIT = re.compile(r"\d")
@@ -50,6 +57,10 @@ class Vocabulary:
 
     @classmethod
     def from_wordfreq(cls, languages: Iterable[str], size: int = COMMON_WORDS) -> Vocabulary:
+        return _vocabulary(tuple(languages), size)  # once per process: every app shares it
+
+    @classmethod
+    def _load(cls, languages: Iterable[str], size: int) -> Vocabulary:
         """wordfreq's lists ship in the package: no download. For English and Spanish about
         0.2 s and 7 MB kept (25 MB at the peak, mostly importing wordfreq); its caches are
         emptied afterwards, as only the sets are needed."""
@@ -77,6 +88,11 @@ class Vocabulary:
                 if len(found) == MAX_WORDS_PER_MESSAGE:
                     break
         return list(found)
+
+
+@lru_cache(maxsize=4)
+def _vocabulary(languages: tuple[str, ...], size: int) -> Vocabulary:
+    return Vocabulary._load(languages, size)
 
 
 class InsightsKeys:
@@ -180,6 +196,24 @@ async def send(client: Any, commands: Sequence[Command]) -> None:
         for command in commands:
             pipe.execute_command(*command)
         await pipe.execute(raise_on_error=False)
+
+
+async def keep_flushing(recorder: InsightsRecorder, client: Any, every: float) -> None:
+    """Send the counts no message's pipeline has carried, at most once every `every` seconds:
+    in a quiet spell the last messages' counts still arrive. Cancel it to stop; then call
+    `flush_now` for what is left."""
+    while True:
+        await asyncio.sleep(every)
+        await flush_now(recorder, client)
+
+
+async def flush_now(recorder: InsightsRecorder, client: Any) -> None:
+    if not recorder.pending:
+        return
+    try:
+        await send(client, recorder.take())
+    except (RedisError, OSError, TimeoutError) as exc:
+        log.warning("insights counts not saved (%s): figures only, no message lost", exc)
 
 
 # -- reading, for the staff page ----------------------------------------------------------------

@@ -20,7 +20,7 @@ import logging
 import math
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol, TypeVar
@@ -39,6 +39,7 @@ log = logging.getLogger("smsbot.store")
 
 MAX_ANSWERS = 500  # answers kept per sender; a runaway auto-responder cannot grow it further
 T = TypeVar("T")
+Rider = tuple[str | int, ...]  # a command sent along with the commit scripts, reply unread
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,12 +241,18 @@ class ScriptBatcher:
     """
 
     def __init__(
-        self, client: Any, script: str, timeout: float, on_round_trip: Callable[[], object]
+        self,
+        client: Any,
+        script: str,
+        timeout: float,
+        on_round_trip: Callable[[], object],
+        riders: Callable[[], list[Rider]] = list,
     ):
         self._client = client
         self._script = client.register_script(script)
         self._timeout = timeout
         self._on_round_trip = on_round_trip
+        self._riders = riders
         self._waiting: list[tuple[list[str], list[Any], asyncio.Future[Any]]] = []
 
     async def call(self, keys: list[str], args: list[Any]) -> Any:
@@ -277,7 +284,7 @@ class ScriptBatcher:
                 future.set_result(result)
 
     async def _execute(self, batch: list[tuple[list[str], list[Any], Any]]) -> list[Any]:
-        results = await self._send_calls(batch)
+        results = await self._send_calls(batch, self._riders())
         missing = [i for i, result in enumerate(results) if isinstance(result, NoScriptError)]
         if missing:  # after a flush or failover; only those calls, the others have run
             await self._client.script_load(self._script.script)
@@ -286,12 +293,23 @@ class ScriptBatcher:
                 results[i] = result
         return results
 
-    async def _send_calls(self, batch: list[tuple[list[str], list[Any], Any]]) -> list[Any]:
+    async def _send_calls(
+        self, batch: list[tuple[list[str], list[Any], Any]], riders: Sequence[Rider] = ()
+    ) -> list[Any]:
+        """The script calls, and after them any `riders`: commands whose replies nobody waits
+        for (the insights counters), carried in the same write at no extra round trip. If the
+        round trip fails, the riders' counts are lost with it: figures, not state."""
         packed = b"".join(
-            hiredis.pack_command(("EVALSHA", self._script.sha, len(keys), *keys, *args))
-            for keys, args, _ in batch
+            [
+                *(
+                    hiredis.pack_command(("EVALSHA", self._script.sha, len(keys), *keys, *args))
+                    for keys, args, _ in batch
+                ),
+                *(hiredis.pack_command(rider) for rider in riders),
+            ]
         )
-        return await self._send_packed(packed, len(batch))
+        results = await self._send_packed(packed, len(batch) + len(riders))
+        return results[: len(batch)]
 
     async def _send_packed(self, packed: bytes, replies: int) -> list[Any]:
         """One write and one read on a pooled connection. redis-py keeps connecting, auth, TLS
@@ -346,6 +364,7 @@ class RedisStore:
         cache_size: int = 100_000,
         cooldown: float = 1.0,
         on_round_trip: Callable[[], object] = lambda: None,
+        riders: Callable[[], list[Rider]] = list,
     ):
         self._redis = client
         self._keys = keys
@@ -361,7 +380,8 @@ class RedisStore:
             script = client.register_script(COMMIT_SCRIPT)
             self._commit = lambda keys, args: self._counted(script(keys=keys, args=args))
         else:
-            self._commit = ScriptBatcher(client, COMMIT_SCRIPT, timeout, on_round_trip).call
+            batcher = ScriptBatcher(client, COMMIT_SCRIPT, timeout, on_round_trip, riders)
+            self._commit = batcher.call
 
     @classmethod
     def from_url(
@@ -372,6 +392,7 @@ class RedisStore:
         timeout: float,
         cluster: bool = False,
         on_round_trip: Callable[[], object] = lambda: None,
+        riders: Callable[[], list[Rider]] = list,
     ) -> RedisStore:
         options = {
             "decode_responses": True,
@@ -386,7 +407,12 @@ class RedisStore:
             client = aioredis.Redis.from_url(
                 url, health_check_interval=30, retry=Retry(NoBackoff(), 0), **options
             )
-        return cls(client, keys, limits, timeout, on_round_trip=on_round_trip)
+        return cls(client, keys, limits, timeout, on_round_trip=on_round_trip, riders=riders)
+
+    @property
+    def client(self) -> Any:
+        """For the insights' own flush in a quiet spell: the same pool and timeouts."""
+        return self._redis
 
     def guess(self, sender: str) -> State | None:
         return self._recent.get(sender)

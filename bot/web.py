@@ -4,6 +4,7 @@ console's pages live in bot/staff.py and are mounted here."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import html
 import json
@@ -22,6 +23,7 @@ from starlette.types import Receive, Scope, Send
 from bot import twilio
 from bot.app import Bot, build_bot
 from bot.config import Settings, load_settings
+from bot.insights import FLUSH_SECONDS, flush_now, keep_flushing
 from bot.metrics import CONTENT_TYPE
 from bot.models import Inbound
 from bot.privacy import sender_key
@@ -239,7 +241,17 @@ def create_app(settings: Settings, bot: Bot | None = None) -> App:
             ",".join(bot.content.languages),
             " local mode" if settings.local_mode else "",
         )
+        flusher = None
+        if bot.insights is not None and hasattr(bot.store, "client"):
+            flusher = asyncio.create_task(
+                keep_flushing(bot.insights, bot.store.client, FLUSH_SECONDS)
+            )
         yield
+        if flusher is not None and bot.insights is not None:
+            flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flusher
+            await flush_now(bot.insights, bot.store.client)  # type: ignore[attr-defined]
         if follower is not None:
             follower.cancel()
         if versions is not None:

@@ -237,3 +237,49 @@ class TestTheMessagePath:
         assert intents.get("i|en|not_understood") == 1
         words = {c[2] for c in commands if c[0] == "HINCRBY" and ":w:" in str(c[1])}
         assert words == {"parking", "fee"}
+
+
+class TestThroughTheWebhook:
+    def test_counts_ride_in_the_messages_own_round_trip(self, settings, rdb, prefix) -> None:
+        from fastapi.testclient import TestClient
+
+        from bot.web import create_app
+        from tests.conftest import Phone
+        from tests.test_scaling import round_trips
+
+        day_keys = f"{prefix}:{{{prefix}:insights}}:d:*"
+        with TestClient(create_app(settings)) as client:
+            phone = Phone(client, "+15550001111")
+            before = round_trips(client)
+            for body in ["MENU", "5", "MORE", "insurance"]:
+                phone.text(body)
+            assert round_trips(client) - before == 4  # nothing added for the insights
+            # Each message's counts went with the next one's commit: three are stored.
+            [key] = rdb.keys(day_keys)
+            assert sum(int(v) for f, v in rdb.hgetall(key).items() if f.startswith("i|")) == 3
+        # Shutting down sends what is left.
+        counts = rdb.hgetall(key)
+        assert sum(int(v) for f, v in counts.items() if f.startswith("i|")) == 4
+        assert counts["i|en|not_understood"] == "1"
+        assert 0 < rdb.ttl(key) <= RETENTION_SECONDS
+
+    def test_a_quiet_spell_still_saves_the_last_counts(self, settings, rdb, prefix) -> None:
+        from fastapi.testclient import TestClient
+
+        from bot.web import create_app
+        from tests.conftest import Phone
+
+        app = create_app(settings)
+        with TestClient(app) as client:
+            Phone(client, "+15550002222").text("MENU")
+            recorder = app.state.bot.insights
+            assert recorder is not None and recorder.pending
+
+            async def quiet() -> None:
+                from bot.insights import flush_now
+
+                await flush_now(recorder, app.state.bot.store.client)
+
+            client.portal.call(quiet)  # what keep_flushing does every FLUSH_SECONDS
+            assert not recorder.pending
+            assert rdb.keys(f"{prefix}:{{{prefix}:insights}}:d:*")
