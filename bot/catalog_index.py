@@ -17,6 +17,7 @@ from rapidfuzz import fuzz, process
 from bot.catalog import CatalogData
 from bot.content import Structure
 from bot.keywords import normalize
+from bot.router import page_parts, reply_shapes
 
 # The replies the bot sends on its own, by what makes it send them.
 REPLY_NAMES = {
@@ -173,3 +174,29 @@ def _nearest(term: str, entries: Sequence[Entry]) -> str | None:
     vocabulary = {word for entry in entries for word in entry.searchable.split()}
     best = process.extractOne(term, vocabulary, scorer=fuzz.ratio, score_cutoff=MIN_TYPO_SCORE)
     return str(best[0]) if best else None
+
+
+def labelled_shapes(
+    structure: Structure, english: Mapping[str, str]
+) -> list[tuple[str, tuple[str, ...]]]:
+    """Every SMS the bot can send, each named as staff would say it ("Side effects, page 4
+    of 7"): a page shown in two topics is two SMS, one per topic, each named by its topic."""
+    pages = {key for topic in structure.topics.values() for key in topic.pages}
+    shapes = []
+    for name, parts in reply_shapes(structure):
+        if name in pages:
+            continue  # below, once per topic it is in
+        if name.startswith("menu "):
+            label = f"{name.removeprefix('menu ').replace('_', ' ').capitalize()} menu"
+        elif name.startswith("not understood"):
+            label = "When the bot did not understand, with the main menu"
+        else:
+            label = REPLY_NAMES.get(name, name)
+        shapes.append((label, tuple(parts)))
+    for topic_id in ordered_topics(structure):
+        topic = structure.topics[topic_id]
+        name = topic_name(structure, english, topic_id)
+        for number in range(len(topic.pages)):
+            label = f"{name}, page {number + 1} of {len(topic.pages)}"
+            shapes.append((label, tuple(page_parts(topic, number))))
+    return shapes

@@ -25,7 +25,7 @@ def units_allowed(encoding: str) -> int:
     return single if MAX_SEGMENTS == 1 else part * MAX_SEGMENTS
 
 
-def over_budget(text: str, name: str = "This reply") -> str | None:
+def budget_warning(text: str, name: str = "This reply") -> str | None:
     """None when `text` can be published; else a sentence saying by how much it is too long
     and what would bring it within the limit."""
     cost = measure(text)

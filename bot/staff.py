@@ -18,9 +18,10 @@ import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
@@ -33,15 +34,28 @@ from starlette.middleware.sessions import SessionMiddleware
 from bot import readability
 from bot.accounts import Account, AccountError, Accounts
 from bot.app import Bot, clinic_details, locales
-from bot.catalog import CatalogData, Report, Translation, check_data, measure_replies
+from bot.catalog import (
+    MAX_CHARACTERS,
+    MAX_SEGMENTS,
+    CatalogData,
+    Report,
+    Translation,
+    check_data,
+    measure_replies,
+)
+from bot.catalog_index import Entry, build_index, labelled_shapes
 from bot.config import Settings
 from bot.content import MENU_PREFIX, ClinicDetails, Content, Structure, po_bytes
 from bot.published import Candidate, CatalogVersions, Change, VersionConflict
+from bot.review_words import budget_warning
 from bot.router import reply_shapes
 from bot.sms import measure, non_gsm_characters
+from bot.spreadsheets import read_table, xlsx_bytes
+from bot.staff_text import normalize_text, normalize_words, same_text
 
 log = logging.getLogger("smsbot.staff")
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
+UTC = ZoneInfo("UTC")
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 
@@ -59,10 +73,20 @@ class Console:
     details: ClinicDetails
     locales: dict[str, str]
     review_max_age_days: int
+    timezone: ZoneInfo = UTC
 
     @property
     def structure(self) -> Structure:
         return self.bot.content.structure
+
+    def when(self, timestamp: float) -> str:
+        return when(timestamp, self.timezone)
+
+    def index(self, data: CatalogData) -> list[Entry]:
+        return build_index(self.structure, data)
+
+    def entry(self, data: CatalogData, key: str) -> Entry:
+        return next(entry for entry in self.index(data) if entry.key == key)
 
     def content_for(self, data: CatalogData) -> Content:
         return self.bot.content_for(data)
@@ -134,10 +158,12 @@ def console_router(console: Console) -> APIRouter:
         try:
             account = await console.accounts.sign_in(name, password, address)
         except AccountError as exc:
-            return page(request, "staff/login.html", None, error=str(exc), status=429)
+            return page(request, "staff/login.html", None, error=str(exc), status=429, typed=name)
         if account is None:
             await console.versions.audit_failed_sign_in(name.strip()[:64])
-            return page(request, "staff/login.html", None, error="Wrong name or password.")
+            return page(
+                request, "staff/login.html", None, error="Wrong name or password.", typed=name
+            )
         request.session.clear()
         request.session.update({"user": account.name, "csrf": secrets.token_urlsafe(24)})
         await console.versions.audit(account.name, "sign-in", account.role)
@@ -170,16 +196,20 @@ def console_router(console: Console) -> APIRouter:
         if key not in candidate.english:
             raise HTTPException(404, "no such snippet")
         es = candidate.translations.get("es", {}).get(key)
+        entry = console.entry(candidate, key)
         return page(
             request,
             "staff/edit.html",
             account,
             key=key,
-            where=describe(console.structure, key),
+            title=entry.title,
+            also=entry.also,
+            topic=entry.topic,
             english=candidate.english[key],
             spanish=es.text if es else "",
             needs_review=candidate.needs_review("es", key),
             published_english=published.english.get(key, ""),
+            too_long=too_long(console, candidate, key),
         )
 
     @router.post("/snippet/{key}")
@@ -192,12 +222,15 @@ def console_router(console: Console) -> APIRouter:
         _, _, candidate, _ = await console.versions.candidate()
         if key not in candidate.english:
             raise HTTPException(404, "no such snippet")
-        english, spanish = str(form.get("en", "")).strip(), str(form.get("es", "")).strip()
-        if english != candidate.english[key]:
+        # As stored: a textarea's CRLF, spaces at line ends or a decomposed accent are not an
+        # edit, so a text the editor did not touch is never drafted (B5).
+        english = normalize_text(str(form.get("en", "")))
+        spanish = normalize_text(str(form.get("es", "")))
+        if not same_text(english, candidate.english[key]):
             await console.versions.save_text("en", key, english, account.name)
         current_es = candidate.translations.get("es", {}).get(key)
         confirmed = form.get("es_reviewed") == "yes"  # "the Spanish still says the same"
-        if current_es is None or spanish != current_es.text or confirmed:
+        if current_es is None or not same_text(spanish, current_es.text) or confirmed:
             # A saved Spanish text is one read against the English it now stands beside. An
             # English change alone leaves the Spanish marked as needing review.
             await console.versions.save_text("es", key, spanish, account.name, english)
@@ -220,10 +253,12 @@ def console_router(console: Console) -> APIRouter:
         if topic not in console.structure.topics:
             raise HTTPException(422, f"there is no topic '{topic}' in the menus")
         form = await request.form()
+        _, _, candidate, _ = await console.versions.candidate()
+        current = candidate.keywords.get("topics", {}).get(topic) or {}
         for language in ("en", "es"):
-            lines = str(form.get(language, "")).splitlines()
-            words = [line.strip() for line in lines if line.strip()]
-            await console.versions.save_keywords(topic, language, words, account.name)
+            words = normalize_words(str(form.get(language, "")))
+            if words != list(current.get(language) or []):  # an untouched list is no draft
+                await console.versions.save_keywords(topic, language, words, account.name)
         return RedirectResponse(f"/staff/keywords/{topic}?saved=1", status_code=303)
 
     # -- live preview -------------------------------------------------------------------------
@@ -318,7 +353,7 @@ def console_router(console: Console) -> APIRouter:
             status=status,
             versions=versions,
             trail=trail,
-            when=when,
+            when=console.when,
             error=error,
         )
 
@@ -365,13 +400,19 @@ def console_router(console: Console) -> APIRouter:
                 media_type="text/csv; charset=utf-8",
                 headers={"Content-Disposition": 'attachment; filename="catalog.csv"'},
             )
+        if name == "catalog.xlsx":
+            return Response(
+                to_xlsx(console.structure, candidate),
+                media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                headers={"Content-Disposition": 'attachment; filename="catalog.xlsx"'},
+            )
         if name == "es.po":
             return Response(
                 to_po(candidate, "es"),
                 media_type="text/x-gettext-translation; charset=utf-8",
                 headers={"Content-Disposition": 'attachment; filename="es.po"'},
             )
-        raise HTTPException(404, "export es.po or catalog.csv")
+        raise HTTPException(404, "export es.po, catalog.csv or catalog.xlsx")
 
     @router.post("/import", response_class=HTMLResponse)
     async def import_file(
@@ -382,11 +423,11 @@ def console_router(console: Console) -> APIRouter:
         _, published, candidate, _ = await console.versions.candidate()
         raw = await upload.read()
         try:
-            if (upload.filename or "").endswith(".csv"):
+            if (upload.filename or "").lower().endswith((".csv", ".xlsx", ".txt")):
                 imported, kept = from_csv(candidate, published, raw)
             else:
                 imported, kept = from_po(candidate, published, raw, "es")
-        except ValueError as exc:
+        except ValueError as exc:  # UnreadableSpreadsheet says what to do in Excel
             return page(request, "staff/import.html", account, error=str(exc), changes=[], kept=[])
         changes = diff(candidate, imported)
         # Only the texts that differ wait for the yes: a draft saved meanwhile stays.
@@ -425,19 +466,6 @@ def console_router(console: Console) -> APIRouter:
 
 
 # -- what the pages show ----------------------------------------------------------------------
-
-
-def describe(structure: Structure, key: str) -> str:
-    for menu in structure.menus.values():
-        if menu.header == key:
-            return f"Header of the {menu.id} menu"
-    for topic in structure.topics.values():
-        if topic.label == key:
-            return f"Menu label of {topic.id}"
-        if key in topic.pages:
-            number = topic.pages.index(key) + 1
-            return f"{topic.id}, page {number} of {len(topic.pages)}"
-    return "A reply the bot sends on its own (help, stop, emergency...)"
 
 
 def groups(structure: Structure, keys: list[str]) -> Iterator[tuple[str, str, list[str]]]:
@@ -483,7 +511,7 @@ def snippet_rows(
                     "review": language != "en" and candidate.needs_review(language, key),
                     "over": (language, key) in over,
                     "draft": (language, key) in drafted,
-                    "reviewed": when(at[1]) if at else "in the files",
+                    "reviewed": console.when(at[1]) if at else "in the files",
                     "version": at[0] if at else 0,
                     "stale": bool(at and at[1] < stale_before),
                 }
@@ -540,22 +568,26 @@ def preview_of(
         content = console.content_for(CatalogData(english, translations, candidate.keywords))
     except Exception as exc:  # an unknown placeholder or a stray brace, while typing
         return {"error": str(exc)}
-    messages = []
-    for name, parts in reply_shapes(console.structure):
-        if key in snippets_in(console.structure, parts):
-            sms = content.render(language, parts)  # type: ignore[arg-type]
-            cost = measure(sms)
-            messages.append(
-                {
-                    "name": name,
-                    "text": sms,
-                    "characters": cost.characters,
-                    "encoding": cost.encoding,
-                    "segments": cost.segments,
-                    "over": cost.characters > 320 or cost.segments > 3,
-                    "runs": runs(sms),
-                }
-            )
+    messages: list[dict[str, Any]] = []
+    by_text: dict[str, dict[str, Any]] = {}
+    for label, parts in labelled_shapes(console.structure, english):
+        if key not in snippets_in(console.structure, parts):
+            continue
+        sms = content.render(language, parts)  # type: ignore[arg-type]
+        if sms in by_text:  # the same SMS in two topics: one bubble naming both (B9)
+            by_text[sms]["name"] += f" · {label}"
+            continue
+        cost = measure(sms)
+        by_text[sms] = {
+            "name": label,
+            "text": sms,
+            "characters": cost.characters,
+            "encoding": cost.encoding,
+            "segments": cost.segments,
+            "over": cost.characters > MAX_CHARACTERS or cost.segments > MAX_SEGMENTS,
+            "runs": runs(sms),
+        }
+        messages.append(by_text[sms])
     score = readability.score(content.text(language, key), language)  # type: ignore[arg-type]
     return {
         "messages": messages,
@@ -604,27 +636,36 @@ def approved(before: CatalogData, after: CatalogData, language: str, key: str) -
     )
 
 
+SPREADSHEET_COLUMNS = ("id", "where", "english", "spanish", "spanish_needs_review")
+
+
+def spreadsheet_rows(structure: Structure, data: CatalogData) -> list[list[str]]:
+    """One row per text, in menu order, named as on the catalog page."""
+    rows = []
+    for entry in build_index(structure, data):
+        es = data.translations.get("es", {}).get(entry.key, Translation("", ""))
+        review = "yes" if data.needs_review("es", entry.key) else ""
+        rows.append([entry.key, entry.label, data.english[entry.key], es.text, review])
+    return rows
+
+
 def to_csv(structure: Structure, data: CatalogData) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["id", "where", "english", "spanish", "spanish_needs_review"])
-    for key, text in data.english.items():
-        es = data.translations.get("es", {}).get(key, Translation("", ""))
-        review = "yes" if data.needs_review("es", key) else ""
-        writer.writerow([key, describe(structure, key), text, es.text, review])
+    writer.writerow(SPREADSHEET_COLUMNS)
+    writer.writerows(spreadsheet_rows(structure, data))
     return out.getvalue()
+
+
+def to_xlsx(structure: Structure, data: CatalogData) -> bytes:
+    return xlsx_bytes("catalog", SPREADSHEET_COLUMNS, spreadsheet_rows(structure, data))
 
 
 def from_csv(
     base: CatalogData, published: CatalogData, raw: bytes
 ) -> tuple[CatalogData, list[Change]]:
     """`base` with the texts of the file, and the drafts kept where the file is older."""
-    try:
-        rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise ValueError(f"not a readable CSV file: {exc}") from exc
-    if not rows or not {"id", "english", "spanish"} <= set(rows[0]):
-        raise ValueError("the CSV needs the columns id, english and spanish")
+    rows = read_table(raw, required=("id", "english", "spanish")).rows  # CSV or .xlsx
     english = dict(base.english)
     spanish = dict(base.translations.get("es", {}))
     kept: list[Change] = []
@@ -633,7 +674,7 @@ def from_csv(
         if key not in english:
             raise ValueError(f"unknown snippet id '{key}'")
         text = row["english"]
-        if text == base.english[key]:
+        if same_text(text, base.english[key]):
             continue
         if older(published, base, "en", key, text):
             kept.append(Change("text", "en", key, base.english[key], text))
@@ -641,11 +682,11 @@ def from_csv(
             english[key] = text
     for row in rows:
         key, text = row["id"].strip(), row["spanish"]
-        if text == cell(base, "es", key):
+        if same_text(text, cell(base, "es", key)):
             if (
                 reviewed(row)
                 and base.needs_review("es", key)
-                and row["english"] == base.english[key]
+                and same_text(row["english"], base.english[key])
             ):
                 spanish[key] = Translation(text, row["english"])
             continue
@@ -701,7 +742,7 @@ def from_po(
                 "download the file again"
             )
         old = entries.get(key)
-        text = str(message.string or "")
+        text = normalize_text(str(message.string or ""))
         if message.fuzzy:
             continue  # a translator's unfinished work is not imported
         if older(published, base, language, key, text):
@@ -749,8 +790,22 @@ def overlay(base: CatalogData, texts: CatalogData) -> CatalogData:
     return CatalogData(english, translations, base.keywords)
 
 
-def when(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
+def when(timestamp: float, zone: ZoneInfo = UTC) -> str:
+    """A time as the clinic reads it: its own time zone, named (EST, CDT...)."""
+    return datetime.fromtimestamp(timestamp, zone).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def too_long(console: Console, data: CatalogData, key: str) -> list[str]:
+    """In words, every SMS with this text that the catalog check would refuse to publish."""
+    found: list[str] = []
+    for language in ("en", "es"):
+        result = preview_of(console, data, key, language, cell(data, language, key))
+        for message in result.get("messages", []):
+            name = f"{LANGUAGE_NAMES[language]}, {message['name']}"
+            sentence = budget_warning(message["text"], name) if message["over"] else None
+            if sentence and sentence not in found:
+                found.append(sentence)
+    return found
 
 
 def mount_console(api: FastAPI, settings: Settings, bot: Bot, versions: CatalogVersions) -> None:
@@ -766,6 +821,7 @@ def mount_console(api: FastAPI, settings: Settings, bot: Bot, versions: CatalogV
         clinic_details(settings),
         locales(settings),
         settings.staff_review_max_age_days,
+        ZoneInfo(settings.clinic_timezone),
     )
     api.include_router(console_router(console))
     api.mount(

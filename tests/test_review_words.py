@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from bot.review_words import Run, changed_words, over_budget
+from bot.review_words import Run, budget_warning, changed_words
 from bot.sms import measure
 
 
 class TestOverBudget:
     def test_a_reply_within_the_limits_is_fine(self) -> None:
-        assert over_budget("Call your care team.") is None
-        assert over_budget("á" * 201) is None  # 3 UCS-2 segments exactly
+        assert budget_warning("Call your care team.") is None
+        assert budget_warning("á" * 201) is None  # 3 UCS-2 segments exactly
 
     def test_a_ucs2_reply_says_how_much_to_remove_and_which_characters(self) -> None:
         text = "Llame si tiene fiebre de 38 °C o más. " * 6  # 228 characters, UCS-2
-        message = over_budget(text, "Side effects, page 4")
+        message = budget_warning(text, "Side effects, page 4")
         assert message is not None
         assert message.startswith(
             "Side effects, page 4 is too long to publish: 228 characters, 4 SMS"
@@ -29,7 +29,7 @@ class TestOverBudget:
         assert measure(text[:-cut]).segments == 3
 
     def test_a_long_gsm_reply_counts_characters(self) -> None:
-        message = over_budget("a" * 330)
+        message = budget_warning("a" * 330)
         assert message is not None and "Remove about 10 characters." in message
         assert "avoid" not in message
 
