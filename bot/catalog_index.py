@@ -51,6 +51,7 @@ class Entry:
     also: tuple[str, ...]  # other places: "When to call, page 3"
     topic: str  # the first topic it belongs to, "" for menus and replies
     searchable: str = field(repr=False)  # folded: ID, title, both languages, keywords
+    topics: tuple[str, ...] = ()  # every topic it is shown in
 
     @property
     def label(self) -> str:
@@ -148,9 +149,9 @@ def build_index(
             words.extend((examples or {}).get(place.topic, ()))
         spanish = data.translations.get("es", {}).get(key)
         parts = [key, title, *also_of(spots), data.english[key], spanish.text if spanish else ""]
-        entries.append(
-            Entry(key, title, also_of(spots), topic, normalize(" ".join([*parts, *words])))
-        )
+        searchable = normalize(" ".join([*parts, *words]))
+        shown_in = tuple(dict.fromkeys(place.topic for place in spots))
+        entries.append(Entry(key, title, also_of(spots), topic, searchable, shown_in))
     return entries
 
 
@@ -174,6 +175,11 @@ def _nearest(term: str, entries: Sequence[Entry]) -> str | None:
     vocabulary = {word for entry in entries for word in entry.searchable.split()}
     best = process.extractOne(term, vocabulary, scorer=fuzz.ratio, score_cutoff=MIN_TYPO_SCORE)
     return str(best[0]) if best else None
+
+
+def topic_index(structure: Structure, english: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(topic ID, name) in menu order."""
+    return [(topic, topic_name(structure, english, topic)) for topic in ordered_topics(structure)]
 
 
 def labelled_shapes(

@@ -72,6 +72,15 @@ return count
 """
 
 
+# Marks a draft as sent back only if it is still the one the reviewer saw.
+SEND_BACK_SCRIPT = """
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+redis.call('RPUSH', KEYS[2], ARGV[4])
+return 1
+"""
+
+
 @dataclass(frozen=True, slots=True)
 class Change:
     kind: str  # "text" or "keywords"
@@ -109,6 +118,11 @@ class Candidate:
         """Names these drafts on this version: what a reviewer saw, and may publish."""
         return drafts_digest(self.number, self.drafts)
 
+    def only(self, drafts: Mapping[str, str]) -> Candidate:
+        """The published version with only these of the drafts: what approving them publishes."""
+        data, changes = apply_drafts(self.published, parse_drafts(drafts))
+        return Candidate(self.number, self.published, data, changes, dict(drafts))
+
 
 def drafts_digest(number: int, drafts: Mapping[str, str]) -> str:
     digest = hashlib.sha256(str(number).encode())
@@ -133,6 +147,7 @@ class CatalogVersions:
         self._failed = f"{prefix}:{tag}:audit:failed"
         self._publish = client.register_script(PUBLISH_SCRIPT)
         self._audit_failed = client.register_script(AUDIT_FAILED_SCRIPT)
+        self._send_back = client.register_script(SEND_BACK_SCRIPT)
         self.client = client
 
     # -- published versions -------------------------------------------------------------------
@@ -216,6 +231,17 @@ class CatalogVersions:
         field = f"k|{topic}|{language}"
         await self._redis.hset(self._drafts, field, json.dumps({"value": words, "who": who}))
         await self.audit(who, "draft", f"keywords {topic} {language}")
+
+    async def send_back(self, field: str, stored: str, who: str, note: str) -> bool:
+        """A reviewer sends a draft back to its editor: it stays a draft, marked with who sent
+        it back and why, unless it changed meanwhile (then the new draft wins)."""
+        draft = json.loads(stored)
+        draft["returned"] = {"who": who, "note": note, "at": time.time()}
+        changed = await self._send_back(
+            keys=[self._drafts, self._audit],
+            args=[field, stored, json.dumps(draft), _audit_entry(who, "sent back", field)],
+        )
+        return bool(changed)
 
     async def discard(self, who: str) -> None:
         await self._redis.delete(self._drafts)

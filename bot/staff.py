@@ -43,11 +43,11 @@ from bot.catalog import (
     check_data,
     measure_replies,
 )
-from bot.catalog_index import Entry, build_index, labelled_shapes
+from bot.catalog_index import Entry, build_index, labelled_shapes, search, topic_index
 from bot.config import Settings
 from bot.content import MENU_PREFIX, ClinicDetails, Content, Structure, po_bytes
 from bot.published import Candidate, CatalogVersions, Change, VersionConflict
-from bot.review_words import budget_warning
+from bot.review_words import budget_warning, changed_words
 from bot.router import reply_shapes
 from bot.sms import measure, non_gsm_characters
 from bot.spreadsheets import read_table, xlsx_bytes
@@ -180,14 +180,23 @@ def console_router(console: Console) -> APIRouter:
     async def overview(request: Request, account: Account = Depends(signed_in)) -> HTMLResponse:
         number, published, candidate, changes = await console.versions.candidate()
         history = await console.versions.history()
-        rows = snippet_rows(console, published, candidate, changes, history)
+        asked = request.query_params
+        found = find(
+            console.index(candidate),
+            topic_index(console.structure, candidate.english),
+            snippet_rows(console, published, candidate, changes, history),
+            query=asked.get("q", "")[:100],
+            show=asked.get("show", ""),
+            topic=asked.get("topic", ""),
+        )
         return page(
             request,
             "staff/index.html",
             account,
             version=number,
-            groups=rows,
             drafts=len(changes),
+            filters=FILTERS,
+            **found,
         )
 
     @router.get("/snippet/{key}", response_class=HTMLResponse)
@@ -302,8 +311,8 @@ def console_router(console: Console) -> APIRouter:
             status=409 if changed else 422 if refused else 200,
             version=found.number,
             digest=found.digest,
-            changes=found.changes,
-            errors=errors,
+            changes=review_rows(console, found),
+            errors=list(dict.fromkeys(errors)),  # a page in two topics fails once, not twice (B6)
             authors=sorted({json.loads(raw)["who"] for raw in found.drafts.values()}),
             refused=refused,
             changed=changed,
@@ -313,24 +322,39 @@ def console_router(console: Console) -> APIRouter:
     async def publish(request: Request, account: Account = Depends(reviewer)) -> Response:
         form = await request.form()
         found = await console.versions.for_review()
-        report = await console.check(found.data)
         if str(form.get("version")) != str(found.number) or form.get("drafts") != found.digest:
             # Publish only what the reviewer saw: show what is there now instead.
+            report = await console.check(found.data)
             return review_page(request, account, found, report.errors, changed=True)
-        if not found.changes:
+        # Each draft on its own: publish it (the default), keep it for later, or send it back.
+        choice = {field: str(form.get(f"choice:{field}", "publish")) for field in found.drafts}
+        approved = found.only({f: raw for f, raw in found.drafts.items() if choice[f] == "publish"})
+        back = {f: raw for f, raw in found.drafts.items() if choice[f] == "back"}
+        why = str(form.get("back_note", "")).strip()[:500]
+        if not approved.changes and not back:
             raise HTTPException(400, "nothing to publish")
-        if not report.ok:
+        report = await console.check(approved.data)
+        if approved.changes and not report.ok:
             return review_page(request, account, found, report.errors, refused=True)
         note = str(form.get("note", "")).strip()
         try:
-            await console.versions.publish(
-                found.data, found.number, account.name, note, found.changes, found.drafts
-            )
+            if approved.changes:
+                await console.versions.publish(
+                    approved.data,
+                    found.number,
+                    account.name,
+                    note,
+                    approved.changes,
+                    approved.drafts,
+                )
         except VersionConflict:
             found = await console.versions.for_review()
             report = await console.check(found.data)
             return review_page(request, account, found, report.errors, changed=True)
-        return RedirectResponse("/staff/history", status_code=303)
+        for field, raw in back.items():
+            await console.versions.send_back(field, raw, account.name, why)
+        target = "/staff/history" if approved.changes else "/staff/review"
+        return RedirectResponse(target, status_code=303)
 
     @router.post("/discard")
     async def discard(request: Request, account: Account = Depends(reviewer)) -> Response:
@@ -357,11 +381,37 @@ def console_router(console: Console) -> APIRouter:
             error=error,
         )
 
+    @router.get("/version/{number}", response_class=HTMLResponse)
+    async def version(
+        request: Request, number: int, account: Account = Depends(signed_in)
+    ) -> HTMLResponse:
+        """What a version said where it differs from the published one, and a restore that
+        asks first."""
+        current, published = await console.versions.current()
+        try:
+            old = await console.versions.load(number)
+        except LookupError as exc:
+            raise HTTPException(404, str(exc)) from exc
+        meta = next((v for v in await console.versions.history() if v.number == number), None)
+        found = Candidate(current, published, old, restore_changes(published, old), {})
+        return page(
+            request,
+            "staff/version.html",
+            account,
+            number=number,
+            current=current,
+            meta=meta,
+            when=console.when,
+            changes=review_rows(console, found),
+        )
+
     @router.post("/restore/{number}")
     async def restore(
         request: Request, number: int, account: Account = Depends(reviewer)
     ) -> Response:
         form = await request.form()
+        if form.get("confirmed") != "yes":  # what patients read changes: see it first
+            return RedirectResponse(f"/staff/version/{number}", status_code=303)
         current, published = await console.versions.current()
         try:
             old = await console.versions.load(number)
@@ -370,7 +420,7 @@ def console_router(console: Console) -> APIRouter:
         report = await console.check(old)
         if not report.ok:
             raise HTTPException(422, "that version no longer passes the catalog check")
-        changes = diff(published, old)
+        changes = restore_changes(published, old)  # keywords too (B7)
         note = f"restored version {number}"
         try:
             if str(form.get("version")) != str(current):
@@ -468,6 +518,70 @@ def console_router(console: Console) -> APIRouter:
 # -- what the pages show ----------------------------------------------------------------------
 
 
+# What a nurse filters the catalog by: (name shown, test on a row's cells)
+FILTERS: dict[str, str] = {
+    "drafts": "Drafts",
+    "review": "Needs review",
+    "over": "Over budget",
+    "due": "Review due",
+    "missing": "Missing",
+}
+REPLIES = "replies"  # the topic filter for menus and the bot's own replies
+FILTER_FLAGS = {"drafts": "draft", "review": "review", "over": "over", "due": "stale"}
+
+
+def flagged(row: dict[str, Any], show: str) -> bool:
+    cells = row["cells"].values()
+    return any(cell[FILTER_FLAGS.get(show, show)] for cell in cells)
+
+
+def find(
+    entries: list[Entry],
+    topic_names: list[tuple[str, str]],
+    groups_of_rows: list[dict[str, Any]],
+    query: str = "",
+    show: str = "",
+    topic: str = "",
+) -> dict[str, Any]:
+    """The catalog page: a search, a filter or a topic chosen, and the topic index."""
+    cells = {row["key"]: row for group in groups_of_rows for row in group["rows"]}
+    show = show if show in FILTERS else ""
+    counts = {name: sum(flagged(row, name) for row in cells.values()) for name in FILTERS}
+    found, understood = search(entries, query) if query.strip() else (entries, "")
+    chosen = [e for e in found if in_topic(e, topic)]
+    if show:
+        chosen = [e for e in chosen if flagged(cells[e.key], show)]
+    listing = bool(query.strip() or show or topic)
+    topics = [
+        {"id": topic_id, "name": name, "texts": sum(in_topic(e, topic_id) for e in entries)}
+        for topic_id, name in topic_names
+    ]
+    topics.append(
+        {
+            "id": REPLIES,
+            "name": "Menus and replies",
+            "texts": sum(in_topic(e, REPLIES) for e in entries),
+        }
+    )
+    return {
+        "query": query,
+        "understood": understood if understood != " ".join(query.lower().split()) else "",
+        "show": show,
+        "topic": topic,
+        "counts": counts,
+        "topics": topics,
+        "results": [{"entry": e, **cells[e.key]} for e in chosen] if listing else [],
+        "listing": listing,
+    }
+
+
+def in_topic(entry: Entry, topic: str) -> bool:
+    """No topic chosen, or `entry` is shown in it; REPLIES: the texts outside any topic."""
+    if topic == REPLIES:
+        return not entry.topics
+    return not topic or topic in entry.topics
+
+
 def groups(structure: Structure, keys: list[str]) -> Iterator[tuple[str, str, list[str]]]:
     """(title, topic, snippets) by menu and topic, in menu order; the rest under 'Replies'."""
     seen: set[str] = set()
@@ -518,6 +632,34 @@ def snippet_rows(
             rows.append({"key": key, "cells": cells})
         result.append({"title": title, "topic": topic, "rows": rows})
     return result
+
+
+def review_rows(console: Console, found: Candidate) -> list[dict[str, Any]]:
+    """Each change with its draft, its name as staff say it and the words it changes."""
+    titles = {entry.key: entry.title for entry in console.index(found.data)}
+    names = dict(topic_index(console.structure, found.data.english))
+    rows = []
+    for change in found.changes:
+        if change.kind == "keywords":
+            field, title = (
+                f"k|{change.key}|{change.language}",
+                f"Words that open {names.get(change.key, change.key)}",
+            )
+        else:
+            field, title = f"t|{change.language}|{change.key}", titles.get(change.key, change.key)
+        draft = json.loads(found.drafts.get(field, "{}"))
+        rows.append(
+            {
+                "change": change,
+                "field": field,
+                "title": title,
+                "language": LANGUAGE_NAMES.get(change.language, change.language),
+                "runs": changed_words(change.before, change.after),
+                "who": draft.get("who", ""),
+                "returned": draft.get("returned"),
+            }
+        )
+    return rows
 
 
 def over_budget(console: Console, data: CatalogData) -> set[tuple[str, str]]:
@@ -621,6 +763,23 @@ def diff(before: CatalogData, after: CatalogData) -> list[Change]:
             old = before.translations.get(language, {}).get(key)
             if old is None or old.text != entry.text or approved(before, after, language, key):
                 changes.append(Change("text", language, key, old.text if old else "", entry.text))
+    return changes
+
+
+def restore_changes(before: CatalogData, after: CatalogData) -> list[Change]:
+    """Everything a restore changes: the texts and each topic's keywords."""
+    return diff(before, after) + keyword_changes(before, after)
+
+
+def keyword_changes(before: CatalogData, after: CatalogData) -> list[Change]:
+    old, new = before.keywords.get("topics") or {}, after.keywords.get("topics") or {}
+    changes = []
+    for topic in new:
+        for language in sorted(set(new[topic] or {}) | set(old.get(topic) or {})):
+            was = list((old.get(topic) or {}).get(language) or [])
+            now = list((new[topic] or {}).get(language) or [])
+            if was != now:
+                changes.append(Change("keywords", language, topic, ", ".join(was), ", ".join(now)))
     return changes
 
 
