@@ -46,6 +46,8 @@ from bot.catalog import (
 from bot.catalog_index import Entry, build_index, labelled_shapes, search, topic_index
 from bot.config import Settings
 from bot.content import MENU_PREFIX, ClinicDetails, Content, Structure, po_bytes
+from bot.insights import MIN_SENDERS, InsightsKeys, InsightsReader, Period, flush_now
+from bot.insights_view import PRESETS, Chosen, choose_period, daily_csv, page_context
 from bot.published import Candidate, CatalogVersions, Change, VersionConflict
 from bot.review_words import budget_warning, changed_words
 from bot.router import reply_shapes
@@ -74,6 +76,8 @@ class Console:
     locales: dict[str, str]
     review_max_age_days: int
     timezone: ZoneInfo = UTC
+    prefix: str = "smsbot"  # REDIS_KEY_PREFIX, for the insights' keys
+    segment_price: float = 0.0
 
     @property
     def structure(self) -> Structure:
@@ -287,6 +291,51 @@ def console_router(console: Console) -> APIRouter:
         if key not in candidate.english or language not in LANGUAGE_NAMES:
             raise HTTPException(404, "no such snippet")
         return JSONResponse(preview_of(console, candidate, key, language, text))
+
+    # -- insights -------------------------------------------------------------------------------
+
+    async def period_of(request: Request) -> tuple[Chosen, Period]:
+        recorder, store = console.bot.insights, console.bot.store
+        if recorder is not None and hasattr(store, "client"):
+            await flush_now(recorder, store.client)  # this worker's latest counts, shown too
+        asked = request.query_params
+        today = datetime.now(console.timezone).date()
+        chosen = choose_period(
+            today, asked.get("preset", ""), asked.get("from", ""), asked.get("to", "")
+        )
+        reader = InsightsReader(console.versions.client, InsightsKeys(console.prefix))
+        days = await reader.daily(chosen.first, chosen.last)
+        return chosen, Period(days, console.segment_price)
+
+    @router.get("/insights", response_class=HTMLResponse)
+    async def insights(request: Request, account: Account = Depends(signed_in)) -> HTMLResponse:
+        chosen, period = await period_of(request)
+        reader = InsightsReader(console.versions.client, InsightsKeys(console.prefix))
+        languages = list(console.locales)
+        words = await reader.asked_words(chosen.first, chosen.last, languages)
+        names = dict(topic_index(console.structure, (await console.versions.current())[1].english))
+        return page(
+            request,
+            "staff/insights.html",
+            account,
+            chosen=chosen,
+            presets=PRESETS,
+            timezone=str(console.timezone),
+            min_senders=MIN_SENDERS,
+            language_names=LANGUAGE_NAMES,
+            callbacks=[],
+            **page_context(period, words, names, languages),
+        )
+
+    @router.get("/insights.csv")
+    async def insights_csv(request: Request, account: Account = Depends(signed_in)) -> Response:
+        chosen, period = await period_of(request)
+        name = f"smsbot-daily-{chosen.first.isoformat()}-to-{chosen.last.isoformat()}.csv"
+        return Response(
+            daily_csv(period),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
 
     # -- review, publish, history -------------------------------------------------------------
 
@@ -981,6 +1030,8 @@ def mount_console(api: FastAPI, settings: Settings, bot: Bot, versions: CatalogV
         locales(settings),
         settings.staff_review_max_age_days,
         ZoneInfo(settings.clinic_timezone),
+        settings.redis_key_prefix,
+        settings.sms_segment_price,
     )
     api.include_router(console_router(console))
     api.mount(
