@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.catalog import load_data
-from bot.catalog_index import Entry, build_index, first_words, search
+from bot.catalog.files import Source, load_data
 from bot.config import PROJECT_ROOT
-from bot.content import Source
+from bot.console.index import Entry, build_index, first_words, search
 
 MESSAGES, LOCALES = PROJECT_ROOT / "messages", PROJECT_ROOT / "locales"
 

@@ -9,7 +9,7 @@ from collections import Counter
 
 import pytest
 
-from bot import charts
+from bot.console import charts
 from bot.insights import DayFigures, Period, days_between
 
 FIRST = dt.date(2026, 11, 1)

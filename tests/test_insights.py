@@ -243,7 +243,7 @@ class TestThroughTheWebhook:
     def test_counts_ride_in_the_messages_own_round_trip(self, settings, rdb, prefix) -> None:
         from fastapi.testclient import TestClient
 
-        from bot.web import create_app
+        from bot.webhook.asgi import create_app
         from tests.conftest import Phone
         from tests.test_scaling import round_trips
 
@@ -266,7 +266,7 @@ class TestThroughTheWebhook:
     def test_a_quiet_spell_still_saves_the_last_counts(self, settings, rdb, prefix) -> None:
         from fastapi.testclient import TestClient
 
-        from bot.web import create_app
+        from bot.webhook.asgi import create_app
         from tests.conftest import Phone
 
         app = create_app(settings)

@@ -7,8 +7,8 @@ from collections import Counter
 
 import pytest
 
+from bot.console.insights_page import MAX_DAYS, choose_period, daily_csv, page_context
 from bot.insights import AskedWord, DayFigures, Period
-from bot.insights_view import MAX_DAYS, choose_period, daily_csv, page_context
 
 TODAY = dt.date(2026, 12, 1)
 

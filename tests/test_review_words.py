@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.review_words import Run, budget_warning, changed_words
+from bot.console.wording import Run, budget_warning, changed_words
 from bot.sms import measure
 
 

@@ -8,7 +8,7 @@ import io
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from bot.spreadsheets import (
+from bot.console.spreadsheets import (
     EXCEL_ADVICE,
     UnreadableSpreadsheet,
     decode_text,
@@ -16,7 +16,7 @@ from bot.spreadsheets import (
     sniff_delimiter,
     xlsx_bytes,
 )
-from bot.staff_text import normalize_text, normalize_words, same_text
+from bot.console.text_input import normalize_text, normalize_words, same_text
 
 FEVER_ES = "Llame si tiene:\n- fiebre de 38 °C (100.4 °F) o más\n- diarrea\nEnvíe MÁS"
 HEADER = ["id", "where", "english", "spanish", "spanish_needs_review"]

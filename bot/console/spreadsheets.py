@@ -20,7 +20,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from bot.staff_text import normalize_text
+from bot.console.text_input import normalize_text
 
 EXCEL_ADVICE = (
     "In Excel, choose File > Save As and pick \u201cCSV UTF-8 (Comma delimited)\u201d "

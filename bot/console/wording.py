@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.catalog import MAX_CHARACTERS, MAX_SEGMENTS
+from bot.catalog.check import MAX_CHARACTERS, MAX_SEGMENTS
 from bot.sms import GSM_PART, GSM_SINGLE, UCS2_PART, UCS2_SINGLE, measure
 
 Kind = Literal["same", "added", "removed"]

@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
-from bot.catalog import CatalogData
-from bot.content import Structure
+from bot.catalog.model import CatalogData, Structure
 from bot.keywords import normalize
 from bot.router import page_parts, reply_shapes
 

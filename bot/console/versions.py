@@ -3,42 +3,26 @@
 Version 0 is the catalog in the files. Each publish stores a complete snapshot as the next
 version, so any version can be restored, and every worker of the app picks up the newest one.
 A snapshot is always read applied on the files of the running deployment (`on_files`), and a
-worker serves it only once it passes the catalog check there.
-
-    {prefix:staff}:catalog:version     the published version number
-    {prefix:staff}:catalog:v:N          snapshot N and who published it, when and what changed
-    {prefix:staff}:drafts               hash: one field per edited text or keyword list
-    {prefix:staff}:audit                list: every sign-in, draft, publish and restore, append-only
-    {prefix:staff}:audit:failed         failed sign-ins recorded in the current window
+worker serves it only once it passes the catalog check there. The keys are in bot/store/keys.py.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
-import logging
 import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import chain
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from redis import asyncio as aioredis
-from redis.asyncio.cluster import RedisCluster
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
-
-from bot.catalog import CatalogData, Translation, load_data
+from bot.catalog.files import Source, load_data
+from bot.catalog.model import CatalogData
 from bot.config import Settings
-from bot.content import Source
-
-if TYPE_CHECKING:
-    from bot.app import Bot
-
-log = logging.getLogger("smsbot.catalog")
+from bot.console.drafts import Change, apply_drafts, on_files, parse_drafts
+from bot.errors import VersionConflict
+from bot.store.keys import StaffKeys
 
 # Publishes a snapshot if the version is still the one it was built on, and takes out of the
 # drafts exactly the ones it contains (field and value): a draft saved meanwhile stays a draft.
@@ -61,15 +45,9 @@ return next
 # Failed sign-ins are recorded up to a number per window, then once more to say that more
 # followed: guessing cannot grow the audit trail without end. Everything else is recorded.
 FAILED_SIGN_INS_AUDITED = 20
+
+
 FAILED_SIGN_IN_WINDOW = 900  # seconds
-AUDIT_FAILED_SCRIPT = """
-local count = redis.call('INCR', KEYS[1])
-if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-local limit = tonumber(ARGV[2])
-if count <= limit then redis.call('RPUSH', KEYS[2], ARGV[3])
-elseif count == limit + 1 then redis.call('RPUSH', KEYS[2], ARGV[4]) end
-return count
-"""
 
 
 # Marks a draft as sent back only if it is still the one the reviewer saw.
@@ -80,14 +58,14 @@ redis.call('RPUSH', KEYS[2], ARGV[4])
 return 1
 """
 
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    kind: str  # "text" or "keywords"
-    language: str
-    key: str  # snippet ID or topic
-    before: str
-    after: str
+AUDIT_FAILED_SCRIPT = """
+local count = redis.call('INCR', KEYS[1])
+if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+local limit = tonumber(ARGV[2])
+if count <= limit then redis.call('RPUSH', KEYS[2], ARGV[3])
+elseif count == limit + 1 then redis.call('RPUSH', KEYS[2], ARGV[4]) end
+return count
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,10 +75,6 @@ class Version:
     at: float
     note: str
     changes: list[dict[str, str]]
-
-
-class VersionConflict(Exception):
-    """Someone published in the meantime."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,28 +106,35 @@ def drafts_digest(number: int, drafts: Mapping[str, str]) -> str:
 
 
 class CatalogVersions:
+    """Published versions, drafts, uploads waiting for a yes and the audit trail, in Redis.
+
+    The client is its owner's (the app's lifespan, or a command): this class never closes it.
+    """
+
     def __init__(
-        self, client: Any, prefix: str, files: CatalogData, topics: frozenset[str] | None = None
+        self,
+        client: Any,
+        keys: StaffKeys,
+        files: CatalogData,
+        topics: frozenset[str] | None = None,
     ):
-        tag = f"{{{prefix}:staff}}"
         self._redis = client
+        self._keys = keys
         self._files = files
         self._topics = frozenset(files.keywords.get("topics") or ()) if topics is None else topics
-        self._version = f"{prefix}:{tag}:catalog:version"
-        self._snapshot = f"{prefix}:{tag}:catalog:v:"
-        self._drafts = f"{prefix}:{tag}:drafts"
-        self._audit = f"{prefix}:{tag}:audit"
-        self._stash = f"{prefix}:{tag}:import:"
-        self._failed = f"{prefix}:{tag}:audit:failed"
         self._publish = client.register_script(PUBLISH_SCRIPT)
         self._audit_failed = client.register_script(AUDIT_FAILED_SCRIPT)
         self._send_back = client.register_script(SEND_BACK_SCRIPT)
-        self.client = client
+
+    @property
+    def client(self) -> Any:
+        """The console's Redis connection, for the insights page to read the counters."""
+        return self._redis
 
     # -- published versions -------------------------------------------------------------------
 
     async def current_number(self) -> int:
-        return int(await self._redis.get(self._version) or 0)
+        return int(await self._redis.get(self._keys.version) or 0)
 
     async def current(self) -> tuple[int, CatalogData]:
         number = await self.current_number()
@@ -163,14 +144,14 @@ class CatalogVersions:
         """Version `number` as this deployment would serve it: applied on the files."""
         if number == 0:
             return self._files
-        raw = await self._redis.get(f"{self._snapshot}{number}")
+        raw = await self._redis.get(self._keys.snapshot(number))
         if raw is None:
             raise LookupError(f"no catalog version {number}")
         return on_files(CatalogData.from_json(json.loads(raw)["data"]), self._files, self._topics)
 
     async def history(self) -> list[Version]:
         number = await self.current_number()
-        keys = [f"{self._snapshot}{n}" for n in range(number, 0, -1)]
+        keys = [self._keys.snapshot(n) for n in range(number, 0, -1)]
         raws = await self._redis.mget(keys) if keys else []
         versions = []
         for n, raw in zip(range(number, 0, -1), raws, strict=True):
@@ -207,7 +188,12 @@ class CatalogVersions:
         snapshot = json.dumps({"data": data.to_json(), "meta": meta}, ensure_ascii=False)
         entry = _audit_entry(who, "publish", f"version {based_on + 1}: {note}")
         number = await self._publish(
-            keys=[self._version, self._snapshot, self._drafts, self._audit],
+            keys=[
+                self._keys.version,
+                self._keys.snapshot_prefix,
+                self._keys.drafts,
+                self._keys.audit,
+            ],
             args=[based_on, snapshot, entry, *chain.from_iterable((drafts or {}).items())],
         )
         if number == -1:
@@ -224,12 +210,13 @@ class CatalogVersions:
         draft = {"value": text, "who": who}
         if source is not None:
             draft["source"] = source
-        await self._redis.hset(self._drafts, field, json.dumps(draft))
+        await self._redis.hset(self._keys.drafts, field, json.dumps(draft))
         await self.audit(who, "draft", f"{language} {key}")
 
     async def save_keywords(self, topic: str, language: str, words: list[str], who: str) -> None:
         field = f"k|{topic}|{language}"
-        await self._redis.hset(self._drafts, field, json.dumps({"value": words, "who": who}))
+        draft = json.dumps({"value": words, "who": who})
+        await self._redis.hset(self._keys.drafts, field, draft)
         await self.audit(who, "draft", f"keywords {topic} {language}")
 
     async def send_back(self, field: str, stored: str, who: str, note: str) -> bool:
@@ -238,18 +225,18 @@ class CatalogVersions:
         draft = json.loads(stored)
         draft["returned"] = {"who": who, "note": note, "at": time.time()}
         changed = await self._send_back(
-            keys=[self._drafts, self._audit],
+            keys=[self._keys.drafts, self._keys.audit],
             args=[field, stored, json.dumps(draft), _audit_entry(who, "sent back", field)],
         )
         return bool(changed)
 
     async def discard(self, who: str) -> None:
-        await self._redis.delete(self._drafts)
+        await self._redis.delete(self._keys.drafts)
         await self.audit(who, "discard drafts", "")
 
     async def drafts(self) -> dict[tuple[str, str, str], dict[str, Any]]:
         """(kind, language or topic, key or language) -> {"value", "who"}."""
-        return parse_drafts(await self._redis.hgetall(self._drafts))
+        return parse_drafts(await self._redis.hgetall(self._keys.drafts))
 
     async def candidate(self) -> tuple[int, CatalogData, CatalogData, list[Change]]:
         """(published number, published, published + drafts, what the drafts change)."""
@@ -258,29 +245,29 @@ class CatalogVersions:
 
     async def for_review(self) -> Candidate:
         number, published = await self.current()
-        raw = await self._redis.hgetall(self._drafts)
+        raw = await self._redis.hgetall(self._keys.drafts)
         return Candidate(number, published, *apply_drafts(published, parse_drafts(raw)), raw)
 
     # -- uploads waiting for a yes ---------------------------------------------------------------
 
     async def stash(self, data: CatalogData) -> str:
         token = secrets.token_urlsafe(12)
-        await self._redis.set(self._stash + token, json.dumps(data.to_json()), ex=3600)
+        await self._redis.set(self._keys.stash(token), json.dumps(data.to_json()), ex=3600)
         return token
 
     async def unstash(self, token: str) -> CatalogData | None:
-        raw = await self._redis.getdel(self._stash + token) if token else None
+        raw = await self._redis.getdel(self._keys.stash(token)) if token else None
         return CatalogData.from_json(json.loads(raw)) if raw else None
 
     # -- audit --------------------------------------------------------------------------------
 
     async def audit(self, who: str, action: str, detail: str) -> None:
-        await self._redis.rpush(self._audit, _audit_entry(who, action, detail))
+        await self._redis.rpush(self._keys.audit, _audit_entry(who, action, detail))
 
     async def audit_failed_sign_in(self, name: str) -> None:
         more = f"not recording more failed sign-ins for {FAILED_SIGN_IN_WINDOW // 60} minutes"
         await self._audit_failed(
-            keys=[self._failed, self._audit],
+            keys=[self._keys.failed_sign_ins, self._keys.audit],
             args=[
                 FAILED_SIGN_IN_WINDOW,
                 FAILED_SIGN_INS_AUDITED,
@@ -290,91 +277,7 @@ class CatalogVersions:
         )
 
     async def audit_trail(self, last: int = 200) -> list[dict[str, Any]]:
-        return [json.loads(item) for item in await self._redis.lrange(self._audit, -last, -1)]
-
-
-def parse_drafts(raw: Mapping[str, str]) -> dict[tuple[str, str, str], dict[str, Any]]:
-    drafts = {}
-    for field, value in raw.items():
-        kind, first, second = field.split("|", 2)
-        drafts[(kind, first, second)] = json.loads(value)
-    return drafts
-
-
-def apply_drafts(
-    published: CatalogData, drafts: dict[tuple[str, str, str], dict[str, Any]]
-) -> tuple[CatalogData, list[Change]]:
-    english = dict(published.english)
-    translations = {lang: dict(entries) for lang, entries in published.translations.items()}
-    keywords = json.loads(json.dumps(published.keywords))
-    changes: list[Change] = []
-    for (kind, first, second), draft in sorted(drafts.items()):
-        if kind == "t" and first == "en" and draft["value"] != english.get(second):
-            changes.append(Change("text", "en", second, english.get(second, ""), draft["value"]))
-            english[second] = draft["value"]
-    for (kind, first, second), draft in sorted(drafts.items()):
-        if kind == "t" and first != "en":
-            before = translations.get(first, {}).get(second)
-            # Against the English it was written for: a later English edit flags it for review.
-            source = draft.get("source", english.get(second, ""))
-            after = Translation(draft["value"], source, False)
-            if before != after:
-                changes.append(
-                    Change("text", first, second, before.text if before else "", after.text)
-                )
-                translations.setdefault(first, {})[second] = after
-        elif kind == "k":
-            topic, language = first, second
-            entry = keywords.setdefault("topics", {}).setdefault(topic, {})
-            before_words = entry.get(language, [])
-            if list(draft["value"]) != list(before_words):
-                changes.append(
-                    Change(
-                        "keywords",
-                        language,
-                        topic,
-                        ", ".join(before_words),
-                        ", ".join(draft["value"]),
-                    )
-                )
-                entry[language] = list(draft["value"])
-    return CatalogData(english, translations, keywords), changes
-
-
-def on_files(snapshot: CatalogData, files: CatalogData, topics: frozenset[str]) -> CatalogData:
-    """A published snapshot applied on the catalog in the files of this deployment.
-
-    The files decide which snippets and topics exist: a page or topic added by a deploy is
-    served from the files until staff publish a new wording. The snapshot decides the wording
-    of the snippets it has (English and translations together, so they stay a pair) and the
-    words of the topics it has. Every other list in keywords.yaml (commands, opt-out words and
-    phrases, emergency phrases, language hints) comes from the files only: the console does not
-    edit them, and an emergency or opt-out phrase added by a deploy must never be lost to an
-    older snapshot.
-    """
-
-    def source(key: str) -> CatalogData:
-        return snapshot if key in snapshot.english else files
-
-    english = {key: source(key).english[key] for key in files.english}
-    translations = {
-        language: {
-            key: entry
-            for key in files.english
-            if (entry := source(key).translations.get(language, {}).get(key)) is not None
-        }
-        for language in files.translations
-    }
-    file_topics = files.keywords.get("topics") or {}
-    published_topics = snapshot.keywords.get("topics") or {}
-    keywords = {
-        **files.keywords,
-        "topics": {
-            **file_topics,
-            **{topic: words for topic, words in published_topics.items() if topic in topics},
-        },
-    }
-    return CatalogData(english, translations, keywords)
+        return [json.loads(item) for item in await self._redis.lrange(self._keys.audit, -last, -1)]
 
 
 def _as_dict(change: Change) -> dict[str, str]:
@@ -391,51 +294,8 @@ def _audit_entry(who: str, action: str, detail: str) -> str:
     return json.dumps({"at": time.time(), "who": who, "action": action, "detail": detail})
 
 
-def catalog_versions(settings: Settings) -> CatalogVersions | None:
-    """Published catalog versions live in Redis; without it, the files are the catalog."""
-    if not settings.redis_url:
-        return None
-    # Bounded, so that start-up, the follower and the console pages never wait on a Redis
-    # that does not answer; more generous than the webhook's budget, as snapshots are large.
-    options = {
-        "decode_responses": True,
-        "socket_connect_timeout": settings.redis_timeout_seconds,
-        "socket_timeout": max(5.0, settings.redis_timeout_seconds),
-    }
-    if settings.redis_cluster:
-        client = RedisCluster.from_url(settings.redis_url, **options)
-    else:
-        client = aioredis.Redis.from_url(settings.redis_url, retry=Retry(NoBackoff(), 1), **options)
+def catalog_versions(settings: Settings, client: Any) -> CatalogVersions:
+    """The catalog versions of this deployment, on the files in its messages/ and locales/."""
     files = load_data(settings.messages_dir, settings.locales_dir)
     topics = frozenset(Source.load(settings.messages_dir).structure.topics)
-    return CatalogVersions(client, settings.redis_key_prefix, files, topics)
-
-
-async def follow_published(bot: Bot, versions: CatalogVersions, once: bool = False) -> None:
-    """Serve the newest published catalog: checked every CATALOG_POLL_SECONDS, no restart.
-
-    A version this deployment cannot serve (it fails the catalog check on these files, or
-    cannot be read) is reported once and skipped: the current catalog stays, and the next
-    publish is picked up as usual. Nothing stops the loop but cancellation.
-    """
-    refused = -1
-    while True:
-        number = -1
-        try:
-            number = await versions.current_number()
-            if number not in (bot.catalog_version, refused):
-                await bot.use_catalog(await versions.load(number), number)
-        except (RedisError, OSError) as exc:
-            log.warning("could not check for a newly published catalog (%s)", type(exc).__name__)
-        except Exception as exc:
-            refused = number
-            log.error(
-                "cannot serve published catalog version %d, still serving version %d: %s: %s",
-                number,
-                bot.catalog_version,
-                type(exc).__name__,
-                exc,
-            )
-        if once:
-            return
-        await asyncio.sleep(bot.settings.catalog_poll_seconds)
+    return CatalogVersions(client, StaffKeys(settings.redis_key_prefix), files, topics)

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot import charts
+from bot.console import charts
 from bot.insights import DAILY_COLUMNS, UNANSWERED, AskedWord, Period, daily_rows
 
 MAX_DAYS = 400  # what is kept: 13 months
