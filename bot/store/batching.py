@@ -93,7 +93,7 @@ class ScriptBatcher:
                     hiredis.pack_command(("EVALSHA", self._script.sha, len(keys), *keys, *args))
                     for keys, args, _ in batch
                 ),
-                *(hiredis.pack_command(rider) for rider in riders),
+                *(hiredis.pack_command(rider) for rider in riders),  # type: ignore[arg-type]
             ]
         )
         results = await self._send_packed(packed, len(batch) + len(riders))
