@@ -13,38 +13,54 @@ from bot.catalog.model import CatalogData, Structure, Translation
 from bot.catalog.po import DOMAIN, po_bytes
 from bot.console import spreadsheet
 from bot.console.drafts import Change, cell, older
-from bot.console.views import describe
+from bot.console.index import build_index
+from bot.console.spreadsheets import UnreadableSpreadsheet, read_table, xlsx_bytes
+from bot.console.text_input import normalize_text, same_text
 from bot.errors import ImportFileError
+
+SPREADSHEET_COLUMNS = ("id", "where", "english", "spanish", "spanish_needs_review")
+
+
+def spreadsheet_rows(structure: Structure, data: CatalogData) -> list[list[str]]:
+    """One row per text, in menu order, named as on the catalog page; a cell a spreadsheet
+    would run as a formula is neutralized (read back by `from_csv`)."""
+    rows = []
+    for entry in build_index(structure, data):
+        es = data.translations.get("es", {}).get(entry.key, Translation("", ""))
+        review = "yes" if data.needs_review("es", entry.key) else ""
+        row = [entry.key, entry.label, data.english[entry.key], es.text, review]
+        rows.append([spreadsheet.neutralize(value) for value in row])
+    return rows
 
 
 def to_csv(structure: Structure, data: CatalogData) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["id", "where", "english", "spanish", "spanish_needs_review"])
-    for key, text in data.english.items():
-        es = data.translations.get("es", {}).get(key, Translation("", ""))
-        review = "yes" if data.needs_review("es", key) else ""
-        row = [key, describe(structure, key), text, es.text, review]
-        writer.writerow([spreadsheet.neutralize(value) for value in row])
+    writer.writerow(SPREADSHEET_COLUMNS)
+    writer.writerows(spreadsheet_rows(structure, data))
     return out.getvalue()
+
+
+def to_xlsx(structure: Structure, data: CatalogData) -> bytes:
+    return xlsx_bytes("catalog", SPREADSHEET_COLUMNS, spreadsheet_rows(structure, data))
 
 
 def from_csv(
     base: CatalogData, published: CatalogData, raw: bytes
 ) -> tuple[CatalogData, list[Change]]:
-    """`base` with the texts of the file, and the drafts kept where the file is older."""
+    """`base` with the texts of the file (CSV as Excel saves it, or .xlsx), and the drafts kept
+    where the file is older."""
     try:
-        rows = [
-            {
-                name: spreadsheet.restore(value) if isinstance(value, str) else value
-                for name, value in row.items()
-            }
-            for row in csv.DictReader(io.StringIO(raw.decode("utf-8-sig")))
-        ]
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise ImportFileError(f"not a readable CSV file: {exc}") from exc
-    if not rows or not {"id", "english", "spanish"} <= set(rows[0]):
-        raise ImportFileError("the CSV needs the columns id, english and spanish")
+        table = read_table(raw, required=("id", "english", "spanish"))
+    except UnreadableSpreadsheet as exc:  # it says what to do in Excel
+        raise ImportFileError(str(exc)) from exc
+    rows = [
+        {
+            name: spreadsheet.restore(value) if isinstance(value, str) else value
+            for name, value in row.items()
+        }
+        for row in table.rows
+    ]
     english = dict(base.english)
     spanish = dict(base.translations.get("es", {}))
     kept: list[Change] = []
@@ -53,7 +69,7 @@ def from_csv(
         if key not in english:
             raise ImportFileError(f"unknown snippet id '{key}'")
         text = row["english"]
-        if text == base.english[key]:
+        if same_text(text, base.english[key]):
             continue
         if older(published, base, "en", key, text):
             kept.append(Change("text", "en", key, base.english[key], text))
@@ -61,11 +77,11 @@ def from_csv(
             english[key] = text
     for row in rows:
         key, text = row["id"].strip(), row["spanish"]
-        if text == cell(base, "es", key):
+        if same_text(text, cell(base, "es", key)):
             if (
                 reviewed(row)
                 and base.needs_review("es", key)
-                and row["english"] == base.english[key]
+                and same_text(row["english"], base.english[key])
             ):
                 spanish[key] = Translation(text, row["english"])
             continue
@@ -121,7 +137,7 @@ def from_po(
                 "download the file again"
             )
         old = entries.get(key)
-        text = str(message.string or "")
+        text = normalize_text(str(message.string or ""))
         if message.fuzzy:
             continue  # a translator's unfinished work is not imported
         if older(published, base, language, key, text):

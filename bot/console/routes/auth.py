@@ -40,11 +40,12 @@ async def login(
     try:
         account = await console.accounts.sign_in(name, password, address)
     except AccountError as exc:
-        return page(request, "staff/login.html", None, error=str(exc), status=429)
+        return page(request, "staff/login.html", None, error=str(exc), status=429, typed=name)
     if account is None:
         known = await console.accounts.exists(name)
         await console.versions.audit_failed_sign_in(name.strip().lower()[:64], known)
-        return page(request, "staff/login.html", None, error="Wrong name or password.")
+        error = "Wrong name or password."
+        return page(request, "staff/login.html", None, error=error, typed=name)  # B17
     session = await console.accounts.sessions.start(account.name)
     request.session.clear()
     request.session["sid"] = session.id  # the only thing the cookie carries

@@ -13,7 +13,7 @@ from bot.console import limits
 from bot.console.accounts import Account
 from bot.console.deps import ConsoleDep, checked, require_csrf, signed_in
 from bot.console.drafts import Change, cells, diff, overlay
-from bot.console.files import from_csv, from_po, to_csv, to_po
+from bot.console.files import from_csv, from_po, to_csv, to_po, to_xlsx
 from bot.console.routes import page
 from bot.errors import ImportFileError
 
@@ -31,13 +31,19 @@ async def export(console: ConsoleDep, name: str, account: Account = Depends(sign
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="catalog.csv"'},
         )
+    if name == "catalog.xlsx":
+        return Response(
+            to_xlsx(console.structure, candidate),
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": 'attachment; filename="catalog.xlsx"'},
+        )
     if name == "es.po":
         return Response(
             to_po(candidate, "es"),
             media_type="text/x-gettext-translation; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="es.po"'},
         )
-    raise HTTPException(404, "export es.po or catalog.csv")
+    raise HTTPException(404, "export es.po, catalog.csv or catalog.xlsx")
 
 
 @router.post("/import", response_class=HTMLResponse)
@@ -103,7 +109,7 @@ def read_upload(
 ) -> tuple[CatalogData, list[Change], list[Change]]:
     """(imported, drafts kept, changes) of a translator's file; ImportFileError when it is not
     one. Parsing and comparing take a while for a large file: this runs in a worker thread."""
-    if filename.endswith(".csv"):
+    if filename.lower().endswith((".csv", ".xlsx", ".txt")):  # as Excel saves it, or a workbook
         imported, kept = from_csv(candidate, published, raw)
     else:
         imported, kept = from_po(candidate, published, raw, "es")

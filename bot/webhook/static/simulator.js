@@ -5,7 +5,27 @@ function bubble(text, who) {
   div.className = "bubble " + who;
   div.textContent = text;
   log.appendChild(div);
-  log.scrollTop = log.scrollHeight;
+  div.scrollIntoView({ block: "end" });
+  return div;
+}
+
+// Encoding and segments come from the server, measured by the same code as the catalog check.
+async function showCost(bubbles, texts) {
+  const response = await fetch("/simulator/measure", {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(texts),
+  });
+  if (!response.ok) return;
+  const costs = await response.json();
+  costs.forEach((cost, i) => {
+    const line = document.createElement("span");
+    line.className = "cost" + (cost.encoding === "UCS-2" ? " dear" : "");
+    line.dataset.encoding = cost.encoding;
+    line.dataset.segments = cost.segments;
+    line.textContent = `${cost.characters} characters \u00b7 ${cost.encoding} \u00b7 ` +
+      `${cost.segments} SMS segment${cost.segments === 1 ? "" : "s"}`;
+    bubbles[i].appendChild(line);
+  });
+  log.lastElementChild.scrollIntoView({ block: "end" });
 }
 
 function randomSid() {
@@ -15,7 +35,7 @@ function randomSid() {
 
 async function send(text) {
   bubble(text || "(empty)", "me");
-  const sid = randomSid();
+  const sid = randomSid();  // Twilio's shape: SM and 32 hex digits, SmsSid the same
   const form = new URLSearchParams({
     MessageSid: sid, SmsSid: sid, AccountSid: "AC" + "0".repeat(32), MessagingServiceSid: "",
     From: document.getElementById("from").value, To: "+15550000000", Body: text,
@@ -30,7 +50,9 @@ async function send(text) {
   const xml = new DOMParser().parseFromString(await response.text(), "application/xml");
   const messages = xml.getElementsByTagName("Message");
   if (messages.length === 0) bubble("(no reply)", "note");
-  for (const message of messages) bubble(message.textContent, "bot");
+  const texts = Array.from(messages, message => message.textContent);
+  const bubbles = texts.map(text => bubble(text, "bot"));
+  if (texts.length) await showCost(bubbles, texts);
 }
 
 document.getElementById("compose").addEventListener("submit", event => {
