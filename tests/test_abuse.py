@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 
 import httpx2 as httpx
@@ -12,8 +11,9 @@ from fastapi.testclient import TestClient
 
 from bot.webhook import twilio
 from bot.webhook.asgi import create_app
-from tests.conftest import TOKEN, WEBHOOK, Phone, make_settings, replies
-from tests.test_conversation import expect
+from tests.helpers.phone import Phone, expect, replies
+from tests.helpers.settings import TOKEN, WEBHOOK, make_settings
+from tests.helpers.store import key_of, stored_count
 
 pytestmark = pytest.mark.anyio
 
@@ -50,8 +50,8 @@ async def test_retries_in_flight_apply_once(settings) -> None:
     answers = await post_all(app, [more] * 8)  # Twilio retrying while the first still runs
     content = app.state.bot.content
     page2 = content.render("en", ("topic.cell_therapy.2", "hint.more"))
-    assert all(answer in ([page2], []) for answer in answers)
-    assert answers.count([page2]) >= 1
+    # Every retry gets the first delivery's answer: the recorded answer is checked first.
+    assert answers == [[page2]] * 8
     (next_page,) = await post_all(app, [form("MORE", number)])
     assert next_page == [content.render("en", ("topic.cell_therapy.3", "hint.more"))]
 
@@ -85,7 +85,7 @@ class TestFlood:
         )
         return TestClient(create_app(settings))
 
-    def test_one_notice_then_silence_then_back(self, redis_url, prefix) -> None:
+    def test_one_notice_then_silence_then_back(self, redis_url, prefix, rdb) -> None:
         with self.limited(redis_url, prefix, window=2) as client:
             bot = Phone(client, "+15554440000")
             for _ in range(5):
@@ -93,7 +93,7 @@ class TestFlood:
             assert bot.text("TYPES") == expect(bot, "en", ("reply.flood",))
             for _ in range(5):
                 assert bot.text("TYPES") == []
-            time.sleep(2.1)
+            rdb.delete(key_of(prefix, bot.number, "flood"))  # the window is over
             assert bot.text("TYPES") == expect(bot, "en", ("menu:types",))
 
     def test_opt_out_during_a_flood_still_counts(self, redis_url, prefix, rdb) -> None:
@@ -102,7 +102,7 @@ class TestFlood:
             for _ in range(7):
                 bot.text("hello?")
             assert bot.text("STOP") == []
-            assert len(list(rdb.scan_iter(match=f"{prefix}:*:o"))) == 1
+            assert stored_count(rdb, prefix, "opt_out") == 1
 
     def test_twilio_opt_out_at_the_flood_notice_is_recorded_and_silent(
         self, redis_url, prefix, rdb
@@ -115,13 +115,6 @@ class TestFlood:
             for _ in range(5):
                 bot.text("hello?")
             assert bot.text("NOMAS", OptOutType="STOP") == []
-            assert len(list(rdb.scan_iter(match=f"{prefix}:*:o"))) == 1
+            assert stored_count(rdb, prefix, "opt_out") == 1
             assert bot.text("VOLVER", OptOutType="START") == []
-            assert list(rdb.scan_iter(match=f"{prefix}:*:o")) == []
-
-    def test_normal_reading_never_hits_the_default_limit(self, new_phone) -> None:
-        phone = new_phone()
-        session = ["menu", "3", "2", "MORE", "MORE", "MORE", "MORE", "MENU", "5", "MORE"]
-        session += ["MORE", "MORE", "CALL", "MORE", "QUESTIONS", "MORE", "MORE", "TYPES", "1"]
-        for body in session:
-            assert phone.text(body), body
+            assert stored_count(rdb, prefix, "opt_out") == 0

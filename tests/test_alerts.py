@@ -11,14 +11,15 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
+from ruamel.yaml import YAML
 
 from bot.config import PROJECT_ROOT
 from bot.webhook.asgi import create_app
-from tests.conftest import Phone, make_settings
-from tests.redis_server import free_port
+from tests.helpers.phone import Phone
+from tests.helpers.redis_server import free_port
+from tests.helpers.settings import make_settings
 
 RULES = PROJECT_ROOT / "deploy" / "prometheus"
 # scripts/test puts Debian's promtool next to the interpreter when the machine lacks one
@@ -47,7 +48,7 @@ def test_rules_name_only_metrics_and_labels_the_app_exposes(redis_url, prefix) -
 
 def selectors(path: Path) -> list[tuple[str, set[tuple[str, str]]]]:
     found = []
-    for group in yaml.safe_load(path.read_text())["groups"]:
+    for group in YAML(typ="safe").load(path)["groups"]:
         for rule in group["rules"]:
             for name, inside in SELECTOR.findall(rule["expr"]):
                 found.append((name, set(MATCHER.findall(inside))))

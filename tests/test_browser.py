@@ -17,9 +17,10 @@ import pytest
 from bot.catalog.files import Source
 from bot.config import PROJECT_ROOT
 from bot.webhook import twilio
-from tests.conftest import TOKEN, replies
-from tests.test_cli import ServerProcess, production_env
-from tests.test_staff import PASSWORD, add_account
+from tests.helpers.console import PASSWORD, add_account
+from tests.helpers.phone import replies
+from tests.helpers.processes import ServerProcess, production_env
+from tests.helpers.settings import TOKEN
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = PROJECT_ROOT / "build" / "screenshots"
@@ -30,7 +31,10 @@ NEW_TEXT = (  # GSM-7 as typed (é is in GSM-7); the "á" typed after it makes i
     "nuevo o empeora, aunque sea leve, llame a su equipo médico al {clinic_phone}."
 )
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium"),
+]
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
-import yaml
 from babel.messages.pofile import read_po, write_po
 from click.testing import CliRunner
+from ruamel.yaml import YAML
 
 from bot.app import build_bot
 from bot.catalog import check as checks
@@ -21,7 +21,7 @@ from bot.clinic import ClinicDetails
 from bot.config import PROJECT_ROOT
 from bot.errors import CatalogError
 from bot.readability import ENGLISH_MAX_GRADE, SPANISH_MIN_SCORE
-from tests.conftest import make_settings
+from tests.helpers.settings import make_settings
 
 DETAILS = ClinicDetails("Test Cancer Center", "+1 555 010 0100", "Mon-Fri 08:00-17:00")
 LOCALES = {"en": "en_US", "es": "es_US"}
@@ -42,9 +42,11 @@ class Catalogs:
 
     def edit_english(self, key: str, text: str) -> None:
         path = self.messages / "en.yaml"
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        yaml = YAML(typ="safe")
+        yaml.default_flow_style = False
+        data = yaml.load(path)
         data["snippets"][key] = text
-        path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        yaml.dump(data, path)
 
     def edit_spanish(self, key: str, text: str) -> None:
         path = po_path(self.locales, "es")

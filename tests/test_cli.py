@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-
 import httpx2 as httpx
 import pytest
 from click.testing import CliRunner
@@ -14,8 +9,10 @@ from click.testing import CliRunner
 from bot.app import build_bot
 from bot.cli import main
 from bot.webhook import twilio
-from tests.conftest import HASH_KEY, TOKEN, make_settings, replies
-from tests.redis_server import free_port
+from tests.helpers.phone import replies
+from tests.helpers.processes import ServerProcess, production_env
+from tests.helpers.settings import TOKEN, make_settings
+from tests.helpers.store import stored_count
 
 
 def chat(*args: str, lines: list[str], env: dict[str, str] | None = None):
@@ -49,7 +46,7 @@ def test_chat_in_spanish_with_typos(content) -> None:
 def test_chat_with_redis_remembers_between_runs(redis_url, prefix, rdb, content) -> None:
     env = {"REDIS_URL": redis_url, "REDIS_KEY_PREFIX": prefix, "SESSION_HASH_KEY": "k" * 32}
     chat("--from", "+15557770000", lines=["ESPAÑOL"], env=env)
-    assert len(list(rdb.scan_iter(match=f"{prefix}:*:s"))) == 1
+    assert stored_count(rdb, prefix, "session") == 1
     output = chat("--from", "+15557770000", lines=["TYPES"], env=env)
     assert content.render("es", ("menu:types",)) in output
 
@@ -68,50 +65,6 @@ def test_production_needs_real_secrets() -> None:
     assert result.exit_code != 0 and "SESSION_HASH_KEY" in result.output
 
 
-class ServerProcess:
-    """`smsbot serve` in its own process, as an operator runs it."""
-
-    def __init__(self, env: dict[str, str], *args: str):
-        port = free_port()
-        self.base = f"http://127.0.0.1:{port}"
-        command = [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)]
-        self.process = subprocess.Popen(
-            [*command, "--log-level", "debug", *args],
-            env={**os.environ, **env},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                httpx.get(f"{self.base}/healthz", timeout=0.5)
-                return
-            except httpx.HTTPError:
-                assert self.process.poll() is None, self.stop()
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.1)
-
-    def stop(self) -> str:
-        """Stop the server; everything it printed."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-        return self.process.stdout.read().decode() if self.process.stdout else ""
-
-
-def production_env(redis_url: str, prefix: str, **extra: str) -> dict[str, str]:
-    """What an operator sets for `smsbot serve` next to Twilio and Redis."""
-    return {
-        "TWILIO_AUTH_TOKEN": TOKEN,
-        "SESSION_HASH_KEY": HASH_KEY,
-        "REDIS_URL": redis_url,
-        "REDIS_KEY_PREFIX": prefix,
-        "PUBLIC_BASE_URL": "https://sms.example-clinic.org",
-        "CLINIC_PHONE": "+1 555 010 0100",
-        **extra,
-    }
-
-
 @pytest.fixture
 def server(redis_url, prefix):
     process = ServerProcess(production_env(redis_url, prefix))
@@ -119,6 +72,7 @@ def server(redis_url, prefix):
     process.stop()
 
 
+@pytest.mark.e2e
 def test_real_server_round_trip(server, rdb, prefix, content) -> None:
     health = httpx.get(f"{server.base}/healthz").json()
     assert health["store"] == {"backend": "redis", "ok": True}
@@ -135,7 +89,7 @@ def test_real_server_round_trip(server, rdb, prefix, content) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/xml")
     assert replies(response.text) == [content.render("es", ("menu:types",))]
-    assert len(list(rdb.scan_iter(match=f"{prefix}:*:s"))) == 1
+    assert stored_count(rdb, prefix, "session") == 1
     refused = httpx.post(f"{server.base}/sms", data=form, headers={"X-Twilio-Signature": "x"})
     assert refused.status_code == 403
     assert httpx.get(f"{server.base}/").status_code == 404  # no simulator outside local mode

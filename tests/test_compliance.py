@@ -10,9 +10,10 @@ from fastapi.testclient import TestClient
 
 from bot.cli import main
 from bot.webhook.asgi import create_app
-from tests.conftest import HASH_KEY, TOKEN, Phone, make_settings
-from tests.redis_server import RedisServer
-from tests.test_conversation import MAIN, expect
+from tests.helpers.phone import MAIN, Phone, expect
+from tests.helpers.redis_server import RedisServer
+from tests.helpers.settings import HASH_KEY, TOKEN, make_settings
+from tests.helpers.store import stored_count
 
 
 def opt_out_keys(rdb, prefix: str) -> list[str]:
@@ -141,5 +142,5 @@ class TestForget:
         result = CliRunner().invoke(main, ["forget", "+1 (555) 888-7777"], env=env)
         assert result.exit_code == 0, result.output
         assert "5558887777" not in result.output
-        assert len(list(rdb.scan_iter(match=f"{prefix}:*:s"))) == 1  # only the other person
+        assert stored_count(rdb, prefix, "session") == 1  # only the other person
         assert phone.text("TYPES") == expect(phone, "en", ("menu:types",))

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from bot.config import PROJECT_ROOT, load_settings
 from bot.errors import ConfigError
 from bot.webhook.asgi import create_app
-from tests.conftest import HASH_KEY, TOKEN
+from tests.helpers.settings import HASH_KEY, TOKEN
 
 
 def env_file(tmp_path: Path, **values: str) -> Path:

@@ -4,17 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.store.codec import decode_session
-from tests.conftest import Phone
+from tests.helpers.phone import MAIN, Phone, expect
+from tests.helpers.store import key_of, session_of, stored_count
 
-MAIN = ("menu:main",)
 TYPES = ("menu:types",)
 NOT_UNDERSTOOD = ("reply.not_understood", "menu:main")
-
-
-def expect(phone: Phone, language: str, *messages: tuple[str, ...]) -> list[str]:
-    content = phone.client.app.state.bot.content
-    return [content.render(language, parts) for parts in messages]
 
 
 def page(topic: str, number: int, last: bool = False) -> tuple[str, ...]:
@@ -130,7 +124,7 @@ def test_default_language_spanish(redis_url, prefix) -> None:
     from fastapi.testclient import TestClient
 
     from bot.webhook.asgi import create_app
-    from tests.conftest import make_settings
+    from tests.helpers.settings import make_settings
 
     settings = make_settings(redis_url=redis_url, redis_key_prefix=prefix, default_language="es")
     with TestClient(create_app(settings)) as client:
@@ -142,7 +136,7 @@ def test_media_only_message_gets_menu(new_phone) -> None:
     phone = new_phone()
     phone.text("menu")
     response = phone.post(phone.form("", NumMedia="1", MediaUrl0="https://example.org/x.jpg"))
-    from tests.conftest import replies
+    from tests.helpers.phone import replies
 
     assert replies(response.text) == expect(phone, "en", NOT_UNDERSTOOD)
 
@@ -150,11 +144,10 @@ def test_media_only_message_gets_menu(new_phone) -> None:
 def test_language_choice_is_saved_in_redis(new_phone, rdb, prefix) -> None:
     phone = new_phone()
     phone.text("ESPAÑOL")
-    sessions = [k for k in rdb.scan_iter(match=f"{prefix}:*:s")]
-    assert len(sessions) == 1
-    stored = decode_session(rdb.get(sessions[0]), opted_out=False)
-    assert stored.language == "es" and stored.explicit
-    assert rdb.ttl(sessions[0]) > 29 * 86400  # idle sessions expire after 30 days
+    assert stored_count(rdb, prefix, "session") == 1
+    saved = session_of(rdb, prefix, phone.number)
+    assert saved is not None and saved.language == "es"
+    assert rdb.ttl(key_of(prefix, phone.number, "session")) > 29 * 86400  # expires in 30 days
 
 
 def test_whatsapp_sender_is_the_same_person(new_phone) -> None:
@@ -172,8 +165,8 @@ class TestOptOut:
         assert phone.text("TYPES") == []
         assert phone.text("STOP") == []
         assert phone.text("chest pain") == []
-        opt_outs = list(rdb.scan_iter(match=f"{prefix}:*:o"))
-        assert len(opt_outs) == 1 and rdb.ttl(opt_outs[0]) == -1  # never expires
+        assert stored_count(rdb, prefix, "opt_out") == 1
+        assert rdb.ttl(key_of(prefix, phone.number, "opt_out")) == -1  # never expires
 
     @pytest.mark.parametrize(
         "word", ["STOP", "stopall", "Unsubscribe", "CANCEL", "end", "QUIT", "revoke", "OPTOUT"]
@@ -199,16 +192,16 @@ class TestOptOut:
         phone.text("STOP")
         language = "es" if word.lower() in ("inicio", "comenzar") else "en"
         assert phone.text(word) == expect(phone, language, ("reply.start",), MAIN)
-        assert list(rdb.scan_iter(match=f"{prefix}:*:o")) == []
+        assert stored_count(rdb, prefix, "opt_out") == 0
         assert phone.text("2") == expect(phone, language, page("how", 1))
 
     def test_advanced_opt_out_records_and_says_nothing(self, new_phone, rdb, prefix) -> None:
         phone = new_phone()
         assert phone.text("STOP", OptOutType="STOP") == []
-        assert len(list(rdb.scan_iter(match=f"{prefix}:*:o"))) == 1
+        assert stored_count(rdb, prefix, "opt_out") == 1
         assert phone.text("menu") == []
         assert phone.text("START", OptOutType="START") == []
-        assert list(rdb.scan_iter(match=f"{prefix}:*:o")) == []
+        assert stored_count(rdb, prefix, "opt_out") == 0
         assert phone.text("TYPES") == expect(phone, "en", TYPES)
 
     def test_stop_inside_a_sentence_is_not_an_opt_out_word(self, new_phone) -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import random
 import string
 
-import pytest
-import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -15,8 +13,8 @@ from bot.catalog.check import MAX_CHARACTERS, MAX_SEGMENTS
 from bot.models import Inbound, Session
 from bot.sms import measure
 from bot.webhook import twilio
-from bot.webhook.asgi import create_app
-from tests.conftest import Phone, make_settings
+from tests.helpers.phone import Phone
+from tests.helpers.settings import make_settings
 
 BOT = build_bot(make_settings(redis_url=None))
 TOPICS = sorted(BOT.content.structure.topics)
@@ -83,7 +81,7 @@ def test_signed_webhook_fuzz_never_errors(client) -> None:
     rng = random.Random(20261126)
     phone = Phone(client)
     statuses: dict[int, int] = {}
-    for _ in range(3000):
+    for _ in range(600):
         form = {
             name: random_value(rng) for name in rng.sample(FIELDS, rng.randrange(1, len(FIELDS)))
         }
@@ -92,21 +90,4 @@ def test_signed_webhook_fuzz_never_errors(client) -> None:
         status = phone.post(form).status_code
         statuses[status] = statuses.get(status, 0) + 1
     assert not any(status >= 500 for status in statuses), statuses
-    assert statuses.get(200, 0) > 2000  # most were valid, signed messages
-
-
-schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(make_settings(redis_url=None)))
-
-
-@schema.parametrize()
-@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
-def test_openapi_contract(case) -> None:
-    """Unsigned by design, so never 2xx for /sms; never a 5xx and always as documented."""
-    from schemathesis.specs.openapi.checks import positive_data_acceptance
-
-    case.call_and_validate(excluded_checks=[positive_data_acceptance])
-
-
-@pytest.mark.parametrize("path", ["/healthz", "/openapi.json"])
-def test_plain_endpoints(client, path) -> None:
-    assert client.get(path).status_code == 200
+    assert statuses.get(200, 0) > 400  # most were valid, signed messages

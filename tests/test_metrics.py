@@ -37,7 +37,8 @@ def test_store_failures_are_counted(redis_url) -> None:
     from fastapi.testclient import TestClient
 
     from bot.webhook.asgi import create_app
-    from tests.conftest import Phone, make_settings
+    from tests.helpers.phone import Phone
+    from tests.helpers.settings import make_settings
 
     settings = make_settings(redis_url="redis://127.0.0.1:1/0", redis_timeout_seconds=0.1)
     with TestClient(create_app(settings)) as client:

@@ -10,8 +10,9 @@ import redis
 from fastapi.testclient import TestClient
 
 from bot.webhook.asgi import create_app
-from tests.conftest import Phone, make_settings
-from tests.redis_server import RedisServer
+from tests.helpers.phone import Phone
+from tests.helpers.redis_server import RedisServer
+from tests.helpers.settings import make_settings
 
 
 @pytest.fixture

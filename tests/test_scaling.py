@@ -19,9 +19,12 @@ from bot.app import build_bot
 from bot.privacy import sender_key
 from bot.webhook import twilio
 from bot.webhook.asgi import create_app
-from tests.conftest import HASH_KEY, TOKEN, Phone, make_settings, replies
-from tests.redis_server import RedisServer, free_cluster_port, free_port
-from tests.test_cli import ServerProcess, production_env
+from tests.helpers.phone import Phone, replies
+from tests.helpers.processes import ServerProcess, production_env
+from tests.helpers.redis_server import RedisServer, free_cluster_port, free_port
+from tests.helpers.settings import HASH_KEY, TOKEN, make_settings
+
+pytestmark = pytest.mark.e2e  # real server processes, a cluster, TLS
 
 PUBLIC = "https://sms.example-clinic.org"
 

@@ -12,7 +12,8 @@ from twilio.request_validator import RequestValidator
 
 from bot.webhook import twilio
 from bot.webhook.asgi import create_app
-from tests.conftest import TOKEN, Phone, make_settings, replies
+from tests.helpers.phone import Phone, replies
+from tests.helpers.settings import TOKEN, make_settings
 
 
 def keys_written(rdb, prefix: str) -> list[str]:

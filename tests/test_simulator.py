@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 
 from bot.config import load_settings
 from bot.webhook.asgi import create_app
-from tests.conftest import replies
+from tests.helpers.phone import replies
 
 
 def test_local_mode_serves_the_simulator_and_signs_for_it(redis_url, prefix) -> None:

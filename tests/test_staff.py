@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import shutil
 import time
@@ -11,100 +10,20 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
-from redis import asyncio as aioredis
 
 from bot.cli import main
 from bot.config import PROJECT_ROOT
-from bot.console.accounts import Accounts
-from bot.store.keys import StaffKeys
 from bot.webhook.asgi import create_app
-from tests.conftest import HASH_KEY, TOKEN, Phone, make_settings
-
-PASSWORD = "correct horse battery"
-SIDE_EFFECTS = "topic.side_effects.1"
-
-
-def staff_settings(redis_url: str, prefix: str, **extra):
-    return make_settings(
-        redis_url=redis_url,
-        redis_key_prefix=prefix,
-        staff_secret_key="staff-secret-key-for-tests-0123456789",
-        staff_cookie_secure=False,
-        catalog_poll_seconds=0.1,
-        **extra,
-    )
-
-
-def add_account(redis_url: str, prefix: str, name: str, role: str) -> None:
-    async def run() -> None:
-        client = aioredis.Redis.from_url(redis_url, decode_responses=True)
-        await Accounts(client, StaffKeys(prefix)).add(name, role, PASSWORD)
-        await client.aclose()
-
-    asyncio.run(run())
-
-
-class Staff:
-    """A browser without a browser: its own sign-in cookie, and the CSRF token of the last page.
-
-    Several can share one TestClient, like two people signed in at the same time.
-    """
-
-    def __init__(self, client: TestClient):
-        self.client = client
-        self.csrf = ""
-        self.cookies = type(client.cookies)()
-
-    def request(self, method: str, path: str, **kwargs):
-        self.client.cookies = self.cookies
-        try:
-            return self.client.request(method, path, **kwargs)
-        finally:
-            self.cookies = self.client.cookies
-
-    def sign_in(self, name: str, password: str = PASSWORD):
-        self.get("/staff/login")
-        response = self.post("/staff/login", {"name": name, "password": password})
-        self.get("/staff/")
-        return response
-
-    def get(self, path: str):
-        response = self.request("GET", path)
-        found = re.search(r'name="csrf" value="([^"]+)"', response.text)
-        if found:
-            self.csrf = found.group(1)
-        return response
-
-    def post(self, path: str, data: dict | None = None, **kwargs):
-        return self.request("POST", path, data={"csrf": self.csrf, **(data or {})}, **kwargs)
-
-    def form(self, path: str, action: str) -> dict[str, str]:
-        """The hidden fields of the form on the page at `path` that posts to `action`."""
-        page = self.get(path).text
-        found = re.search(rf'<form[^>]*action="{re.escape(action)}"[^>]*>(.*?)</form>', page, re.S)
-        assert found, f"no form for {action} on {path}"
-        return dict(re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', found.group(1)))
-
-    def publish(self, note: str = ""):
-        """Open the review page and approve what it shows."""
-        fields = self.form("/staff/review", "/staff/publish")
-        return self.post("/staff/publish", {**fields, "note": note})
-
-    def restore(self, number: int):
-        action = f"/staff/restore/{number}"
-        return self.post(action, self.form("/staff/history", action))
-
-
-@pytest.fixture
-def console(redis_url, prefix):
-    add_account(redis_url, prefix, "nora", "editor")
-    add_account(redis_url, prefix, "rita", "reviewer")
-    with TestClient(create_app(staff_settings(redis_url, prefix))) as client:
-        yield client
-
-
-def spanish(client: TestClient, key: str = SIDE_EFFECTS) -> str:
-    return client.app.state.bot.content.text("es", key)
+from tests.helpers.console import (
+    PASSWORD,
+    SIDE_EFFECTS,
+    Staff,
+    add_account,
+    spanish,
+    staff_settings,
+)
+from tests.helpers.phone import Phone
+from tests.helpers.settings import HASH_KEY, TOKEN
 
 
 class TestAccess:

@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 from bot.catalog.tools import compile_catalogs
 from bot.config import PROJECT_ROOT
 from bot.webhook.asgi import create_app
-from tests.conftest import Phone
-from tests.test_staff import Staff, add_account, spanish, staff_settings
+from tests.helpers.console import Staff, add_account, spanish, staff_settings
+from tests.helpers.phone import Phone
 
 NEW_PAGE_EN = "Write your questions down before you call, so you remember them."
 NEW_PAGE_ES = "Escriba sus preguntas antes de llamar, para recordarlas."

@@ -15,8 +15,7 @@ from babel.messages.pofile import read_po, write_po
 
 from bot.console.versions import catalog_versions
 from bot.redis import connect
-from tests.test_staff import Staff, console, spanish, staff_settings  # noqa: F401
-from tests.test_staff_publish import wait_for_version
+from tests.helpers.console import Staff, spanish, staff_settings, wait_for_version
 
 KEY = "topic.cure.1"
 NEW_EN = "Immunotherapy is not a cure. But it can control cancer for some people."
@@ -25,7 +24,7 @@ OTHER_ES = "Listo, le escribo en español."
 
 
 @pytest.fixture
-def editor(console) -> Staff:  # noqa: F811
+def editor(console) -> Staff:
     staff = Staff(console)
     staff.sign_in("nora")
     return staff

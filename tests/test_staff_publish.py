@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from bot.console.versions import catalog_versions
 from bot.redis import connect
-from tests.test_staff import Staff, console, spanish, staff_settings  # noqa: F401
+from tests.helpers.console import Staff, spanish, staff_settings, wait_for_version
 
 FIRST = "reply.language"
 SECOND = "reply.stop"
@@ -22,13 +22,6 @@ def draft(staff: Staff, key: str, es: str) -> None:
     assert staff.post(f"/staff/snippet/{key}", {"en": english, "es": es}).status_code == 200
 
 
-def wait_for_version(client: TestClient, number: int) -> None:
-    deadline = time.monotonic() + 5
-    while client.app.state.bot.catalog_version != number:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-
-
 def open_review(app: TestClient) -> tuple[Staff, Staff, dict[str, str]]:
     """An editor's draft, and a reviewer's publish form as the review page showed it."""
     editor, reviewer = Staff(app), Staff(app)
@@ -38,7 +31,7 @@ def open_review(app: TestClient) -> tuple[Staff, Staff, dict[str, str]]:
     return editor, reviewer, reviewer.form("/staff/review", "/staff/publish")
 
 
-def test_a_draft_saved_after_the_review_opened_is_not_published(console) -> None:  # noqa: F811
+def test_a_draft_saved_after_the_review_opened_is_not_published(console) -> None:
     editor, reviewer, reviewed = open_review(console)
     draft(editor, SECOND, SECOND_ES)  # while the reviewer reads
 
@@ -54,7 +47,7 @@ def test_a_draft_saved_after_the_review_opened_is_not_published(console) -> None
     assert spanish(console, FIRST) == FIRST_ES and spanish(console, SECOND) == SECOND_ES
 
 
-def test_a_changed_draft_of_the_same_text_is_not_published(console) -> None:  # noqa: F811
+def test_a_changed_draft_of_the_same_text_is_not_published(console) -> None:
     editor, reviewer, reviewed = open_review(console)
     draft(editor, FIRST, "Listo, ahora en español.")
     assert reviewer.post("/staff/publish", reviewed).status_code == 409
@@ -88,7 +81,7 @@ def test_a_publish_leaves_drafts_saved_meanwhile(redis_url, prefix) -> None:
     }
 
 
-def test_a_restore_keeps_the_drafts_waiting_for_review(console) -> None:  # noqa: F811
+def test_a_restore_keeps_the_drafts_waiting_for_review(console) -> None:
     reviewer = Staff(console)
     reviewer.sign_in("rita")
     draft(reviewer, FIRST, FIRST_ES)
@@ -103,7 +96,7 @@ def test_a_restore_keeps_the_drafts_waiting_for_review(console) -> None:  # noqa
     assert SECOND_ES in reviewer.get("/staff/review").text  # still a draft
 
 
-def test_a_restore_from_an_old_page_is_refused_with_a_message(console) -> None:  # noqa: F811
+def test_a_restore_from_an_old_page_is_refused_with_a_message(console) -> None:
     first, second = Staff(console), Staff(console)
     first.sign_in("rita")
     second.sign_in("rita")
@@ -121,7 +114,7 @@ def test_a_restore_from_an_old_page_is_refused_with_a_message(console) -> None: 
     assert console.app.state.bot.catalog_version == 2
 
 
-def test_a_spanish_draft_needs_review_after_a_later_english_edit(console) -> None:  # noqa: F811
+def test_a_spanish_draft_needs_review_after_a_later_english_edit(console) -> None:
     key, es = "topic.cure.1", "La inmunoterapia no se considera una cura."
     translator, writer, reviewer = Staff(console), Staff(console), Staff(console)
     translator.sign_in("nora")

@@ -14,7 +14,7 @@ from bot.store.codec import decode_session, encode_session
 from bot.store.keys import Keys
 from bot.store.memory import MemoryStore
 from bot.store.redis import RedisStore
-from tests.conftest import make_settings
+from tests.helpers.settings import make_settings
 
 pytestmark = pytest.mark.anyio
 LIMITS = Limits(session_ttl=60, answer_ttl=30, flood_window=60, flood_limit=5)
