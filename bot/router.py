@@ -111,7 +111,8 @@ class Router:
             session = replace(session, menu=MAIN, topic=None)
             return _say(language, "menu", (MAIN_MENU,)), session
         session = replace(session, menu=MAIN, topic=None)
-        return _say(language, "not_understood", ("reply.not_understood", MAIN_MENU)), session
+        # The safety line travels alone, ahead of the menu, so it fits one SMS in every language.
+        return _say(language, "not_understood", ("reply.not_understood",), (MAIN_MENU,)), session
 
     def _twilio_answered(self, opt_out_type: str, session: Session) -> tuple[Reply, Session]:
         """Twilio has confirmed an opt-out, opt-in or help word itself: record it, say nothing,
@@ -167,9 +168,11 @@ def page_parts(topic: Topic, page: int) -> tuple[Part, ...]:
 
 def reply_shapes(structure: Structure) -> Iterator[tuple[str, tuple[Part, ...]]]:
     """Every distinct SMS the router can send, named, for budget checks."""
-    for key in ("welcome", "help", "stop", "start", "language", "emergency", "forget", "flood"):
+    # welcome_short: the welcome sent ahead of the answer when a first message is a topic.
+    keys = ("welcome", "welcome_short", "help", "stop", "start", "language", "emergency")
+    for key in (*keys, "forget", "flood"):
         yield f"reply.{key}", (f"reply.{key}",)
-    yield "not understood + main menu", ("reply.not_understood", MAIN_MENU)
+    yield "reply.not_understood", ("reply.not_understood",)
     for menu in structure.menus.values():
         yield f"menu {menu.id}", (MENU_PREFIX + menu.id,)
     for topic in structure.topics.values():
