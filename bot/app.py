@@ -15,6 +15,7 @@ from bot.conversation import Conversation
 from bot.errors import CatalogError
 from bot.keywords import Keywords
 from bot.metrics import Metrics
+from bot.models import Language
 from bot.redis import connect
 from bot.router import Router
 from bot.store import Limits, SessionStore
@@ -82,7 +83,7 @@ def clinic_details(settings: Settings) -> ClinicDetails:
     )
 
 
-def locales(settings: Settings) -> dict[str, str]:
+def locales(settings: Settings) -> dict[Language, str]:
     return {"en": settings.locale_en, "es": settings.locale_es}
 
 

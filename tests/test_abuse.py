@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
 import httpx2 as httpx
 import pytest
+import redis
 from fastapi.testclient import TestClient
 
+from bot.config import Settings
 from bot.webhook import twilio
 from bot.webhook.asgi import create_app
-from tests.helpers.phone import Phone, expect, replies
+from tests.helpers.phone import Phone, bot_of, expect, replies
 from tests.helpers.settings import TOKEN, WEBHOOK, make_settings
 from tests.helpers.store import key_of, stored_count
 
@@ -31,7 +34,7 @@ def form(body: str, number: str, sid: str | None = None) -> dict[str, str]:
     return {"MessageSid": sid or f"SM{uuid.uuid4().hex}", "From": number, "Body": body}
 
 
-async def post_all(app, forms: list[dict[str, str]]) -> list[list[str]]:
+async def post_all(app: Any, forms: list[dict[str, str]]) -> list[list[str]]:
     """Deliver these webhooks at the same time, on one event loop, like a busy worker."""
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
@@ -42,7 +45,7 @@ async def post_all(app, forms: list[dict[str, str]]) -> list[list[str]]:
     return [replies(r.text) for r in responses]
 
 
-async def test_retries_in_flight_apply_once(settings) -> None:
+async def test_retries_in_flight_apply_once(settings: Settings) -> None:
     app = create_app(settings)
     number = "+15552220000"
     await post_all(app, [form("CAR T", number)])  # cell therapy, page 1 of 5
@@ -56,7 +59,7 @@ async def test_retries_in_flight_apply_once(settings) -> None:
     assert next_page == [content.render("en", ("topic.cell_therapy.3", "hint.more"))]
 
 
-async def test_racing_messages_never_lose_a_language_switch(settings) -> None:
+async def test_racing_messages_never_lose_a_language_switch(settings: Settings) -> None:
     app = create_app(settings)
     content = app.state.bot.content
     for round_number in range(5):
@@ -68,11 +71,9 @@ async def test_racing_messages_never_lose_a_language_switch(settings) -> None:
         assert help_reply == [content.render("es", ("reply.help",))]
 
 
-def test_retry_after_completion_gets_the_same_reply(phone) -> None:
+def test_retry_after_completion_gets_the_same_reply(phone: Phone) -> None:
     phone.text("menu")
-    side_effects = phone.client.app.state.bot.content.structure.menus["main"].items.index(
-        "side_effects"
-    )
+    side_effects = bot_of(phone.client).content.structure.menus["main"].items.index("side_effects")
     retry = phone.form(str(side_effects + 1))
     first = phone.post(retry).text
     assert phone.post(retry).text == first
@@ -88,7 +89,9 @@ class TestFlood:
         )
         return TestClient(create_app(settings))
 
-    def test_one_notice_then_silence_then_back(self, redis_url, prefix, rdb) -> None:
+    def test_one_notice_then_silence_then_back(
+        self, redis_url: str, prefix: str, rdb: redis.Redis
+    ) -> None:
         with self.limited(redis_url, prefix, window=2) as client:
             bot = Phone(client, "+15554440000")
             for _ in range(5):
@@ -99,7 +102,9 @@ class TestFlood:
             rdb.delete(key_of(prefix, bot.number, "flood"))  # the window is over
             assert bot.text("TYPES") == expect(bot, "en", ("menu:types",))
 
-    def test_opt_out_during_a_flood_still_counts(self, redis_url, prefix, rdb) -> None:
+    def test_opt_out_during_a_flood_still_counts(
+        self, redis_url: str, prefix: str, rdb: redis.Redis
+    ) -> None:
         with self.limited(redis_url, prefix, window=60) as client:
             bot = Phone(client, "+15554441111")
             for _ in range(7):
@@ -108,7 +113,7 @@ class TestFlood:
             assert stored_count(rdb, prefix, "opt_out") == 1
 
     def test_twilio_opt_out_at_the_flood_notice_is_recorded_and_silent(
-        self, redis_url, prefix, rdb
+        self, redis_url: str, prefix: str, rdb: redis.Redis
     ) -> None:
         """Twilio answered an opt-out word set up only in Twilio (`OptOutType`), and it is the
         message over the limit: the opt-out is recorded, and no flood notice follows Twilio's

@@ -34,11 +34,12 @@ MATCHER = re.compile(r'(\w+)="([^"]*)"')
 @pytest.mark.skipif(PROMTOOL is None, reason="needs promtool (apt-get install prometheus)")
 def test_rules_are_valid_and_their_unit_tests_pass() -> None:
     for command in (["check", "rules", "alerts.yml"], ["test", "rules", "alerts.test.yml"]):
+        assert PROMTOOL is not None
         run = subprocess.run([PROMTOOL, *command], cwd=RULES, capture_output=True, text=True)
         assert run.returncode == 0, run.stdout + run.stderr
 
 
-def test_rules_name_only_metrics_and_labels_the_app_exposes(redis_url, prefix) -> None:
+def test_rules_name_only_metrics_and_labels_the_app_exposes(redis_url: str, prefix: str) -> None:
     exposed = exposed_series(redis_url, prefix)
     for name, matchers in selectors(RULES / "alerts.yml"):
         assert any(series == name and matchers <= labels for series, labels in exposed), (

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+
 import httpx2 as httpx
 import pytest
+import redis
 from click.testing import CliRunner
 
 from bot.app import build_bot
 from bot.cli import main
+from bot.content import Content
 from bot.webhook import twilio
 from tests.helpers.phone import replies
 from tests.helpers.processes import ServerProcess, production_env
@@ -15,18 +19,18 @@ from tests.helpers.settings import TOKEN, make_settings
 from tests.helpers.store import stored_count
 
 
-def chat(*args: str, lines: list[str], env: dict[str, str] | None = None):
+def chat(*args: str, lines: list[str], env: Mapping[str, str | None] | None = None) -> str:
     result = CliRunner().invoke(main, ["chat", *args], input="\n".join(lines) + "\n", env=env)
     assert result.exit_code == 0, result.output
     return result.output
 
 
 @pytest.fixture(scope="module")
-def content():
+def content() -> Content:
     return build_bot(make_settings()).content
 
 
-def test_chat_in_english(content) -> None:
+def test_chat_in_english(content: Content) -> None:
     how = content.structure.menus["main"].items.index("how") + 1
     output = chat(lines=["menu", str(how), "MORE", "asdf"])
     assert content.render("en", ("menu:main",)) in output
@@ -36,7 +40,7 @@ def test_chat_in_english(content) -> None:
     assert "GSM-7, 1 segment]" in output
 
 
-def test_chat_in_spanish_with_typos(content) -> None:
+def test_chat_in_spanish_with_typos(content: Content) -> None:
     cell_therapy = content.structure.menus["types"].items.index("cell_therapy") + 1
     output = chat("--lang", "es", lines=["tipso", str(cell_therapy), "efectos secundaios", "ayuda"])
     assert content.render("es", ("menu:types",)) in output
@@ -45,7 +49,9 @@ def test_chat_in_spanish_with_typos(content) -> None:
     assert "UCS-2, 3 segments]" in output
 
 
-def test_chat_with_redis_remembers_between_runs(redis_url, prefix, rdb, content) -> None:
+def test_chat_with_redis_remembers_between_runs(
+    redis_url: str, prefix: str, rdb: redis.Redis, content: Content
+) -> None:
     env = {"REDIS_URL": redis_url, "REDIS_KEY_PREFIX": prefix, "SESSION_HASH_KEY": "k" * 32}
     chat("--from", "+15557770000", lines=["ESPAÑOL"], env=env)
     assert stored_count(rdb, prefix, "session") == 1
@@ -68,14 +74,16 @@ def test_production_needs_real_secrets() -> None:
 
 
 @pytest.fixture
-def server(redis_url, prefix):
+def server(redis_url: str, prefix: str) -> Iterator[ServerProcess]:
     process = ServerProcess(production_env(redis_url, prefix))
     yield process
     process.stop()
 
 
 @pytest.mark.e2e
-def test_real_server_round_trip(server, rdb, prefix, content) -> None:
+def test_real_server_round_trip(
+    server: ServerProcess, rdb: redis.Redis, prefix: str, content: Content
+) -> None:
     health = httpx.get(f"{server.base}/healthz").json()
     assert health["store"] == {"backend": "redis", "ok": True}
     form = {
@@ -107,7 +115,7 @@ def test_production_needs_a_clinic_phone() -> None:
     assert result.exit_code != 0 and "CLINIC_PHONE" in result.output
 
 
-def test_real_server_logs_hold_no_numbers_or_bodies(server) -> None:
+def test_real_server_logs_hold_no_numbers_or_bodies(server: ServerProcess) -> None:
     form = {"MessageSid": "SMlog1", "From": "+15559871234", "Body": "quokka-7731 efectos"}
     url = "https://sms.example-clinic.org/sms"
     signature = twilio.signature(TOKEN, url, form)

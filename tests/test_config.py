@@ -32,7 +32,9 @@ def test_the_example_env_as_shipped_is_local_mode(tmp_path: Path) -> None:
     assert len(settings.staff_secret_key.get_secret_value()) >= 32  # made up for this run
 
 
-def test_a_blank_staff_key_turns_the_console_off(tmp_path: Path, redis_url, prefix) -> None:
+def test_a_blank_staff_key_turns_the_console_off(
+    tmp_path: Path, redis_url: str, prefix: str
+) -> None:
     """Blank means unset: nobody can sign a staff cookie with an empty key."""
     path = env_file(
         tmp_path,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import string
 
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -48,7 +49,9 @@ bodies = st.one_of(
     opt_out_type=st.sampled_from(["", "", "", "STOP", "START", "HELP", "weird"]),
     recent=st.integers(min_value=1, max_value=100),
 )
-def test_router_always_answers_within_budget(body, saved, country, opt_out_type, recent) -> None:
+def test_router_always_answers_within_budget(
+    body: str, saved: Session | None, country: str, opt_out_type: str, recent: int
+) -> None:
     inbound = Inbound("s", "SM1", body, from_country=country, opt_out_type=opt_out_type)
     reply, after = BOT.conversation.router.route(inbound, saved, now=1, recent=recent)
     assert reply.language in ("en", "es")
@@ -77,7 +80,7 @@ def random_value(rng: random.Random) -> str:
     return "".join(rng.choice(string.printable) for _ in range(rng.randrange(1, 60)))
 
 
-def test_signed_webhook_fuzz_never_errors(client) -> None:
+def test_signed_webhook_fuzz_never_errors(client: TestClient) -> None:
     rng = random.Random(20261126)
     phone = Phone(client)
     statuses: dict[int, int] = {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -16,7 +18,7 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(make_setting
 
 @schema.parametrize()
 @settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
-def test_openapi_contract(case) -> None:
+def test_openapi_contract(case: Any) -> None:
     """Unsigned by design, so never 2xx for /sms; never a 5xx and always as documented."""
     from schemathesis.specs.openapi.checks import positive_data_acceptance
 

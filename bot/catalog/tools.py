@@ -70,21 +70,21 @@ def template(source: Source) -> Catalog:
 
 def merge(po: Catalog, pot: Catalog) -> tuple[Catalog, list[str]]:
     """The PO brought in line with the template, and what changed, for the person running it."""
-    existing = {m.context: m for m in po if m.id and m.context}
+    existing = {str(m.context): m for m in po if m.id and m.context}
     merged = Catalog(locale=po.locale, domain=DOMAIN, header_comment=po.header_comment, fuzzy=False)
     merged.mime_headers = po.mime_headers
     changes = []
     for new in pot:
         if not new.id:
             continue
-        old: Message | None = existing.pop(new.context, None)
+        old: Message | None = existing.pop(new.context or "", None)
         if old is None:
             merged.add(new.id, "", context=new.context, auto_comments=new.auto_comments)
             changes.append(f"added {new.context} (needs a translation)")
             continue
         english_changed = old.id != new.id
         # The English the translation was written for: kept through further English edits.
-        written_for = old.previous_id if old.fuzzy and old.previous_id else [old.id]
+        written_for = list(old.previous_id) if old.fuzzy and old.previous_id else [str(old.id)]
         flags = set(old.flags)
         if english_changed and old.string:
             flags.add("fuzzy")
@@ -99,7 +99,7 @@ def merge(po: Catalog, pot: Catalog) -> tuple[Catalog, list[str]]:
             previous_id=written_for if english_changed else old.previous_id,
         )
     for key, old in existing.items():
-        merged.obsolete[(old.id, key)] = old
+        merged.obsolete[(str(old.id), key)] = old
         changes.append(f"{key}: no longer in the English source, kept as obsolete")
     return merged, changes
 

@@ -68,7 +68,7 @@ class Accounts:
         await self._redis.hset(
             self._keys.user(name), mapping={"role": role, "hash": self._hasher.hash(password)}
         )
-        return Account(name, role)  # type: ignore[arg-type]
+        return Account(name, role)
 
     async def get(self, name: str) -> Account | None:
         role = await self._redis.hget(self._keys.user(name), "role")

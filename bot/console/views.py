@@ -87,7 +87,7 @@ def snippet_rows(
 def over_budget(console: Console, data: CatalogData) -> set[tuple[str, str]]:
     """(language, snippet) pairs that take part in a reply over 320 characters or 3 SMS."""
     content = console.content_for(data)
-    over = set()
+    over: set[tuple[str, str]] = set()
     shapes = dict(reply_shapes(console.structure))
     for line in measure_replies(content):
         if line.characters > 320 or line.segments > 3:

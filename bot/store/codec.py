@@ -12,7 +12,6 @@ log = logging.getLogger("smsbot.store")
 #   "1|es|1|types|side_effects|2|1790000000"  (language, chosen, menu, topic, page, last seen)
 # An idle session then costs well under 200 bytes in Redis, and reading one is a split.
 SESSION_FORMAT = "1"
-LANGUAGE_CODES = {"en": "en", "es": "es"}
 
 
 def encode_session(session: Session) -> str:
@@ -38,7 +37,7 @@ def decode_session(raw: str, opted_out: bool) -> Session | None:
         if version != SESSION_FORMAT:
             raise ValueError(version)
         return Session(
-            language=LANGUAGE_CODES.get(language),  # type: ignore[arg-type]
+            language=_language(language),
             explicit=explicit == "1",
             menu=menu or None,
             topic=topic or None,
@@ -63,8 +62,16 @@ def encode_reply(reply: Reply) -> str:
 
 def decode_reply(recorded: str) -> Reply:
     language, intent, messages = recorded.split("|", 2)
-    lang: Language = language if language in LANGUAGES else "en"  # type: ignore[assignment]
+    lang: Language = _language(language) or "en"
     parsed: tuple[tuple[Part, ...], ...] = tuple(
         tuple(message.split(",")) for message in messages.split(";") if message
     )
     return Reply(lang, parsed, intent)
+
+
+def _language(code: str) -> Language | None:
+    """A stored language code, or None for one this version does not serve."""
+    for language in LANGUAGES:
+        if code == language:
+            return language
+    return None

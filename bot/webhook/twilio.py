@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import hmac
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 from xml.sax.saxutils import escape
 
@@ -64,7 +64,7 @@ class Form:
         form._values = values
         return form
 
-    def __iter__(self):  # twilio's compute_signature iterates the names
+    def __iter__(self) -> Iterator[str]:  # the SDK's compute_signature iterates the names
         return iter(self._values)
 
     def __contains__(self, name: object) -> bool:
@@ -117,9 +117,8 @@ def signature(
     the tests check it against, without its per-field overhead."""
     digest = _DIGEST_NAMES[(algorithm or HMAC_SHA1).upper()]
     parts = [url]
-    form = params if isinstance(params, Form) else None
     for name in sorted(params):
-        values = form.getlist(name) if form is not None else [params[name]]
+        values = params.getlist(name) if isinstance(params, Form) else [params[name]]
         if len(values) > 1:  # a repeated field: each distinct value, sorted
             values = sorted(set(values))
         for value in values:

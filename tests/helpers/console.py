@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.console.accounts import Accounts
 from bot.redis import connect
 from bot.store.keys import StaffKeys
+from tests.helpers.phone import bot_of
 from tests.helpers.settings import make_settings
 from tests.helpers.waiting import eventually
 
@@ -98,9 +99,9 @@ class Staff:
 
 
 def spanish(client: TestClient, key: str = SIDE_EFFECTS) -> str:
-    text: str = client.app.state.bot.content.text("es", key)
+    text: str = bot_of(client).content.text("es", key)
     return text
 
 
 def wait_for_version(client: TestClient, number: int) -> None:
-    eventually(lambda: client.app.state.bot.catalog_version == number, what=f"version {number}")
+    eventually(lambda: bot_of(client).catalog_version == number, what=f"version {number}")

@@ -9,7 +9,10 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from bot.app import Bot
+from bot.models import Language
 from bot.webhook import twilio
+from bot.webhook.asgi import App
 from tests.helpers.settings import TOKEN, WEBHOOK
 
 MAIN = ("menu:main",)
@@ -58,6 +61,14 @@ def replies(twiml: str) -> list[str]:
     return [message.text or "" for message in root.findall("Message")]
 
 
-def expect(phone: Phone, language: str, *messages: tuple[str, ...]) -> list[str]:
-    content = phone.client.app.state.bot.content
+def expect(phone: Phone, language: Language, *messages: tuple[str, ...]) -> list[str]:
+    content = bot_of(phone.client).content
     return [content.render(language, parts) for parts in messages]
+
+
+def bot_of(client: TestClient) -> Bot:
+    """The running bot behind a test client (its content, catalog version, store)."""
+    app = client.app
+    assert isinstance(app, App)
+    bot: Bot = app.state.bot
+    return bot
