@@ -28,12 +28,7 @@ from bot.errors import CatalogError
 from bot.keywords import Keywords
 from bot.models import TRANSLATED, Language
 from bot.router import reply_shapes
-from bot.sms import measure
-
-MAX_CHARACTERS = 320
-
-
-MAX_SEGMENTS = 3
+from bot.sms import BUDGET, measure
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,9 +234,9 @@ def measure_replies(content: Content, with_scores: bool = False) -> list[Line]:
 def budget_problems(lines: list[Line]) -> list[str]:
     return [
         f"{line.language}: '{line.name}' is {line.characters} characters, {line.segments} "
-        f"{line.encoding} segments (limit {MAX_CHARACTERS} and {MAX_SEGMENTS})"
+        f"{line.encoding} segments (limit {BUDGET.characters} and {BUDGET.segments})"
         for line in lines
-        if line.characters > MAX_CHARACTERS or line.segments > MAX_SEGMENTS
+        if line.characters > BUDGET.characters or line.segments > BUDGET.segments
     ]
 
 

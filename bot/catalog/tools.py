@@ -21,6 +21,7 @@ from bot.catalog.files import Source
 from bot.catalog.model import OPTIONAL_PLACEHOLDERS
 from bot.catalog.po import DOMAIN, mo_path, po_bytes, po_path, read_po_file
 from bot.models import LANGUAGES, TRANSLATED
+from bot.sms import BUDGET, UCS2_PART
 
 
 def describe(source: Source) -> dict[str, str]:
@@ -50,14 +51,17 @@ def describe(source: Source) -> dict[str, str]:
     return notes
 
 
-HEADER_COMMENT = """\
-# Translation of the smsbot SMS information line.
-# msgctxt is the snippet ID; msgid is the English in messages/en.yaml.
-# Each reply: at most 320 characters and 3 SMS segments. A reply with á, í, ó
-# or ú is sent as UCS-2, so then at most 201 characters (67 per segment).
-# Keep {program_name}, {clinic_phone}, {clinic_hours}, {after_hours_phone} and
-# {financial_counselor_phone} exactly as they are.
-#"""
+HEADER_COMMENT = (
+    "# Translation of the smsbot SMS information line.\n"
+    "# msgctxt is the snippet ID; msgid is the English in messages/en.yaml.\n"
+    f"# Each reply: at most {BUDGET.characters} characters and {BUDGET.segments} SMS segments."
+    " A reply with á, í, ó\n"
+    f"# or ú is sent as UCS-2, so then at most {BUDGET.segments * UCS2_PART} characters"
+    f" ({UCS2_PART} per segment).\n"
+    "# Keep {program_name}, {clinic_phone}, {clinic_hours}, {after_hours_phone} and\n"
+    "# {financial_counselor_phone} exactly as they are.\n"
+    "#"
+)
 
 
 def template(source: Source) -> Catalog:

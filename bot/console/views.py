@@ -14,7 +14,7 @@ from bot.console.deps import Console
 from bot.console.drafts import Change
 from bot.errors import CatalogError, PreviewError
 from bot.router import reply_shapes
-from bot.sms import measure, non_gsm_characters
+from bot.sms import BUDGET, measure, non_gsm_characters
 
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
 
@@ -85,12 +85,12 @@ def snippet_rows(
 
 
 def over_budget(console: Console, data: CatalogData) -> set[tuple[str, str]]:
-    """(language, snippet) pairs that take part in a reply over 320 characters or 3 SMS."""
+    """(language, snippet) pairs that take part in a reply over the SMS budget."""
     content = console.content_for(data)
     over: set[tuple[str, str]] = set()
     shapes = dict(reply_shapes(console.structure))
     for line in measure_replies(content):
-        if line.characters > 320 or line.segments > 3:
+        if line.characters > BUDGET.characters or line.segments > BUDGET.segments:
             for key in snippets_in(console.structure, shapes[line.name]):
                 over.add((line.language, key))
     return over
@@ -144,7 +144,7 @@ def preview_of(
                     "characters": cost.characters,
                     "encoding": cost.encoding,
                     "segments": cost.segments,
-                    "over": cost.characters > 320 or cost.segments > 3,
+                    "over": BUDGET.over(cost),
                     "runs": runs(sms),
                 }
             )
