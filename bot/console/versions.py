@@ -208,11 +208,6 @@ class CatalogVersions:
         """(kind, language or topic, key or language) -> {"value", "who"}."""
         return parse_drafts(await self._redis.hgetall(self._keys.drafts))
 
-    async def candidate(self) -> tuple[int, CatalogData, CatalogData, list[Change]]:
-        """(published number, published, published + drafts, what the drafts change)."""
-        found = await self.for_review()
-        return found.number, found.published, found.data, found.changes
-
     async def for_review(self) -> Candidate:
         number, published = await self.current()
         raw = await self._redis.hgetall(self._keys.drafts)

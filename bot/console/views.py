@@ -12,6 +12,7 @@ from bot.catalog.check import measure_replies
 from bot.catalog.model import MENU_PREFIX, CatalogData, Structure, Translation
 from bot.console.deps import Console
 from bot.console.drafts import Change
+from bot.console.versions import Version
 from bot.errors import CatalogError, PreviewError
 from bot.router import reply_shapes
 from bot.sms import BUDGET, measure, non_gsm_characters
@@ -50,7 +51,7 @@ def snippet_rows(
     published: CatalogData,
     candidate: CatalogData,
     changes: list[Change],
-    history: list[Any],
+    history: list[Version],
 ) -> list[dict[str, Any]]:
     over = over_budget(console, published)
     changed_at = last_changed(history)
@@ -108,7 +109,7 @@ def snippets_in(structure: Structure, parts: tuple[str, ...]) -> list[str]:
     return keys
 
 
-def last_changed(history: list[Any]) -> dict[tuple[str, str], tuple[int, float]]:
+def last_changed(history: list[Version]) -> dict[tuple[str, str], tuple[int, float]]:
     """(language, snippet) -> (version, time) of the last publish that changed it."""
     found: dict[tuple[str, str], tuple[int, float]] = {}
     for version in history:  # newest first

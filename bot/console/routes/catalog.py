@@ -18,16 +18,16 @@ router = APIRouter()
 async def overview(
     console: ConsoleDep, request: Request, account: Account = Depends(signed_in)
 ) -> HTMLResponse:
-    number, published, candidate, changes = await console.versions.candidate()
+    found = await console.versions.for_review()
     history = await console.versions.history()
-    rows = snippet_rows(console, published, candidate, changes, history)
+    rows = snippet_rows(console, found.published, found.data, found.changes, history)
     return page(
         request,
         "staff/index.html",
         account,
-        version=number,
+        version=found.number,
         groups=rows,
-        drafts=len(changes),
+        drafts=len(found.changes),
     )
 
 
@@ -35,7 +35,8 @@ async def overview(
 async def edit(
     console: ConsoleDep, request: Request, key: str, account: Account = Depends(signed_in)
 ) -> Response:
-    _, published, candidate, _ = await console.versions.candidate()
+    found = await console.versions.for_review()
+    published, candidate = found.published, found.data
     if key not in candidate.english:
         raise HTTPException(404, "no such snippet")
     es = candidate.translations.get("es", {}).get(key)
@@ -60,7 +61,7 @@ async def save(
     account: Account = Depends(checked),
 ) -> Response:
     form = await request.form()
-    _, _, candidate, _ = await console.versions.candidate()
+    candidate = (await console.versions.for_review()).data
     if key not in candidate.english:
         raise HTTPException(404, "no such snippet")
     english, spanish = str(form.get("en", "")).strip(), str(form.get("es", "")).strip()
@@ -79,7 +80,7 @@ async def save(
 async def keywords_form(
     console: ConsoleDep, request: Request, topic: str, account: Account = Depends(signed_in)
 ) -> Response:
-    _, _, candidate, _ = await console.versions.candidate()
+    candidate = (await console.versions.for_review()).data
     words = candidate.keywords.get("topics", {}).get(topic)
     if words is None:
         raise HTTPException(404, "no such topic")
@@ -113,7 +114,7 @@ async def preview(
     if missing:
         raise HTTPException(422, f"missing in the request: {', '.join(missing)}")
     key, language, text = str(body["key"]), str(body["language"]), str(body["text"])
-    _, _, candidate, _ = await console.versions.candidate()
+    candidate = (await console.versions.for_review()).data
     if key not in candidate.english or language not in LANGUAGE_NAMES:
         raise HTTPException(404, "no such snippet")
     try:
