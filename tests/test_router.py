@@ -209,7 +209,7 @@ def test_route(
     first: tuple[Part, ...] | None,
     after: Session,
 ) -> None:
-    reply, session = ROUTER.route(Inbound("s", "SM1", body, from_country=country), saved, 1, recent)
+    reply, session = ROUTER.route(Inbound("s", "SM1", body, from_country=country), saved, recent)
     assert (reply.intent, reply.language) == (intent, language)
     assert (reply.messages[0] if reply.messages else None) == first
     checked = ("language", "menu", "topic", "page", "opted_out")
