@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 import time
@@ -19,6 +20,7 @@ from tests.helpers.console import (
     SIDE_EFFECTS,
     Staff,
     add_account,
+    drafted,
     spanish,
     staff_settings,
 )
@@ -101,12 +103,16 @@ class TestPublishing:
         editor.post(f"/staff/snippet/{SIDE_EFFECTS}", {"en": english, "es": new})
         assert spanish(console) == original  # drafts never reach patients
         review = editor.get("/staff/review")
-        assert new in review.text and "Approve and publish" not in review.text
+        assert new in drafted(review.text) and "Approve and publish" not in review.text
 
         reviewer = Staff(console)
         reviewer.sign_in("rita")
         page = reviewer.get("/staff/review")
-        assert new in page.text and original.split(".")[0] in page.text  # a diff
+        before = re.findall(r'<div class="before text">(.*?)</div>', page.text, re.S)
+        assert new in drafted(page.text) and original.split(".")[0] in re.sub(
+            r"<[^>]+>", "", html.unescape(before[0])
+        )  # a diff
+        assert "<ins>" in page.text and "<del>" in page.text  # the changed words marked
         assert reviewer.publish("clearer").status_code == 200
         deadline = time.monotonic() + 5
         while spanish(console) != new:
@@ -143,8 +149,8 @@ class TestPublishing:
             {"en": "Immunotherapy is not a cure. It can help.", "es": spanish(console, key)},
         )
         assert "needs review: the English changed" in editor.get(f"/staff/snippet/{key}").text
-        overview = editor.get("/staff").text
-        row = overview[overview.index(f'href="/staff/snippet/{key}"') :].split("</tr>")[0]
+        overview = editor.get("/staff/?show=review").text  # the "Needs review" filter
+        row = overview[overview.index(f'href="/staff/snippet/{key}"') :].split("</li>")[0]
         assert "needs review" in row  # on the overview too, before anything is published
         reviewer = Staff(console)
         reviewer.sign_in("rita")
@@ -213,7 +219,7 @@ class TestRoundTrips:
         token = re.search(r'name="token" value="([^"]+)"', page.text)
         assert token, page.text
         staff.post("/staff/import/confirm", {"token": token.group(1)})
-        assert "Listo, le escribo en español." in staff.get("/staff/review").text
+        assert "Listo, le escribo en español." in drafted(staff.get("/staff/review").text)
 
     def test_a_bad_upload_is_explained(self, console: TestClient) -> None:
         staff = Staff(console)

@@ -30,6 +30,9 @@ from bot.models import TRANSLATED, Language
 from bot.router import reply_shapes
 from bot.sms import BUDGET, measure
 
+MAX_CHARACTERS = BUDGET.characters  # names the console's wording helpers use
+MAX_SEGMENTS = BUDGET.segments
+
 
 @dataclass(frozen=True, slots=True)
 class Line:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import re
 from typing import Any
 
@@ -94,8 +95,15 @@ class Staff:
         return self.post("/staff/publish", {**fields, "note": note})
 
     def restore(self, number: int) -> Response:
+        """From the version's page, where a reviewer sees what it said and confirms."""
         action = f"/staff/restore/{number}"
-        return self.post(action, self.form("/staff/history", action))
+        return self.post(action, self.form(f"/staff/version/{number}", action))
+
+
+def drafted(review_html: str) -> list[str]:
+    """The texts in the review's Draft column, as they read without the changed-word marks."""
+    cells = re.findall(r'<div class="after text">(.*?)</div>', review_html, re.S)
+    return [html.unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in cells]
 
 
 def spanish(client: TestClient, key: str = SIDE_EFFECTS) -> str:
