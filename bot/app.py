@@ -16,6 +16,7 @@ from bot.errors import CatalogError
 from bot.insights import ClinicDay, InsightsKeys, InsightsRecorder, Vocabulary
 from bot.keywords import Keywords
 from bot.metrics import Metrics
+from bot.models import Language
 from bot.redis import connect
 from bot.router import Router
 from bot.store import Limits, SessionStore
@@ -87,7 +88,7 @@ def clinic_details(settings: Settings) -> ClinicDetails:
     )
 
 
-def locales(settings: Settings) -> dict[str, str]:
+def locales(settings: Settings) -> dict[Language, str]:
     return {"en": settings.locale_en, "es": settings.locale_es}
 
 

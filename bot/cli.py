@@ -88,14 +88,21 @@ def serve(host: str, port: int, log_level: str, workers: int) -> None:
         "date_header": False,
     }
     _listen_for_metrics(settings, app.state.bot.conversation.metrics)
+
+    def run(target: object, workers: int | None = None) -> None:
+        uvicorn.run(
+            target,  # type: ignore[arg-type]  # an app, or with workers the factory's import path
+            factory=workers is not None,
+            workers=workers,
+            **options,
+        )
+
     if workers == 1:
-        uvicorn.run(app, **options)
+        run(app)
         return
     with _shared_metrics_directory():
         os.environ["SMSBOT_LOG_LEVEL"] = log_level
-        uvicorn.run(
-            "bot.webhook.asgi:app_from_environment", factory=True, workers=workers, **options
-        )
+        run("bot.webhook.asgi:app_from_environment", workers=workers)
 
 
 def _listen_for_metrics(settings: Settings, counters: metrics.Metrics) -> None:

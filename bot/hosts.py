@@ -17,7 +17,7 @@ def host_name(scope: Scope) -> str:
     """The Host header without its port, lower case; IPv6 literals without brackets."""
     for name, value in scope.get("headers", ()):
         if name == b"host":
-            host = value.decode("latin-1").strip().lower()
+            host = str(value.decode("latin-1")).strip().lower()
             if host.startswith("["):
                 return host[1 : host.find("]")] if "]" in host else ""
             return host.rsplit(":", 1)[0] if host.count(":") == 1 else host

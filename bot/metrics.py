@@ -100,7 +100,7 @@ class Metrics:
     def exported(self) -> CollectorRegistry:
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # several workers: add up their files
             combined = CollectorRegistry()
-            multiprocess.MultiProcessCollector(combined)
+            multiprocess.MultiProcessCollector(combined)  # type: ignore[no-untyped-call]
             return combined
         return self.registry
 

@@ -36,13 +36,13 @@ class Router:
         self.flood_limit = flood_limit
 
     def route(
-        self, inbound: Inbound, saved: Session | None, now: int, recent: int = 1
+        self, inbound: Inbound, saved: Session | None, recent: int = 1
     ) -> tuple[Reply, Session]:
         """`recent`: messages from this sender in the current flood window, this one included."""
         match = self.keywords.match(inbound.body)
         session = saved or Session()
         language = self._language(inbound, match, session)
-        session = replace(session, language=language, seen=now, explicit=_explicit(match, session))
+        session = replace(session, language=language)
         if inbound.opt_out_type:  # Twilio Advanced Opt-Out has answered already: record only
             return self._twilio_answered(inbound.opt_out_type, session)
         if recent > self.flood_limit:
@@ -182,9 +182,3 @@ def reply_shapes(structure: Structure) -> Iterator[tuple[str, tuple[Part, ...]]]
 
 def _say(language: Language, intent: str, *messages: tuple[Part, ...]) -> Reply:
     return Reply(language, tuple(messages), intent)
-
-
-def _explicit(match: Match | None, session: Session) -> bool:
-    if match and match.kind == "command" and match.name in ("english", "spanish"):
-        return True
-    return session.explicit or bool(match and match.language == "es")

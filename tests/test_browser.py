@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx2 as httpx
 import pytest
@@ -17,9 +18,9 @@ import pytest
 from bot.catalog.files import Source
 from bot.config import PROJECT_ROOT
 from bot.webhook import twilio
-from tests.conftest import TOKEN, replies
-from tests.test_cli import ServerProcess, production_env
-from tests.test_staff import PASSWORD, add_account
+from tests.helpers.console import PASSWORD
+from tests.helpers.phone import replies
+from tests.helpers.settings import TOKEN
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = PROJECT_ROOT / "build" / "screenshots"
@@ -30,24 +31,10 @@ NEW_TEXT = (  # GSM-7 as typed (é is in GSM-7); the "á" typed after it makes i
     "nuevo o empeora, aunque sea leve, llame a su equipo médico al {clinic_phone}."
 )
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")
-
-
-@pytest.fixture
-def servers(redis_url, prefix):
-    add_account(redis_url, prefix, "nora", "editor")
-    add_account(redis_url, prefix, "rita", "reviewer")
-    env = production_env(
-        redis_url,
-        prefix,
-        STAFF_SECRET_KEY="browser-test-staff-secret-0123456789",
-        STAFF_COOKIE_SECURE="false",
-        STAFF_FOUR_EYES="false",  # rita rolls back alone, as in a one-person clinic
-    )
-    pair = (ServerProcess(env), ServerProcess(env))
-    yield pair
-    for server in pair:
-        server.stop()
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium"),
+]
 
 
 def infusion_day_last_page(base: str) -> str:
@@ -65,7 +52,7 @@ def infusion_day_last_page(base: str) -> str:
     return answer
 
 
-def wait_for(check, seconds: float = 5.0) -> float:
+def wait_for(check: Any, seconds: float = 5.0) -> float:
     started = time.monotonic()
     while not check():
         assert time.monotonic() - started < seconds, "not live within 5 seconds"
@@ -73,7 +60,7 @@ def wait_for(check, seconds: float = 5.0) -> float:
     return time.monotonic() - started
 
 
-def test_edit_preview_publish_and_rollback_in_a_browser(servers) -> None:
+def test_edit_preview_publish_and_rollback_in_a_browser(servers: Any) -> None:
     from playwright.sync_api import sync_playwright
 
     editor_side, patient_side = servers
@@ -107,11 +94,11 @@ def test_edit_preview_publish_and_rollback_in_a_browser(servers) -> None:
             spanish.fill("")
             spanish.type(NEW_TEXT, delay=2)
             editor.locator("#stats-es", has_text="GSM-7").wait_for()
-            gsm_segments = int(counter.get_attribute("data-segments"))
+            gsm_segments = int(counter.get_attribute("data-segments") or 0)
             editor.screenshot(path=SHOTS / "3-preview-gsm.png")
             spanish.type(" Está en buenas manos.", delay=5)
             editor.locator("#stats-es", has_text="UCS-2").wait_for()
-            ucs2_segments = int(counter.get_attribute("data-segments"))
+            ucs2_segments = int(counter.get_attribute("data-segments") or 0)
             assert ucs2_segments > gsm_segments  # the á made it UCS-2: a bigger SMS bill
             assert editor.locator("mark.ucs2", has_text="á").count() >= 1  # highlighted
             editor.screenshot(path=SHOTS / "4-preview-ucs2.png")

@@ -8,19 +8,26 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.redis_server import free_port
-from tests.test_browser import CHROMIUM, servers  # noqa: F401
-from tests.test_staff import PASSWORD
+from tests.chromium import CHROMIUM
+from tests.helpers.console import PASSWORD
+from tests.helpers.processes import ServerProcess
+from tests.helpers.redis_server import free_port
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium"),
+]
 
 
 @pytest.fixture
-def framing_site(tmp_path: Path, servers):  # noqa: F811
+def framing_site(
+    tmp_path: Path, servers: tuple[ServerProcess, ServerProcess]
+) -> Iterator[tuple[str, str]]:
     console = servers[0].base
     (tmp_path / "index.html").write_text(
         f'<!doctype html><iframe id="f" src="{console}/staff/" width="900" height="600"></iframe>'
@@ -38,7 +45,9 @@ def framing_site(tmp_path: Path, servers):  # noqa: F811
     site.wait(timeout=10)
 
 
-def test_the_signed_in_console_will_not_show_in_a_same_site_frame(framing_site) -> None:
+def test_the_signed_in_console_will_not_show_in_a_same_site_frame(
+    framing_site: tuple[str, str],
+) -> None:
     from playwright.sync_api import sync_playwright
 
     console, attacker = framing_site

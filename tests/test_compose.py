@@ -3,13 +3,13 @@ review RD03: anyone who can write to Redis can create a reviewer account)."""
 
 from __future__ import annotations
 
-import yaml
+from ruamel.yaml import YAML
 
 from bot.config import PROJECT_ROOT
 
 
 def test_compose_redis_requires_the_password_the_app_uses() -> None:
-    services = yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text())["services"]
+    services = YAML(typ="safe").load((PROJECT_ROOT / "docker-compose.yml").read_text())["services"]
     command = services["redis"]["command"]
     password = command[command.index("--requirepass") + 1]
     assert password.startswith("${REDIS_PASSWORD:?")  # compose refuses to start without it

@@ -11,8 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.console import spreadsheet
-from tests.test_staff import Staff, console, staff_settings  # noqa: F401
-from tests.test_staff_files import editor, text_drafts, upload  # noqa: F401
+from tests.helpers.console import Staff, text_drafts, upload
 
 KEY = "topic.given.1"
 ATTACKS = {
@@ -23,7 +22,7 @@ FORMULA = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20
 
 
 def test_a_drafted_formula_is_exported_as_text_and_imported_unchanged(
-    editor: Staff,  # noqa: F811
+    editor: Staff,
     redis_url: str,
     prefix: str,
 ) -> None:

@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import tomllib
+from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
@@ -60,7 +61,7 @@ def test_the_image_installs_the_lock_by_hash_on_a_fixed_base() -> None:
 
 
 @pytest.mark.skipif(not (PROJECT_ROOT / ".venv/bin/uv").exists(), reason="uv is not installed")
-def test_the_lock_check_catches_a_dependency_added_without_locking(tmp_path) -> None:
+def test_the_lock_check_catches_a_dependency_added_without_locking(tmp_path: Path) -> None:
     """scripts/lock --check on a copy whose pyproject.toml names one more package."""
     for name in ("pyproject.toml", "uv.lock", "requirements.lock", "README.md"):
         shutil.copy(PROJECT_ROOT / name, tmp_path / name)

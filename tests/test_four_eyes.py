@@ -3,12 +3,20 @@ nor restore a version alone; with STAFF_FOUR_EYES=false they can, and the histor
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from fastapi.testclient import TestClient
 
 from bot.webhook.asgi import create_app
-from tests.test_staff import Staff, add_account, staff_settings
-from tests.test_staff_publish import wait_for_version
+from tests.helpers.console import (
+    CHEAP_HASHER,
+    Staff,
+    add_account,
+    staff_settings,
+    wait_for_version,
+)
+from tests.helpers.phone import bot_of
 
 KEY = "topic.side_effects.1"
 TEXT = "La inmunoterapia puede causar efectos secundarios. Avísele a su equipo médico."
@@ -18,11 +26,12 @@ def app(redis_url: str, prefix: str, four_eyes: bool) -> TestClient:
     add_account(redis_url, prefix, "nora", "editor")
     add_account(redis_url, prefix, "rita", "reviewer")
     add_account(redis_url, prefix, "rob", "reviewer")
-    return TestClient(create_app(staff_settings(redis_url, prefix, staff_four_eyes=four_eyes)))
+    settings = staff_settings(redis_url, prefix, staff_four_eyes=four_eyes)
+    return TestClient(create_app(settings, password_hasher=CHEAP_HASHER))
 
 
 @pytest.fixture
-def strict(redis_url, prefix):
+def strict(redis_url: str, prefix: str) -> Iterator[TestClient]:
     with app(redis_url, prefix, four_eyes=True) as client:
         yield client
 
@@ -34,7 +43,8 @@ def signed_in(client: TestClient, name: str) -> Staff:
 
 
 def english(client: TestClient) -> str:
-    return client.app.state.bot.content.text("en", KEY)
+    text: str = bot_of(client).content.text("en", KEY)
+    return text
 
 
 def draft(staff: Staff) -> None:
@@ -51,7 +61,7 @@ def test_a_reviewer_cannot_publish_their_own_draft(strict: TestClient) -> None:
     wait_for_version(strict, 1)
 
 
-def test_a_reviewer_cannot_publish_after_editing_someone_elses_draft(strict) -> None:
+def test_a_reviewer_cannot_publish_after_editing_someone_elses_draft(strict: TestClient) -> None:
     draft(signed_in(strict, "nora"))
     rita = signed_in(strict, "rita")
     draft_again = {"en": english(strict), "es": TEXT.replace("Avísele", "Dígale")}
@@ -74,7 +84,7 @@ def test_a_restore_needs_a_second_reviewer(strict: TestClient) -> None:
     assert "asked by rita, approved by rob" in rob.get("/staff/history").text
 
 
-def test_off_for_a_one_person_clinic_and_said_so(redis_url, prefix) -> None:
+def test_off_for_a_one_person_clinic_and_said_so(redis_url: str, prefix: str) -> None:
     with app(redis_url, prefix, four_eyes=False) as client:
         rita = signed_in(client, "rita")
         draft(rita)

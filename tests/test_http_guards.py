@@ -4,17 +4,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from fastapi.testclient import TestClient
 
 from bot.webhook.asgi import create_app
-from tests.test_staff import Staff, console, staff_settings  # noqa: F401
+from tests.helpers.console import Staff, staff_settings
 
 PAGES = ["/staff/login", "/staff/", "/staff-static/staff.css", "/healthz", "/staff/nowhere"]
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_security_headers_on_every_page(console: TestClient, path: str) -> None:  # noqa: F811
+def test_security_headers_on_every_page(console: TestClient, path: str) -> None:
     headers = console.get(path, follow_redirects=False).headers
     csp = headers["content-security-policy"]
     script_src = next(part for part in csp.split(";") if part.strip().startswith("script-src"))
@@ -27,14 +29,14 @@ def test_security_headers_on_every_page(console: TestClient, path: str) -> None:
         assert headers["cache-control"] == "no-store"
 
 
-def test_signed_in_pages_and_exports_are_never_stored(console: TestClient) -> None:  # noqa: F811
+def test_signed_in_pages_and_exports_are_never_stored(console: TestClient) -> None:
     staff = Staff(console)
     staff.sign_in("nora")
     for path in ("/staff/", "/staff/history", "/staff/export/catalog.csv"):
         assert staff.get(path).headers["cache-control"] == "no-store"
 
 
-def test_pages_carry_no_inline_script(console: TestClient) -> None:  # noqa: F811
+def test_pages_carry_no_inline_script(console: TestClient) -> None:
     staff = Staff(console)
     staff.sign_in("nora")
     for path in ("/staff/login", "/staff/", "/staff/snippet/topic.cure.1"):
@@ -51,28 +53,28 @@ def test_hsts_once_served_over_https(redis_url: str, prefix: str) -> None:
         )
 
 
-def test_no_hsts_while_the_cookie_is_not_secure(console: TestClient) -> None:  # noqa: F811
+def test_no_hsts_while_the_cookie_is_not_secure(console: TestClient) -> None:
     assert "strict-transport-security" not in console.get("/staff/login").headers
 
 
-def test_a_redirect_never_names_the_requests_host(console: TestClient) -> None:  # noqa: F811
+def test_a_redirect_never_names_the_requests_host(console: TestClient) -> None:
     response = console.get("/staff", headers={"Host": "evil.example"}, follow_redirects=False)
     assert response.status_code in (307, 308)
     assert response.headers["location"] == "/staff/"
 
 
-def test_an_anonymous_upload_over_the_limit_is_refused_unread(console: TestClient) -> None:  # noqa: F811
+def test_an_anonymous_upload_over_the_limit_is_refused_unread(console: TestClient) -> None:
     big = b"x" * (2 * 1024 * 1024)
     response = console.post("/staff/import", files={"upload": ("catalog.csv", big, "text/csv")})
     assert response.status_code == 413
 
 
-def test_a_streamed_body_over_the_limit_is_cut_off(console: TestClient) -> None:  # noqa: F811
+def test_a_streamed_body_over_the_limit_is_cut_off(console: TestClient) -> None:
     signed_in = Staff(console)
     signed_in.sign_in("nora")
     console.cookies = signed_in.cookies
 
-    def chunks():
+    def chunks() -> Iterator[bytes]:
         yield b'--xyz\r\nContent-Disposition: form-data; name="upload"; filename="a.csv"\r\n\r\n'
         for _ in range(64):
             yield b"x" * 65536  # 4 MiB, no Content-Length
@@ -88,10 +90,10 @@ def test_a_streamed_body_over_the_limit_is_cut_off(console: TestClient) -> None:
     assert response.status_code == 413
 
 
-def test_an_anonymous_upload_is_sent_to_sign_in_unread(console: TestClient) -> None:  # noqa: F811
-    read = []
+def test_an_anonymous_upload_is_sent_to_sign_in_unread(console: TestClient) -> None:
+    read: list[int] = []
 
-    def chunks():
+    def chunks() -> Iterator[bytes]:
         for _ in range(64):
             read.append(1)
             yield b"x" * 65536
@@ -106,7 +108,7 @@ def test_an_anonymous_upload_is_sent_to_sign_in_unread(console: TestClient) -> N
 
 
 @pytest.mark.parametrize("path", ["/staff/login", "/staff/api/preview", "/staff/snippet/x"])
-def test_other_routes_take_small_bodies_only(console: TestClient, path: str) -> None:  # noqa: F811
+def test_other_routes_take_small_bodies_only(console: TestClient, path: str) -> None:
     response = console.post(
         path,
         content=b"name=" + b"a" * 100_000,

@@ -5,12 +5,15 @@ still verifies; the shapes of Twilio's fields are what give it away."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 
 from bot.webhook import twilio
-from tests.conftest import TOKEN, WEBHOOK, Phone, replies
+from tests.helpers.phone import Phone, replies
+from tests.helpers.settings import TOKEN, WEBHOOK
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -48,7 +51,7 @@ def resplits(fields: list[tuple[str, str]]) -> dict[str, list[tuple[str, str]]]:
     }
 
 
-def send(phone: Phone, fields: list[tuple[str, str]], signature: str):
+def send(phone: Phone, fields: list[tuple[str, str]], signature: str) -> Any:
     return phone.client.post(
         "/sms",
         content=urlencode(fields),
@@ -57,7 +60,7 @@ def send(phone: Phone, fields: list[tuple[str, str]], signature: str):
 
 
 @pytest.mark.parametrize("variant", ["sid names folded", "new sid value"])
-def test_a_resplit_replay_is_refused(new_phone, variant: str) -> None:
+def test_a_resplit_replay_is_refused(new_phone: Callable[..., Phone], variant: str) -> None:
     phone = new_phone()
     original = captured(phone.number)
     signature = twilio.signature(TOKEN, WEBHOOK, twilio.Form(original))
@@ -69,7 +72,7 @@ def test_a_resplit_replay_is_refused(new_phone, variant: str) -> None:
         assert send(phone, forged, signature).status_code == 400
 
 
-def test_resplit_replays_cannot_pause_a_patients_replies(new_phone) -> None:
+def test_resplit_replays_cannot_pause_a_patients_replies(new_phone: Callable[..., Phone]) -> None:
     """W14d: 32 re-split replays of one captured TYPES used to flood-pause the patient."""
     phone = new_phone()
     original = captured(phone.number)
@@ -82,7 +85,9 @@ def test_resplit_replays_cannot_pause_a_patients_replies(new_phone) -> None:
     assert answer and answer[0]  # answered, not silenced
 
 
-def test_a_plain_replay_is_still_recognised_as_the_same_message(new_phone) -> None:
+def test_a_plain_replay_is_still_recognised_as_the_same_message(
+    new_phone: Callable[..., Phone],
+) -> None:
     phone = new_phone()
     original = captured(phone.number)
     signature = twilio.signature(TOKEN, WEBHOOK, twilio.Form(original))
@@ -101,11 +106,11 @@ def test_a_plain_replay_is_still_recognised_as_the_same_message(new_phone) -> No
         {"lowercase": "x"},
     ],
 )
-def test_fields_twilio_never_sends_are_refused(phone, extra: dict[str, str]) -> None:
+def test_fields_twilio_never_sends_are_refused(phone: Phone, extra: dict[str, str]) -> None:
     assert phone.post(phone.form("MENU", **extra)).status_code == 400
 
 
-def test_twilios_own_fields_pass(phone) -> None:
+def test_twilios_own_fields_pass(phone: Phone) -> None:
     form = phone.form("MENU")
     sid = form["MessageSid"]
     form.update(SmsSid=sid, SmsMessageSid=sid, MessagingServiceSid="MG" + "a" * 32)

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import httpx2 as httpx
 import pytest
 
-from tests.test_cli import ServerProcess, production_env
+from tests.helpers.processes import ServerProcess, production_env
 
 DEADLINES = {
     "SERVER_HEADER_TIMEOUT_SECONDS": "1",
@@ -19,6 +19,8 @@ DEADLINES = {
     "SERVER_KEEP_ALIVE_SECONDS": "1",
     "SERVER_LIMIT_CONCURRENCY": "16",
 }
+
+pytestmark = pytest.mark.e2e  # `smsbot serve` in its own process
 
 
 @pytest.fixture

@@ -5,27 +5,32 @@ from __future__ import annotations
 
 import signal
 import time
+from collections.abc import Iterator
 
 import httpx2 as httpx
 import pytest
 
 from bot.webhook import twilio
-from tests.conftest import TOKEN
-from tests.redis_server import RedisServer
-from tests.test_cli import ServerProcess, production_env
+from tests.helpers.processes import ServerProcess, production_env
+from tests.helpers.redis_server import RedisServer
+from tests.helpers.settings import TOKEN
 
 STAFF = {"STAFF_SECRET_KEY": "s" * 40}
 
+pytestmark = pytest.mark.e2e  # `smsbot serve` in its own process, its own Redis
+
 
 @pytest.fixture
-def frozen_redis():
+def frozen_redis() -> Iterator[RedisServer]:
     server = RedisServer().start()
     yield server
     server.cleanup()
 
 
 @pytest.mark.parametrize("extra", [{}, STAFF], ids=["webhook", "with the console"])
-def test_sigterm_exits_promptly_with_redis_frozen(frozen_redis: RedisServer, extra) -> None:
+def test_sigterm_exits_promptly_with_redis_frozen(
+    frozen_redis: RedisServer, extra: dict[str, str]
+) -> None:
     app = ServerProcess(production_env(frozen_redis.url, "shutdown", **extra))
     try:
         form = {"MessageSid": "SM" + "d" * 32, "From": "+15553330000", "Body": "MENU"}

@@ -5,28 +5,31 @@ R02, R06, R07, R08, A01)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
 from bot.console.accounts import MAX_PER_ACCOUNT, MAX_PER_ADDRESS, Accounts
 from bot.errors import AccountError
 from bot.redis import connect
 from bot.store.keys import StaffKeys
-from tests.test_staff import PASSWORD, Staff, console, staff_settings  # noqa: F401
+from tests.helpers.console import CHEAP_HASHER, PASSWORD, Staff, staff_settings
 
 
-def accounts_run(redis_url: str, prefix: str, body):
-    async def main():
+def accounts_run(redis_url: str, prefix: str, body: Callable[[Accounts], Awaitable[Any]]) -> Any:
+    async def main() -> Any:
         client = connect(staff_settings(redis_url, prefix), purpose="cli")
         try:
-            return await body(Accounts(client, StaffKeys(prefix)))
+            return await body(Accounts(client, StaffKeys(prefix), CHEAP_HASHER))
         finally:
             await client.aclose()
 
     return asyncio.run(main())
 
 
-def test_rotating_addresses_gains_nothing(console, redis_url, prefix) -> None:  # noqa: F811
+def test_rotating_addresses_gains_nothing(console: TestClient, redis_url: str, prefix: str) -> None:
     async def body(accounts: Accounts) -> None:
         for n in range(MAX_PER_ACCOUNT):
             assert await accounts.sign_in("rita", "wrong guess", f"203.0.113.{n}") is None
@@ -36,7 +39,7 @@ def test_rotating_addresses_gains_nothing(console, redis_url, prefix) -> None:  
     accounts_run(redis_url, prefix, body)
 
 
-def test_spraying_one_password_over_many_names_is_stopped(redis_url, prefix) -> None:
+def test_spraying_one_password_over_many_names_is_stopped(redis_url: str, prefix: str) -> None:
     async def body(accounts: Accounts) -> None:
         for n in range(MAX_PER_ADDRESS):
             assert await accounts.sign_in(f"name{n}", "Winter2026!", "192.0.2.1") is None
@@ -46,7 +49,7 @@ def test_spraying_one_password_over_many_names_is_stopped(redis_url, prefix) -> 
     accounts_run(redis_url, prefix, body)
 
 
-def test_a_failed_sign_in_on_a_real_account_is_recorded_after_a_flood(console) -> None:  # noqa: F811
+def test_a_failed_sign_in_on_a_real_account_is_recorded_after_a_flood(console: TestClient) -> None:
     guesser = Staff(console)
     guesser.get("/staff/login")
     for n in range(25):
@@ -59,7 +62,7 @@ def test_a_failed_sign_in_on_a_real_account_is_recorded_after_a_flood(console) -
     assert "rita failed sign-in" in trail
 
 
-def test_a_typed_name_cannot_pose_as_an_entry(console) -> None:  # noqa: F811
+def test_a_typed_name_cannot_pose_as_an_entry(console: TestClient) -> None:
     guesser = Staff(console)
     guesser.get("/staff/login")
     forged = "rob publish version 5: approved \u202e"

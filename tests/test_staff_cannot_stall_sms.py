@@ -6,21 +6,24 @@ from __future__ import annotations
 import re
 import threading
 import time
+from typing import Any
 
 import httpx2 as httpx
 import pytest
+from fastapi.testclient import TestClient
 
 from bot.console.views import runs
 from bot.webhook import twilio
-from tests.conftest import TOKEN
-from tests.test_cli import ServerProcess, production_env
-from tests.test_staff import PASSWORD, Staff, add_account, console  # noqa: F401
+from tests.helpers.console import PASSWORD, Staff, add_account
+from tests.helpers.phone import bot_of
+from tests.helpers.processes import ServerProcess, production_env
+from tests.helpers.settings import TOKEN
 
 KEY = "topic.cure.2"
 PUBLIC = "https://sms.example-clinic.org/sms"
 
 
-def preview(staff: Staff, text: str) -> dict:
+def preview(staff: Staff, text: str) -> dict[str, Any]:
     response = staff.request(
         "POST",
         "/staff/api/preview",
@@ -28,11 +31,12 @@ def preview(staff: Staff, text: str) -> dict:
         headers={"X-CSRF-Token": staff.csrf},
     )
     assert response.status_code == 200, response.text
-    return response.json()
+    found: dict[str, Any] = response.json()
+    return found
 
 
 @pytest.fixture
-def editor(console) -> Staff:  # noqa: F811
+def editor(console: TestClient) -> Staff:
     staff = Staff(console)
     staff.sign_in("nora")
     staff.get(f"/staff/snippet/{KEY}")
@@ -46,9 +50,11 @@ def test_a_format_width_is_refused_in_a_preview_at_once(editor: Staff) -> None:
 
 
 @pytest.mark.parametrize("spec", ["{clinic_phone!r}", "{clinic_phone:^9}", "{program_name:.3}"])
-def test_the_catalog_check_refuses_format_specs(console, editor: Staff, spec: str) -> None:  # noqa: F811
-    english = console.app.state.bot.content.text("en", KEY)
-    spanish = console.app.state.bot.content.text("es", KEY)
+def test_the_catalog_check_refuses_format_specs(
+    console: TestClient, editor: Staff, spec: str
+) -> None:
+    english = bot_of(console).content.text("en", KEY)
+    spanish = bot_of(console).content.text("es", KEY)
     editor.post(f"/staff/snippet/{KEY}", {"en": f"{english} {spec}", "es": spanish})
     reviewer = Staff(console)
     reviewer.sign_in("rita")
@@ -81,13 +87,22 @@ def test_runs_are_linear() -> None:
 def sign_in(base: str, name: str) -> tuple[httpx.Client, str]:
     client = httpx.Client(base_url=base, timeout=30)
     page = client.get("/staff/login").text
-    token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    token = csrf_of(page)
     client.post("/staff/login", data={"name": name, "password": PASSWORD, "csrf": token})
     page = client.get(f"/staff/snippet/{KEY}").text
-    return client, re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    return client, csrf_of(page)
 
 
-def test_sms_stay_fast_while_an_editor_previews_the_worst_input(redis_url, prefix) -> None:
+def csrf_of(page: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found, page
+    return found.group(1)
+
+
+@pytest.mark.e2e
+def test_sms_stay_fast_while_an_editor_previews_the_worst_input(
+    redis_url: str, prefix: str
+) -> None:
     add_account(redis_url, prefix, "nora", "editor")
     env = production_env(redis_url, prefix, STAFF_SECRET_KEY="s" * 40, STAFF_COOKIE_SECURE="false")
     server = ServerProcess(env)

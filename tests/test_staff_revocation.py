@@ -4,11 +4,11 @@ travel on the command line."""
 
 from __future__ import annotations
 
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from fastapi.testclient import TestClient
 
 from bot.cli import main
-from tests.test_staff import PASSWORD, Staff, console  # noqa: F401
+from tests.helpers.console import PASSWORD, Staff
 
 NEW_PASSWORD = "another horse battery"
 
@@ -27,19 +27,21 @@ def signed_out(staff: Staff) -> bool:
     return response.status_code == 303 and response.headers["location"] == "/staff/login"
 
 
-def cli(redis_url: str, prefix: str, *args: str, password: str | None = None):
+def cli(redis_url: str, prefix: str, *args: str, password: str | None = None) -> Result:
     env = {"REDIS_URL": redis_url, "REDIS_KEY_PREFIX": prefix}
     stdin = f"{password}\n" if password is not None else None
     return CliRunner().invoke(main, ["staff", *args], input=stdin, env=env)
 
 
-def test_a_copied_cookie_dies_at_sign_out(console: TestClient) -> None:  # noqa: F811
+def test_a_copied_cookie_dies_at_sign_out(console: TestClient) -> None:
     staff, stolen = signed_in_with_a_copy(console)
     assert staff.post("/staff/logout").status_code == 200
     assert signed_out(stolen)
 
 
-def test_a_password_change_ends_every_session(console, redis_url, prefix) -> None:  # noqa: F811
+def test_a_password_change_ends_every_session(
+    console: TestClient, redis_url: str, prefix: str
+) -> None:
     _, stolen = signed_in_with_a_copy(console)
     result = cli(redis_url, prefix, "password", "nora", password=NEW_PASSWORD)
     assert result.exit_code == 0, result.output
@@ -49,7 +51,7 @@ def test_a_password_change_ends_every_session(console, redis_url, prefix) -> Non
     assert signed_out(Staff(console)) and "Wrong name" in Staff(console).sign_in("nora").text
 
 
-def test_disable_and_enable(console, redis_url, prefix) -> None:  # noqa: F811
+def test_disable_and_enable(console: TestClient, redis_url: str, prefix: str) -> None:
     _, stolen = signed_in_with_a_copy(console)
     assert cli(redis_url, prefix, "disable", "nora").exit_code == 0
     assert signed_out(stolen)
@@ -61,7 +63,7 @@ def test_disable_and_enable(console, redis_url, prefix) -> None:  # noqa: F811
     assert not signed_out(again)
 
 
-def test_remove_and_list(console, redis_url, prefix) -> None:  # noqa: F811
+def test_remove_and_list(console: TestClient, redis_url: str, prefix: str) -> None:
     _, stolen = signed_in_with_a_copy(console, "rita")
     listed = cli(redis_url, prefix, "list").output.split()
     assert "nora" in listed and "rita" in listed and "reviewer" in listed
@@ -71,18 +73,20 @@ def test_remove_and_list(console, redis_url, prefix) -> None:  # noqa: F811
     assert cli(redis_url, prefix, "remove", "rita").exit_code != 0  # no such account
 
 
-def test_passwords_never_come_from_the_command_line(redis_url, prefix) -> None:
+def test_passwords_never_come_from_the_command_line(redis_url: str, prefix: str) -> None:
     result = cli(redis_url, prefix, "add", "omar", "--role", "editor", "--password", PASSWORD)
     assert result.exit_code != 0 and "--password" in result.output
 
 
-def test_add_does_not_silently_reset_an_account(console, redis_url, prefix) -> None:  # noqa: F811
+def test_add_does_not_silently_reset_an_account(
+    console: TestClient, redis_url: str, prefix: str
+) -> None:
     result = cli(redis_url, prefix, "add", "nora", "--role", "reviewer", password=NEW_PASSWORD)
     assert result.exit_code != 0 and "staff password nora" in result.output
     assert "Wrong name" in Staff(console).sign_in("nora", NEW_PASSWORD).text
 
 
-def test_look_alike_names_are_refused(redis_url, prefix) -> None:
+def test_look_alike_names_are_refused(redis_url: str, prefix: str) -> None:
     for name in ("n\u043era", "a<b", "rob\u202e", ".hidden"):
         result = cli(redis_url, prefix, "add", name, "--role", "editor", password=PASSWORD)
         assert result.exit_code != 0 and "a-z, 0-9" in result.output, name

@@ -13,7 +13,9 @@ from bot.console.sessions import StaffSessions
 from bot.store.keys import StaffKeys
 
 
-def run(redis_url: str, prefix: str, body: Callable[[StaffSessions], Awaitable[Any]], **kw: Any):
+def run(
+    redis_url: str, prefix: str, body: Callable[[StaffSessions], Awaitable[Any]], **kw: Any
+) -> Any:
     async def main() -> Any:
         client = aioredis.Redis.from_url(redis_url, decode_responses=True)
         try:

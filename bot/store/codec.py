@@ -9,10 +9,9 @@ from bot.models import LANGUAGES, Language, Part, Reply, Session
 log = logging.getLogger("smsbot.store")
 
 # A session is stored as one short line, fields in a fixed order after a format version:
-#   "1|es|1|types|side_effects|2|1790000000"  (language, chosen, menu, topic, page, last seen)
+#   "2|es|types|side_effects|2"  (language, menu, topic, next page)
 # An idle session then costs well under 200 bytes in Redis, and reading one is a split.
-SESSION_FORMAT = "1"
-LANGUAGE_CODES = {"en": "en", "es": "es"}
+SESSION_FORMAT = "2"
 
 
 def encode_session(session: Session) -> str:
@@ -20,11 +19,9 @@ def encode_session(session: Session) -> str:
         (
             SESSION_FORMAT,
             session.language or "",
-            "1" if session.explicit else "",
             session.menu or "",
             session.topic or "",
             str(session.page) if session.page else "",
-            str(session.seen) if session.seen else "",
         )
     )
 
@@ -34,16 +31,16 @@ def decode_session(raw: str, opted_out: bool) -> Session | None:
         return Session(opted_out=True) if opted_out else None
     fields = raw.split("|")
     try:
-        version, language, explicit, menu, topic, page, seen = fields
-        if version != SESSION_FORMAT:
-            raise ValueError(version)
+        if fields[0] == "1":  # format 1 also kept "language chosen" and "last seen": never read
+            fields = [fields[0], fields[1], *fields[3:6]]
+        elif fields[0] != SESSION_FORMAT:
+            raise ValueError(fields[0])
+        _, language, menu, topic, page = fields
         return Session(
-            language=LANGUAGE_CODES.get(language),  # type: ignore[arg-type]
-            explicit=explicit == "1",
+            language=_language(language),
             menu=menu or None,
             topic=topic or None,
             page=int(page or 0),
-            seen=int(seen or 0),
             opted_out=opted_out,
         )
     except ValueError:
@@ -63,8 +60,16 @@ def encode_reply(reply: Reply) -> str:
 
 def decode_reply(recorded: str) -> Reply:
     language, intent, messages = recorded.split("|", 2)
-    lang: Language = language if language in LANGUAGES else "en"  # type: ignore[assignment]
+    lang: Language = _language(language) or "en"
     parsed: tuple[tuple[Part, ...], ...] = tuple(
         tuple(message.split(",")) for message in messages.split(";") if message
     )
     return Reply(lang, parsed, intent)
+
+
+def _language(code: str) -> Language | None:
+    """A stored language code, or None for one this version does not serve."""
+    for language in LANGUAGES:
+        if code == language:
+            return language
+    return None
