@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.catalog import CatalogData, budget_problems, check_data, measure_replies
 from bot.config import Settings
@@ -16,6 +17,9 @@ from bot.metrics import Metrics
 from bot.router import Router
 from bot.store import Keys, Limits, MemoryStore, RedisStore, SessionStore
 
+if TYPE_CHECKING:
+    from bot.callbacks.desk import CallbackDesk
+
 log = logging.getLogger("smsbot")
 
 
@@ -25,6 +29,10 @@ class Bot:
     store: SessionStore
     conversation: Conversation
     catalog_version: int = 0  # 0: the files; N: version N published from the staff console
+
+    @property
+    def callbacks(self) -> CallbackDesk | None:
+        return self.conversation.callbacks
 
     @property
     def content(self) -> Content:
@@ -114,8 +122,15 @@ def build_bot(settings: Settings, store: SessionStore | None = None) -> Bot:
     _warn_over_budget(content)
     keywords = Keywords.load(settings.messages_dir / "keywords.yaml")
     router = Router(
-        keywords, content.structure, settings.default_language, flood_limit=settings.flood_limit
+        keywords,
+        content.structure,
+        settings.default_language,
+        flood_limit=settings.flood_limit,
+        callbacks=settings.callbacks,
     )
     metrics = Metrics()
     store = store or make_store(settings, metrics)
-    return Bot(settings, store, Conversation(router, content, store, metrics))
+    from bot.callbacks.build import make_desk  # only deployments with CALLBACKS use it
+
+    desk = make_desk(settings, metrics)
+    return Bot(settings, store, Conversation(router, content, store, metrics, callbacks=desk))

@@ -31,7 +31,9 @@ from bot.models import LANGUAGES, Language, Part
 from bot.sms import gsm_friendly
 
 DOMAIN = "messages"
-PLACEHOLDERS = frozenset({"program_name", "clinic_phone", "clinic_hours"})
+PLACEHOLDERS = frozenset({"program_name", "clinic_phone", "clinic_hours", "callback_when"})
+# Filled when the reply is sent, not when the catalog is loaded: kept as written until then.
+LATE_PLACEHOLDERS = {"callback_when": "{callback_when}"}
 MENU_PREFIX = "menu:"
 
 
@@ -326,7 +328,7 @@ def _fill(key: str, text: str, values: Mapping[str, str]) -> str:
     unknown = placeholders(text) - PLACEHOLDERS
     if unknown:
         raise CatalogError(f"'{key}' uses unknown placeholder(s): {', '.join(sorted(unknown))}")
-    return text.format_map(values)
+    return text.format_map({**LATE_PLACEHOLDERS, **values})
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

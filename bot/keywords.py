@@ -22,7 +22,9 @@ from bot.errors import CatalogError
 from bot.models import LANGUAGES, Language
 
 EXACT_ONLY = frozenset({"stop", "start", "forget"})  # words that must be spelled right
-SENTENCE_COMMANDS = ("english", "spanish")  # commands also spotted inside a sentence
+# Commands also spotted inside a sentence ("can a nurse call me?")
+SENTENCE_COMMANDS = ("english", "spanish", "nurse")
+MENTIONABLE = ("nurse",)  # commands that still count beside an emergency (see `mentions`)
 SENTENCE_FALLBACK = ("help", "more", "menu")  # ...only when no topic is in the sentence
 RESERVED = frozenset(
     "stop stopall unsubscribe cancel end quit revoke optout start yes unstop help info "
@@ -166,6 +168,13 @@ class Keywords:
             },
             min_fuzzy=MIN_FUZZY_IN_SENTENCE,
         )
+        self._mentions = {
+            name: PhraseIndex(
+                {alias: True for alias, info in self._aliases.items() if info.name == name},
+                min_fuzzy=MIN_FUZZY_IN_SENTENCE,
+            )
+            for name in MENTIONABLE
+        }
         unsafe = [alias for alias in self._aliases if self._emergency.find(alias.split())]
         if unsafe:  # an exact keyword is answered before the emergency scan
             raise CatalogError(f"emergency words may not be keywords: {', '.join(unsafe)}")
@@ -231,6 +240,12 @@ class Keywords:
             for alias, a in self._aliases.items()
             if a.kind == "topic" and alias in RESERVED
         )
+
+    def mentions(self, name: str, text: str) -> bool:
+        """Whether the text also asks for command `name` (MENTIONABLE), wherever it stands: an
+        emergency wins the match, and "chest pain, nurse call me" still asks for the call."""
+        index = self._mentions.get(name)
+        return bool(index and index.find(normalize(text).split()[:MAX_SENTENCE_TOKENS]))
 
     def language_hint(self, text: str) -> Language | None:
         """The language whose everyday words the text uses most, if one clearly leads."""

@@ -20,6 +20,8 @@ class Inbound:
     from_country: str = ""
     opt_out_type: str = ""  # Twilio Advanced Opt-Out: "STOP", "START", "HELP" or ""
     previous_sender: str = ""  # the hash under the previous key, while the key is rotated
+    # The number encrypted for the callback queue (CALLBACKS=true only), never the number itself.
+    sealed_number: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +35,10 @@ class Session:
     page: int = 0  # next page of `topic` to send on MORE
     seen: int = 0  # unix time of the last message
     opted_out: bool = False
+    # The sender may have an open nurse callback request: only then do STOP and FORGET look in
+    # the queue, so other messages keep their single round trip. A hint; the queue is the truth.
+    callback: bool = False
+    read: tuple[str, ...] = ()  # the last topics opened, newest last (topic IDs, for the nurse)
 
 
 # One outgoing SMS is a list of parts joined by newlines. A part names a snippet ("reply.help")
@@ -47,6 +53,7 @@ class Reply:
     language: Language
     messages: tuple[tuple[Part, ...], ...] = field(default_factory=tuple)
     intent: str = "none"  # for metrics and logs: which rule answered
+    callback: str = ""  # for the callback queue: "request", "withdraw" or nothing to do
 
     @property
     def silent(self) -> bool:

@@ -16,6 +16,14 @@ from bot.models import Inbound, Language, Part, Reply, Session
 MAIN = "main"
 MAIN_MENU: Part = MENU_PREFIX + MAIN
 
+# Filled in by the callback queue once the message is saved (see bot/callbacks/desk.py).
+CALLBACK_REQUEST: Part = "callback:request"
+CALLBACK_WITHDRAW: Part = "callback:withdraw"
+NURSE_HINT: Part = "hint.nurse"
+NURSE = "nurse"  # the intent, whether a keyword or the understanding found it
+CALL_TOPIC = "call"  # "When to call" ends with how to ask for a nurse
+READ_KEPT = 3  # topics remembered for the nurse who calls back
+
 # Countries where a first message most likely comes from a Spanish speaker (Twilio's FromCountry).
 SPANISH_SPEAKING = frozenset(
     "AR BO CL CO CR CU DO EC ES GQ GT HN MX NI PA PE PR PY SV UY VE".split()
@@ -29,11 +37,13 @@ class Router:
         structure: Structure,
         default_language: Language,
         flood_limit: int = 30,
+        callbacks: bool = False,
     ):
         self.keywords = keywords
         self.structure = structure
         self.default_language = default_language
         self.flood_limit = flood_limit
+        self.callbacks = callbacks  # CALLBACKS: a nurse calls back on request
 
     def route(
         self, inbound: Inbound, saved: Session | None, now: int, recent: int = 1
@@ -77,7 +87,7 @@ class Router:
 
         if session.opted_out:
             if command == "forget":  # honoured, but an opted-out number gets no text
-                return Reply(language, (), "forget"), session
+                return _withdrawing(Reply(language, (), "forget"), session)
             if command == "help":
                 return _say(language, "help", ("reply.help",)), session
             if command == "start":
@@ -86,14 +96,21 @@ class Router:
             return Reply(language, (), "opted_out"), session
 
         if match and match.kind == "emergency":  # "call 911" comes before anything else
-            return _say(language, "emergency", ("reply.emergency",)), session
+            emergency = _say(language, "emergency", ("reply.emergency",))
+            if self.keywords.mentions(NURSE, inbound.body):  # ...and the request still counts
+                return self._nurse(language, session, first=emergency)
+            return emergency, session
         if command == "stop":
             session = replace(session, opted_out=True, menu=None, topic=None)
-            return _say(language, "stop", ("reply.stop",)), session
+            return _withdrawing(_say(language, "stop", ("reply.stop",)), session)
         if command == "help":
             return _say(language, "help", ("reply.help",)), session
         if command == "forget":
-            return _say(language, "forget", ("reply.forget",)), session
+            return _withdrawing(_say(language, "forget", ("reply.forget",)), session)
+        if match and match.name == NURSE and match.kind in ("command", "topic"):
+            return self._nurse(language, session)
+        if command == "nocall":
+            return self._no_call(language, session)
         if command in ("english", "spanish"):
             session = replace(session, menu=MAIN, topic=None)
             return _say(language, "language", ("reply.language",), (MAIN_MENU,)), session
@@ -111,7 +128,31 @@ class Router:
             session = replace(session, menu=MAIN, topic=None)
             return _say(language, "menu", (MAIN_MENU,)), session
         session = replace(session, menu=MAIN, topic=None)
-        return _say(language, "not_understood", ("reply.not_understood", MAIN_MENU)), session
+        answer = ("reply.not_understood", MAIN_MENU)
+        if self.callbacks:  # an SMS of its own: the Spanish menu leaves no room for it
+            return _say(language, "not_understood", answer, (NURSE_HINT,)), session
+        return _say(language, "not_understood", answer), session
+
+    # -- a nurse callback --------------------------------------------------------------------
+
+    def _nurse(
+        self, language: Language, session: Session, first: Reply | None = None
+    ) -> tuple[Reply, Session]:
+        """Ask for a nurse to call back. The queue, after the save, confirms when (or that the
+        request already stands); an emergency said in the same message is answered first."""
+        before = first.messages if first else ()
+        if not self.callbacks:
+            return Reply(language, (*before, ("reply.callback.off",)), NURSE), session
+        session = replace(session, callback=True)
+        reply = Reply(language, (*before, (CALLBACK_REQUEST,)), NURSE, callback="request")
+        return reply, session
+
+    def _no_call(self, language: Language, session: Session) -> tuple[Reply, Session]:
+        """NOCALL: always asks the queue (the flag in the session is only a hint)."""
+        if not self.callbacks:
+            return _say(language, "nocall", ("reply.callback.off",)), session
+        session = replace(session, callback=False)
+        return Reply(language, ((CALLBACK_WITHDRAW,),), "nocall", callback="withdraw"), session
 
     def _twilio_answered(self, opt_out_type: str, session: Session) -> tuple[Reply, Session]:
         """Twilio has confirmed an opt-out, opt-in or help word itself: record it, say nothing,
@@ -120,7 +161,8 @@ class Router:
         kind = opt_out_type.upper()
         if kind in ("STOP", "START"):
             session = replace(session, opted_out=kind == "STOP")
-        return Reply(language, (), f"twilio_{kind.lower()}"), session
+        reply = Reply(language, (), f"twilio_{kind.lower()}")
+        return _withdrawing(reply, session) if kind == "STOP" else (reply, session)
 
     def _flooded(self, match: Match | None, session: Session, recent: int) -> tuple[Reply, Session]:
         """Too many messages too fast (often another auto-responder): one notice, then silence.
@@ -132,8 +174,10 @@ class Router:
         if command in ("stop", "start"):
             session = replace(session, opted_out=command == "stop")
         if recent == self.flood_limit + 1 and not session.opted_out:
-            return _say(language, "flood", ("reply.flood",)), session
-        return Reply(language, (), "flood"), session
+            reply = _say(language, "flood", ("reply.flood",))
+        else:
+            reply = Reply(language, (), "flood")
+        return _withdrawing(reply, session) if command == "stop" else (reply, session)
 
     def _pick(self, language: Language, session: Session, number: int) -> tuple[Reply, Session]:
         menu = self.structure.menus.get(session.menu or "")
@@ -153,15 +197,22 @@ class Router:
     ) -> tuple[Reply, Session]:
         has_more = page + 1 < len(topic.pages)
         session = replace(
-            session, topic=topic.id if has_more else None, page=page + 1 if has_more else 0
+            session,
+            topic=topic.id if has_more else None,
+            page=page + 1 if has_more else 0,
+            read=_read(session.read, topic.id) if page == 0 else session.read,
         )
-        return _say(language, f"topic:{topic.id}", page_parts(topic, page)), session
+        parts = page_parts(topic, page, nurse_hint=self.callbacks)
+        return _say(language, f"topic:{topic.id}", parts), session
 
 
-def page_parts(topic: Topic, page: int) -> tuple[Part, ...]:
-    """One page of a topic; every page but the last tells the reader to text MORE."""
+def page_parts(topic: Topic, page: int, nurse_hint: bool = False) -> tuple[Part, ...]:
+    """One page of a topic; every page but the last tells the reader to text MORE. The last
+    page of When to call says how to ask for a nurse's call, when callbacks are on."""
     if page + 1 < len(topic.pages):
         return (topic.pages[page], "hint.more")
+    if nurse_hint and topic.id == CALL_TOPIC:
+        return (topic.pages[page], NURSE_HINT)
     return (topic.pages[page],)
 
 
@@ -170,11 +221,33 @@ def reply_shapes(structure: Structure) -> Iterator[tuple[str, tuple[Part, ...]]]
     for key in ("welcome", "help", "stop", "start", "language", "emergency", "forget", "flood"):
         yield f"reply.{key}", (f"reply.{key}",)
     yield "not understood + main menu", ("reply.not_understood", MAIN_MENU)
+    yield "hint.nurse", (NURSE_HINT,)
+    for key in CALLBACK_REPLIES:
+        yield f"reply.callback.{key}", (f"reply.callback.{key}",)
     for menu in structure.menus.values():
         yield f"menu {menu.id}", (MENU_PREFIX + menu.id,)
     for topic in structure.topics.values():
         for page in range(len(topic.pages)):
             yield topic.pages[page], page_parts(topic, page)
+        call = structure.topics.get(CALL_TOPIC)
+        if topic is call and topic.pages:
+            last = len(topic.pages) - 1
+            yield f"{topic.pages[last]} + nurse", page_parts(topic, last, nurse_hint=True)
+
+
+# Every reply of the callback queue (reply.callback.KEY in messages/en.yaml).
+CALLBACK_REPLIES = ("new", "again", "failed", "cancelled", "none", "off")
+
+
+def _withdrawing(reply: Reply, session: Session) -> tuple[Reply, Session]:
+    """STOP or FORGET: a callback request the sender may have is withdrawn with it."""
+    if not session.callback:
+        return reply, session
+    return replace(reply, callback="withdraw"), replace(session, callback=False)
+
+
+def _read(read: tuple[str, ...], topic: str) -> tuple[str, ...]:
+    return (*[t for t in read if t != topic], topic)[-READ_KEPT:]
 
 
 def _say(language: Language, intent: str, *messages: tuple[Part, ...]) -> Reply:

@@ -104,8 +104,10 @@ class Keys:
 
 
 # A session is stored as one short line, fields in a fixed order after a format version:
-#   "1|es|1|types|side_effects|2|1790000000"  (language, chosen, menu, topic, page, last seen)
+#   "1|es|1|types|side_effects|2|1790000000|1|what side_effects"
+#   (language, chosen, menu, topic, page, last seen, callback requested, topics read)
 # An idle session then costs well under 200 bytes in Redis, and reading one is a split.
+# Lines written before the last two fields existed read as if they were empty.
 SESSION_FORMAT = "1"
 LANGUAGE_CODES = {"en": "en", "es": "es"}
 
@@ -120,6 +122,8 @@ def encode_session(session: Session) -> str:
             session.topic or "",
             str(session.page) if session.page else "",
             str(session.seen) if session.seen else "",
+            "1" if session.callback else "",
+            " ".join(session.read),
         )
     )
 
@@ -128,8 +132,10 @@ def decode_session(raw: str, opted_out: bool) -> Session | None:
     if not raw:
         return Session(opted_out=True) if opted_out else None
     fields = raw.split("|")
+    if len(fields) == 7:
+        fields += ["", ""]
     try:
-        version, language, explicit, menu, topic, page, seen = fields
+        version, language, explicit, menu, topic, page, seen, callback, read = fields
         if version != SESSION_FORMAT:
             raise ValueError(version)
         return Session(
@@ -140,6 +146,8 @@ def decode_session(raw: str, opted_out: bool) -> Session | None:
             page=int(page or 0),
             seen=int(seen or 0),
             opted_out=opted_out,
+            callback=callback == "1",
+            read=tuple(read.split()),
         )
     except ValueError:
         log.warning("discarding an unreadable session")

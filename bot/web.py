@@ -7,6 +7,7 @@ import asyncio
 import gc
 import logging
 import os
+import time
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -19,10 +20,12 @@ from starlette.types import Receive, Scope, Send
 
 from bot import twilio
 from bot.app import Bot, build_bot
+from bot.callbacks.desk import CallbackDesk
 from bot.config import Settings, load_settings
+from bot.errors import StoreUnavailable
 from bot.metrics import CONTENT_TYPE
 from bot.models import Inbound
-from bot.privacy import sender_key
+from bot.privacy import E164, normalize_number, sender_key
 from bot.published import catalog_versions, follow_published
 from bot.staff import mount_console
 
@@ -151,7 +154,8 @@ class Webhook:
             return self.refuse(403, str(exc))
         if not form.get("From"):
             return self.refuse(400, "missing From")
-        answer = await self.bot.conversation.handle(inbound_from(form, self.settings))
+        inbound = inbound_from(form, self.settings, self.bot.callbacks)
+        answer = await self.bot.conversation.handle(inbound)
         return Outcome(200, twilio.twiml(answer.texts).encode())
 
     def refuse(self, status: int, reason: str) -> Outcome:
@@ -239,6 +243,8 @@ def create_app(settings: Settings, bot: Bot | None = None) -> App:
             follower.cancel()
         if versions is not None:
             await versions.client.aclose()
+        if bot.callbacks is not None:
+            await bot.callbacks.queue.client.aclose()
         await bot.store.close()
 
     api = FastAPI(title="smsbot", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
@@ -258,6 +264,11 @@ def create_app(settings: Settings, bot: Bot | None = None) -> App:
 
     @api.get("/metrics", include_in_schema=False)
     async def prometheus() -> Response:
+        if bot.callbacks is not None:  # the queue's size and age, as Redis has them now
+            try:
+                await bot.callbacks.refresh(int(time.time()))
+            except StoreUnavailable:
+                log.warning("could not read the callback queue for /metrics")
         return Response(webhook.metrics.export(), media_type=CONTENT_TYPE)
 
     @api.get("/healthz")
@@ -294,14 +305,20 @@ def app_from_environment() -> App:
     return create_app(load_settings())
 
 
-def inbound_from(form: twilio.Form, settings: Settings) -> Inbound:
+def inbound_from(
+    form: twilio.Form, settings: Settings, callbacks: CallbackDesk | None = None
+) -> Inbound:
     try:
         media = int(form.get("NumMedia") or 0)
     except ValueError:
         media = 0
     previous_key = settings.previous_hash_key
+    sender = sender_key(form.get("From"), settings.hash_key)
+    number = normalize_number(form.get("From"))
     return Inbound(
-        sender=sender_key(form.get("From"), settings.hash_key),
+        sender=sender,
+        # Sealed at once, and only a phone number: a short code cannot be called back.
+        sealed_number=callbacks.seal(number, sender) if callbacks and E164.fullmatch(number) else "",
         previous_sender=sender_key(form.get("From"), previous_key) if previous_key else "",
         # Without an ID there is nothing to recognise a retry by: treat it as new.
         message_id=form.get("MessageSid") or form.get("SmsSid") or f"local-{uuid.uuid4().hex}",

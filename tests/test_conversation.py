@@ -39,7 +39,10 @@ CONVERSATIONS = [
     pytest.param([("efectos secundarios", "es", [page("side_effects", 1)])], id="es-two-words"),
     pytest.param([("EFECTOS", "es", [page("side_effects", 1)])], id="es-efectos"),
     pytest.param([("lamar", "es", [page("call", 1)])], id="es-typo"),
-    pytest.param([("quiero hablar con alguien", "es", [page("call", 1)])], id="es-in-sentence"),
+    pytest.param([("cuándo llamar al médico", "es", [page("call", 1)])], id="es-in-sentence"),
+    pytest.param(
+        [("quiero hablar con alguien", "es", [("reply.callback.off",)])], id="es-nurse-callbacks-off"
+    ),
     pytest.param(
         [("MENU", "en", [("reply.welcome",), MAIN]), ("2", "en", [page("how", 1)])],
         id="number-after-menu",
