@@ -17,8 +17,8 @@ from typing import Any, Literal
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-Role = Literal["editor", "reviewer"]
-ROLES: tuple[Role, ...] = ("editor", "reviewer")
+Role = Literal["editor", "reviewer", "nurse"]
+ROLES: tuple[Role, ...] = ("editor", "reviewer", "nurse")
 MAX_NAME = 64  # account names; longer typed names are cut before they become Redis keys
 MAX_FAILURES = 5  # failed sign-ins per name and address in one window
 FAILURE_WINDOW = 900  # seconds
@@ -41,6 +41,15 @@ class Account:
     @property
     def can_publish(self) -> bool:
         return self.role == "reviewer"
+
+    @property
+    def can_edit(self) -> bool:
+        """A nurse works the callback queue only; the catalog is for editors and reviewers."""
+        return self.role != "nurse"
+
+    @property
+    def can_call_back(self) -> bool:
+        return self.role in ("nurse", "reviewer")
 
 
 class AccountError(Exception):

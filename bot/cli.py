@@ -148,10 +148,11 @@ def staff() -> None:
 
 @staff.command("add")
 @click.argument("name")
-@click.option("--role", type=click.Choice(["editor", "reviewer"]), required=True)
+@click.option("--role", type=click.Choice(["editor", "reviewer", "nurse"]), required=True)
 @click.password_option(help="Asked for when not given.")
 def staff_add(name: str, role: str, password: str) -> None:
-    """Create or reset the account NAME: an editor drafts, a reviewer also publishes."""
+    """Create or reset the account NAME: an editor drafts, a reviewer also publishes and works
+    callbacks, a nurse works the callback queue (CALLBACKS=true) and nothing else."""
     from redis import asyncio as aioredis
 
     from bot.accounts import AccountError, Accounts

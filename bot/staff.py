@@ -81,6 +81,8 @@ def console_router(console: Console) -> APIRouter:
         account = await console.accounts.get(name) if name else None
         if account is None:
             raise SignInRequired
+        if not account.can_edit:  # a nurse: the callback queue is her page
+            raise HTTPException(303, headers={"Location": "/staff/callbacks"})
         return account
 
     async def checked(request: Request, account: Account = Depends(signed_in)) -> Account:
@@ -106,7 +108,12 @@ def console_router(console: Console) -> APIRouter:
         return templates.TemplateResponse(
             request,
             name,
-            {"account": account, "csrf": request.session.get("csrf", ""), **context},
+            {
+                "account": account,
+                "csrf": request.session.get("csrf", ""),
+                "callbacks_on": console.bot.callbacks is not None,
+                **context,
+            },
             status_code=status,
         )
 
@@ -141,10 +148,14 @@ def console_router(console: Console) -> APIRouter:
         request.session.clear()
         request.session.update({"user": account.name, "csrf": secrets.token_urlsafe(24)})
         await console.versions.audit(account.name, "sign-in", account.role)
-        return RedirectResponse("/staff/", status_code=303)
+        return RedirectResponse("/staff/" if account.can_edit else "/staff/callbacks", 303)
 
     @router.post("/logout")
-    async def logout(request: Request, account: Account = Depends(checked)) -> Response:
+    async def logout(request: Request) -> Response:  # any role; the token still must match
+        expected = request.session.get("csrf", "")
+        token = str((await request.form()).get("csrf", ""))
+        if not token or not expected or not hmac.compare_digest(token, expected):
+            raise HTTPException(403, "missing or wrong CSRF token: reload the page")
         request.session.clear()
         return RedirectResponse("/staff/login", status_code=303)
 
@@ -768,6 +779,10 @@ def mount_console(api: FastAPI, settings: Settings, bot: Bot, versions: CatalogV
         settings.staff_review_max_age_days,
     )
     api.include_router(console_router(console))
+    if bot.callbacks is not None:
+        from bot.callbacks.console import callbacks_router
+
+        api.include_router(callbacks_router(console, bot.callbacks))
     api.mount(
         "/staff-static",
         StaticFiles(directory=str(Path(__file__).parent / "static" / "staff")),

@@ -264,24 +264,17 @@ class CallbackQueue:
     async def listing(self, now: int, limit: int = LISTED) -> Listing:
         args = [self._request, self._pointer, now, self._max_age, limit, CLOSED_KEPT]
         raw = await self._run(self._list_script, [self._open, self._closed], args)
-        waiting = []
         rows = raw[2:]
-        for start in range(0, len(rows), 9):
-            row = rows[start : start + 9]
-            waiting.append(
-                Waiting(
-                    id=str(row[0]),
-                    language=str(row[1]),
-                    created=int(row[2]),
-                    due=int(row[3] or 0),
-                    topics=tuple(str(row[4]).split()),
-                    attempts=int(row[5] or 0),
-                    claimed_by=str(row[6]),
-                    claimed_until=int(row[7] or 0),
-                    retry_at=int(row[8] or 0),
-                )
-            )
+        waiting = [_waiting(str(rows[i]), rows[i + 1 : i + 9]) for i in range(0, len(rows), 9)]
         return Listing(int(raw[0]), waiting, [int(w) for w in raw[1]])
+
+    async def get(self, request_id: str) -> Waiting | None:
+        """One open request as listed (never the number)."""
+        key = self._request + request_id
+        row = await self._call(lambda: self.client.hmget(key, FIELDS))
+        if row[1] is None:
+            return None
+        return _waiting(request_id, row)
 
     async def closed(self, count: int = 1000) -> list[dict[str, str]]:
         """The newest closed requests, for statistics."""
@@ -312,3 +305,18 @@ class CallbackQueue:
             return await operation()
         except (RedisError, OSError, TimeoutError) as exc:
             raise StoreUnavailable(f"callback queue: {type(exc).__name__}") from exc
+
+
+def _waiting(request_id: str, row: list[Any]) -> Waiting:
+    """From the FIELDS of a request, in order."""
+    return Waiting(
+        id=request_id,
+        language=str(row[0] or ""),
+        created=int(row[1]),
+        due=int(row[2] or 0),
+        topics=tuple(str(row[3] or "").split()),
+        attempts=int(row[4] or 0),
+        claimed_by=str(row[5] or ""),
+        claimed_until=int(row[6] or 0),
+        retry_at=int(row[7] or 0),
+    )
