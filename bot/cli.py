@@ -173,6 +173,19 @@ def staff_add(name: str, role: str, password: str) -> None:
 
 
 @main.group()
+def callbacks() -> None:
+    """The nurse callback queue (CALLBACKS=true)."""
+
+
+@callbacks.command("new-key")
+def callbacks_new_key() -> None:
+    """Print a new random CALLBACK_KEY (32 bytes, URL-safe base64) for the environment."""
+    from bot.config import new_callback_key
+
+    click.echo(new_callback_key())
+
+
+@main.group()
 def catalog() -> None:
     """Check, update and compile the message catalogs."""
 

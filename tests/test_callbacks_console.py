@@ -1,0 +1,133 @@
+"""/staff/callbacks on a real Redis: who may work the queue, claiming, the call link, outcomes,
+and the audit trail (which names the request, never the number)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from click.testing import CliRunner
+from fastapi.testclient import TestClient
+
+from bot.cli import main
+from bot.config import new_callback_key
+from bot.privacy import sender_key
+from bot.store import Keys
+from bot.web import create_app
+from tests.conftest import HASH_KEY, Phone
+from tests.test_callbacks import dump_redis
+from tests.test_staff import PASSWORD, Staff, add_account, staff_settings
+
+NUMBER = "+15557650001"
+KEY = new_callback_key()
+
+
+@pytest.fixture
+def console(redis_url: str, prefix: str) -> Iterator[TestClient]:
+    add_account(redis_url, prefix, "nina", "nurse")
+    add_account(redis_url, prefix, "rosa", "nurse")
+    add_account(redis_url, prefix, "nora", "editor")
+    add_account(redis_url, prefix, "rita", "reviewer")
+    settings = staff_settings(redis_url, prefix, callbacks=True, callback_key=KEY)
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def signed_in(console: TestClient, name: str) -> Staff:
+    staff = Staff(console)
+    staff.sign_in(name)
+    return staff
+
+
+def claim_first(staff: Staff) -> tuple[str, str]:
+    page = staff.get("/staff/callbacks").text
+    (request_id,) = re.findall(r'action="/staff/callbacks/([\w-]+)/claim"', page)[:1]
+    return request_id, staff.post(f"/staff/callbacks/{request_id}/claim").text
+
+
+def test_a_nurse_sees_only_the_queue_and_an_editor_not_at_all(console) -> None:
+    nina = signed_in(console, "nina")
+    landing = nina.get("/staff/")
+    assert landing.url.path == "/staff/callbacks" and "No patient is waiting" in landing.text
+    assert "Review &amp; publish" not in landing.text
+    assert nina.get("/staff/review").url.path == "/staff/callbacks"
+    nora = signed_in(console, "nora")
+    assert nora.get("/staff/callbacks").status_code == 403
+    assert ">Callbacks<" not in nora.get("/staff/").text
+    assert ">Callbacks<" in signed_in(console, "rita").get("/staff/").text
+
+
+def test_claim_call_and_close(console, rdb, prefix) -> None:
+    patient = Phone(console, NUMBER)
+    patient.text("EFECTOS")
+    patient.text("ENFERMERA")
+    nina, rosa = signed_in(console, "nina"), signed_in(console, "rosa")
+    queue = nina.get("/staff/callbacks").text
+    assert "Spanish" in queue and "Side effects" in queue and "Waiting 0 min" in queue
+    assert "555" not in queue.replace("(555)", "")  # no number in the list
+    request_id, call = claim_first(nina)
+    assert f'href="tel:{NUMBER}"' in call and "+1 555-765-0001" in call
+    assert "is calling" in rosa.get("/staff/callbacks").text  # held: rosa cannot claim it
+    held = rosa.post(f"/staff/callbacks/{request_id}/claim")
+    assert "nina is calling this patient" in held.text
+    done = nina.post(f"/staff/callbacks/{request_id}/close", {"outcome": "reached"})
+    assert "the number is deleted" in done.text
+    assert "No patient is waiting" in done.text
+    trail = rdb.lrange(f"{prefix}:{{{prefix}:catalog}}:audit", 0, -1) or audit_entries(rdb, prefix)
+    joined = "\n".join(trail)
+    assert f"request {request_id}" in joined and "callback number shown" in joined
+    assert "reached" in joined
+    dump = dump_redis(rdb, prefix)
+    for form in (NUMBER, NUMBER[1:], NUMBER[2:], NUMBER[-7:]):
+        assert form not in dump and form not in joined
+
+
+def audit_entries(rdb, prefix) -> list[str]:
+    keys = [k for k in rdb.scan_iter(match=f"{prefix}:*audit*")]
+    return [entry for key in keys for entry in rdb.lrange(key, 0, -1)]
+
+
+def test_no_answer_puts_it_back_for_later(console) -> None:
+    Phone(console, NUMBER).text("NURSE")
+    nina = signed_in(console, "nina")
+    request_id, _ = claim_first(nina)
+    back = nina.post(f"/staff/callbacks/{request_id}/close", {"outcome": "no_answer"})
+    assert "No answer, try 1" in back.text and "1 call without answer" in back.text
+    assert "Try again in 59 min" in back.text or "Try again in 60 min" in back.text
+
+
+def test_a_request_of_someone_who_opted_out_since_is_closed_not_called(
+    console, rdb, prefix
+) -> None:
+    Phone(console, NUMBER).text("NURSE")
+    rdb.set(Keys(prefix).opt_out(sender_key(NUMBER, HASH_KEY.encode())), "1")
+    _, answer = claim_first(signed_in(console, "nina"))
+    assert "opted out since asking" in answer and "tel:" not in answer
+
+
+def test_outcomes_are_checked_and_need_the_claim(console) -> None:
+    Phone(console, NUMBER).text("NURSE")
+    nina, rosa = signed_in(console, "nina"), signed_in(console, "rosa")
+    request_id, _ = claim_first(nina)
+    assert nina.post(f"/staff/callbacks/{request_id}/close", {"outcome": "x"}).status_code == 422
+    refused = rosa.post(f"/staff/callbacks/{request_id}/close", {"outcome": "reached"})
+    assert "nina holds this request" in refused.text
+    forged = nina.request("POST", f"/staff/callbacks/{request_id}/close", data={"outcome": "reached"})
+    assert forged.status_code == 403  # no CSRF token
+
+
+def test_staff_add_makes_a_nurse(redis_url, prefix) -> None:
+    env = {"REDIS_URL": redis_url, "REDIS_KEY_PREFIX": prefix}
+    result = CliRunner().invoke(
+        main, ["staff", "add", "Nadia", "--role", "nurse", "--password", PASSWORD], env=env
+    )
+    assert result.exit_code == 0, result.output
+    assert "as nurse" in result.output
+
+
+def test_new_key_makes_a_key_the_settings_accept() -> None:
+    from bot.config import parse_callback_key
+
+    result = CliRunner().invoke(main, ["callbacks", "new-key"])
+    assert result.exit_code == 0 and len(parse_callback_key(result.output.strip())) == 32
