@@ -64,7 +64,7 @@ def test_claim_call_and_close(console, rdb, prefix) -> None:
     patient.text("ENFERMERA")
     nina, rosa = signed_in(console, "nina"), signed_in(console, "rosa")
     queue = nina.get("/staff/callbacks").text
-    assert "Spanish" in queue and "Side effects" in queue and "Waiting 0 min" in queue
+    assert "Spanish" in queue and "Side effects" in queue and "Waiting 0 of 120 min" in queue
     assert "555" not in queue.replace("(555)", "")  # no number in the list
     request_id, call = claim_first(nina)
     assert f'href="tel:{NUMBER}"' in call and "+1 555-765-0001" in call
