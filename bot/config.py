@@ -160,7 +160,9 @@ def _check_callbacks(settings: Settings) -> None:
     try:
         ZoneInfo(settings.clinic_timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(f"CLINIC_TIMEZONE: unknown time zone {settings.clinic_timezone!r}") from exc
+        raise ConfigError(
+            f"CLINIC_TIMEZONE: unknown time zone {settings.clinic_timezone!r}"
+        ) from exc
     from bot.callbacks.window import parse_hours  # the clinic's hours, as the window reads them
 
     try:
@@ -184,7 +186,8 @@ def parse_callback_key(raw: str) -> bytes:
         key = b""
     if text.lower() in PLACEHOLDER_SECRETS or len(key) != CALLBACK_KEY_BYTES:
         raise ConfigError(
-            "CALLBACK_KEY must be 32 random bytes in URL-safe base64: run `smsbot callbacks new-key`"
+            "CALLBACK_KEY must be 32 random bytes in URL-safe base64: "
+            "run `smsbot callbacks new-key`"
         )
     if len(set(key)) < CALLBACK_KEY_MIN_DISTINCT:  # e.g. all zeros, or a short word repeated
         raise ConfigError("CALLBACK_KEY is not random enough: run `smsbot callbacks new-key`")

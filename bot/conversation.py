@@ -181,7 +181,7 @@ class Conversation:
             return text
         from bot.callbacks.desk import fill_when
 
-        return fill_when(text, part, language, self.callbacks.describe)  # type: ignore[arg-type]
+        return fill_when(text, part, language, self.callbacks.describe)
 
     def _observe(self, answer: Answer, seconds: float) -> None:
         self.metrics.observe(

@@ -318,7 +318,9 @@ def inbound_from(
     return Inbound(
         sender=sender,
         # Sealed at once, and only a phone number: a short code cannot be called back.
-        sealed_number=callbacks.seal(number, sender) if callbacks and E164.fullmatch(number) else "",
+        sealed_number=callbacks.seal(number, sender)
+        if callbacks and E164.fullmatch(number)
+        else "",
         previous_sender=sender_key(form.get("From"), previous_key) if previous_key else "",
         # Without an ID there is nothing to recognise a retry by: treat it as new.
         message_id=form.get("MessageSid") or form.get("SmsSid") or f"local-{uuid.uuid4().hex}",

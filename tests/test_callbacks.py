@@ -12,20 +12,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from fastapi.testclient import TestClient
 from redis import asyncio as aioredis
 
 from bot.callbacks.queue import MAX_ATTEMPTS, CallbackQueue, Claimed, Closed, HeldBy, Retry
 from bot.callbacks.sealed import NumberBox, SealError
 from bot.callbacks.window import CallbackWindow
-from bot.config import new_callback_key, parse_callback_key
+from bot.config import PROJECT_ROOT, new_callback_key, parse_callback_key
 from bot.errors import ConfigError
 from bot.keywords import RESERVED, Keywords, normalize
 from bot.router import CALLBACK_REPLIES
-from bot.config import PROJECT_ROOT
 from bot.sms import measure
 from bot.web import create_app
-from tests.conftest import Phone, make_settings
+from tests.conftest import make_settings
 
 KEY = new_callback_key()
 ZONE = ZoneInfo("America/New_York")

@@ -113,7 +113,9 @@ def test_outcomes_are_checked_and_need_the_claim(console) -> None:
     assert nina.post(f"/staff/callbacks/{request_id}/close", {"outcome": "x"}).status_code == 422
     refused = rosa.post(f"/staff/callbacks/{request_id}/close", {"outcome": "reached"})
     assert "nina holds this request" in refused.text
-    forged = nina.request("POST", f"/staff/callbacks/{request_id}/close", data={"outcome": "reached"})
+    forged = nina.request(
+        "POST", f"/staff/callbacks/{request_id}/close", data={"outcome": "reached"}
+    )
     assert forged.status_code == 403  # no CSRF token
 
 

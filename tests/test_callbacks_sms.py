@@ -37,8 +37,6 @@ def bot(app: TestClient) -> Any:
     return app.app.api.state.bot  # type: ignore[attr-defined]
 
 
-
-
 def listing_now(bot: Any) -> Any:
     import time
 
@@ -108,7 +106,9 @@ def test_stop_and_forget_withdraw_the_request(app, bot, rdb, prefix, word) -> No
     phone.text("NURSE")
     phone.text(word)
     assert listing_now(bot).open == 0
-    outcomes = [entry[1]["outcome"] for entry in rdb.xrange(f"{prefix}:{{{prefix}:callbacks}}:closed")]
+    outcomes = [
+        entry[1]["outcome"] for entry in rdb.xrange(f"{prefix}:{{{prefix}:callbacks}}:closed")
+    ]
     assert outcomes == ["withdrawn"]
 
 

@@ -41,7 +41,8 @@ CONVERSATIONS = [
     pytest.param([("lamar", "es", [page("call", 1)])], id="es-typo"),
     pytest.param([("cuándo llamar al médico", "es", [page("call", 1)])], id="es-in-sentence"),
     pytest.param(
-        [("quiero hablar con alguien", "es", [("reply.callback.off",)])], id="es-nurse-callbacks-off"
+        [("quiero hablar con alguien", "es", [("reply.callback.off",)])],
+        id="es-nurse-callbacks-off",
     ),
     pytest.param(
         [("MENU", "en", [("reply.welcome",), MAIN]), ("2", "en", [page("how", 1)])],

@@ -23,7 +23,11 @@ def queue_client(settings: Settings) -> Any:
     """Bounded like the session store: a patient waits on it only when asking for a call."""
     assert settings.redis_url, "load_settings() refuses CALLBACKS without REDIS_URL"
     timeout = max(1.0, settings.redis_timeout_seconds)
-    options = {"decode_responses": True, "socket_timeout": timeout, "socket_connect_timeout": timeout}
+    options: dict[str, Any] = {
+        "decode_responses": True,
+        "socket_timeout": timeout,
+        "socket_connect_timeout": timeout,
+    }
     if settings.redis_cluster:
         return RedisCluster.from_url(settings.redis_url, **options)
     return aioredis.Redis.from_url(settings.redis_url, retry=Retry(NoBackoff(), 1), **options)

@@ -86,7 +86,9 @@ def callbacks_router(console: Console, desk: CallbackDesk) -> APIRouter:
         )
 
     @router.post("/{request_id}/claim", response_class=HTMLResponse)
-    async def claim(request: Request, request_id: str, account: Account = Depends(checked)) -> Response:
+    async def claim(
+        request: Request, request_id: str, account: Account = Depends(checked)
+    ) -> Response:
         now = int(time.time())
         claimed = await desk.queue.claim(request_id, account.name, now)
         if claimed is None:
@@ -123,7 +125,7 @@ def callbacks_router(console: Console, desk: CallbackDesk) -> APIRouter:
     ) -> Response:
         if outcome not in NURSE_OUTCOMES:
             raise HTTPException(422, f"outcome must be one of {', '.join(NURSE_OUTCOMES)}")
-        result = await _close(console, desk, request_id, account, outcome, int(time.time()))  # type: ignore[arg-type]
+        result = await _close(console, desk, request_id, account, outcome, int(time.time()))
         if isinstance(result, HeldBy):
             return _back(f"{result.nurse or 'Nobody'} holds this request now: claim it first.")
         if isinstance(result, Retry):
@@ -134,7 +136,12 @@ def callbacks_router(console: Console, desk: CallbackDesk) -> APIRouter:
 
 
 async def _close(
-    console: Console, desk: CallbackDesk, request_id: str, account: Account, outcome: Outcome, now: int
+    console: Console,
+    desk: CallbackDesk,
+    request_id: str,
+    account: Account,
+    outcome: Outcome,
+    now: int,
 ) -> Closed | Retry | HeldBy | None:
     result = await desk.queue.close(request_id, account.name, outcome, now)
     if isinstance(result, Closed | Retry):
@@ -159,7 +166,9 @@ def _row(console: Console, waiting: Waiting, now: int, target: int) -> Row:
     waited = max(0, now - waiting.created) // 60
     topics = console.structure.topics
     read = [
-        console.bot.content.text("en", topics[topic].label) for topic in waiting.topics if topic in topics
+        console.bot.content.text("en", topics[topic].label)
+        for topic in waiting.topics
+        if topic in topics
     ]
     held = waiting.claimed_by if waiting.claimed_until > now else ""
     return Row(

@@ -113,7 +113,9 @@ class CallbackDesk:
         return closed is not None
 
 
-def fill_when(text: str, part: Part, language: Language, describe: Callable[[int, str], str]) -> str:
+def fill_when(
+    text: str, part: Part, language: Language, describe: Callable[[int, Language], str]
+) -> str:
     """The snippet's text with the promised time in it ('reply.callback.new@1790000000')."""
     _, _, due = part.partition("@")
     return text.replace(WHEN, describe(int(due), language)) if due.isdigit() else text

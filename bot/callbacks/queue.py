@@ -37,8 +37,16 @@ CLAIM_SECONDS = 900  # a claim lapses after this, so a request never stays stuck
 CLOSED_KEPT = 100_000  # closed requests kept for statistics (approximately: MAXLEN ~)
 LISTED = 200  # requests shown on the page
 BACKSTOP = 86_400  # a request's keys expire this long after CALLBACK_MAX_AGE_DAYS
-FIELDS = ("language", "created", "due", "topics", "attempts", "claimed_by", "claimed_until",
-          "retry_at")
+FIELDS = (
+    "language",
+    "created",
+    "due",
+    "topics",
+    "attempts",
+    "claimed_by",
+    "claimed_until",
+    "retry_at",
+)
 T = TypeVar("T")
 
 # Shared by the scripts that close: deletes the request and its number, keeps statistics.
@@ -85,7 +93,9 @@ return {1, ARGV[2], ARGV[4], ARGV[5], ARGV[9]}
 # 8 max attempts, 9 retry after, 10 closed kept.
 # Returns {0} gone, {1, holder} claimed by someone else, {2, attempts} back in the queue after
 # an unanswered call, {3, seconds waited, attempts, language} closed.
-CLOSE_SCRIPT = CLOSE_FUNCTION + """
+CLOSE_SCRIPT = (
+    CLOSE_FUNCTION
+    + """
 local id = ARGV[3]
 if id == '' then
   id = redis.call('GET', ARGV[2] .. ARGV[4])
@@ -108,6 +118,7 @@ end
 local waited = close(id, key, r, now, ARGV[7], attempts, ARGV[10])
 return {3, waited, attempts, r.language}
 """
+)
 
 # KEYS: 1 open. ARGV: 1 request prefix, 2 ID, 3 nurse, 4 now, 5 claim seconds.
 # Returns {0} gone, {1, holder} held by another nurse, {2, sealed number, sender} claimed.
@@ -125,7 +136,9 @@ return {2, r[1], r[2]}
 # 5 how many to list, 6 closed kept.
 # Closes requests older than the max age as expired, then lists the oldest open ones (never
 # the number). Returns {open count, {seconds waited of each expired}, id, fields..., id, ...}.
-LIST_SCRIPT = CLOSE_FUNCTION + """
+LIST_SCRIPT = (
+    CLOSE_FUNCTION
+    + """
 local now = tonumber(ARGV[3])
 local expired = {}
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[4]))) do
@@ -150,6 +163,7 @@ for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[5]) - 1)) do
 end
 return listed
 """
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,8 +250,18 @@ class CallbackQueue:
         """The sender's open request, made now if there is none (one per sender)."""
         new_id = secrets.token_urlsafe(12)
         keys = [self._open, self._pointer + sender, self._request + new_id]
-        args = [self._request, new_id, sender, now, due, language, " ".join(topics), sealed,
-                message_id, self._max_age + BACKSTOP]
+        args = [
+            self._request,
+            new_id,
+            sender,
+            now,
+            due,
+            language,
+            " ".join(topics),
+            sealed,
+            message_id,
+            self._max_age + BACKSTOP,
+        ]
         made, found, created, promised, asked = await self._run(self._request_script, keys, args)
         return Ticket(str(found), int(created), int(promised), bool(made) or asked == message_id)
 
@@ -256,7 +280,9 @@ class CallbackQueue:
         """A nurse's outcome; she must hold the claim. `no_answer` may put it back (Retry)."""
         return await self._close(request_id, "", nurse, outcome, now)
 
-    async def withdraw(self, sender: str, now: int, outcome: Outcome = "withdrawn") -> Closed | None:
+    async def withdraw(
+        self, sender: str, now: int, outcome: Outcome = "withdrawn"
+    ) -> Closed | None:
         """The patient cancelled (NOCALL, STOP, FORGET): close their open request, if any."""
         result = await self._close("", sender, "", outcome, now)
         return result if isinstance(result, Closed) else None
@@ -286,8 +312,18 @@ class CallbackQueue:
     ) -> Closed | Retry | HeldBy | None:
         if outcome not in OUTCOMES:
             raise ValueError(f"unknown outcome {outcome!r}")
-        args = [self._request, self._pointer, request_id, sender, nurse, now, outcome,
-                MAX_ATTEMPTS, RETRY_AFTER, CLOSED_KEPT]
+        args = [
+            self._request,
+            self._pointer,
+            request_id,
+            sender,
+            nurse,
+            now,
+            outcome,
+            MAX_ATTEMPTS,
+            RETRY_AFTER,
+            CLOSED_KEPT,
+        ]
         result = await self._run(self._close_script, [self._open, self._closed], args)
         if result[0] == 0:
             return Gone
