@@ -134,11 +134,28 @@ def forget(number: str) -> None:
         try:
             for sender in senders:
                 await store.forget(sender)
+            if settings.callbacks:  # and a nurse callback request, number included
+                await _withdraw_callbacks(settings, senders)
         finally:
             await store.close()
 
     _run(run())
     click.echo("Deleted the session kept for that number. An opt-out, if any, is kept.")
+
+
+async def _withdraw_callbacks(settings: Settings, senders: list[str]) -> None:
+    import time
+
+    from bot.callbacks.build import queue_client
+    from bot.callbacks.queue import CallbackQueue
+
+    client = queue_client(settings)
+    try:
+        queue = CallbackQueue(client, settings.redis_key_prefix, settings.callback_max_age_days)
+        for sender in senders:
+            await queue.withdraw(sender, int(time.time()))
+    finally:
+        await client.aclose()
 
 
 @main.group()

@@ -133,3 +133,27 @@ def test_new_key_makes_a_key_the_settings_accept() -> None:
 
     result = CliRunner().invoke(main, ["callbacks", "new-key"])
     assert result.exit_code == 0 and len(parse_callback_key(result.output.strip())) == 32
+
+
+def test_a_reviewer_works_callbacks_too(console) -> None:
+    Phone(console, NUMBER).text("NURSE")
+    request_id, call = claim_first(signed_in(console, "rita"))
+    assert f'href="tel:{NUMBER}"' in call
+
+
+def test_smsbot_forget_withdraws_the_request(console, redis_url, prefix, rdb) -> None:
+    Phone(console, NUMBER).text("NURSE")
+    assert list(rdb.scan_iter(match=f"{prefix}:*:req:*"))
+    env = {
+        "TWILIO_AUTH_TOKEN": "test-auth-token-0123456789abcdef",
+        "SESSION_HASH_KEY": HASH_KEY,
+        "CLINIC_PHONE": "+1 555 010 0100",
+        "REDIS_URL": redis_url,
+        "REDIS_KEY_PREFIX": prefix,
+        "CALLBACKS": "true",
+        "CALLBACK_KEY": KEY,
+    }
+    result = CliRunner().invoke(main, ["forget", NUMBER], env=env)
+    assert result.exit_code == 0, result.output
+    assert "No patient is waiting" in signed_in(console, "nina").get("/staff/callbacks").text
+    assert not list(rdb.scan_iter(match=f"{prefix}:*:req:*"))  # the sealed number with it
