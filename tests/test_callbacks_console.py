@@ -137,7 +137,7 @@ def test_new_key_makes_a_key_the_settings_accept() -> None:
 
 def test_a_reviewer_works_callbacks_too(console) -> None:
     Phone(console, NUMBER).text("NURSE")
-    request_id, call = claim_first(signed_in(console, "rita"))
+    _, call = claim_first(signed_in(console, "rita"))
     assert f'href="tel:{NUMBER}"' in call
 
 
