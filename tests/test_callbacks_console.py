@@ -157,3 +157,10 @@ def test_smsbot_forget_withdraws_the_request(console, redis_url, prefix, rdb) ->
     assert result.exit_code == 0, result.output
     assert "No patient is waiting" in signed_in(console, "nina").get("/staff/callbacks").text
     assert not list(rdb.scan_iter(match=f"{prefix}:*:req:*"))  # the sealed number with it
+
+
+@pytest.mark.parametrize("request_id", ["x", "{other}slot-0123456", "a" * 17])
+def test_an_id_the_queue_never_made_is_not_found(console, request_id) -> None:
+    nina = signed_in(console, "nina")
+    nina.get("/staff/callbacks")
+    assert nina.post(f"/staff/callbacks/{request_id}/claim").status_code == 404

@@ -8,6 +8,7 @@ number with a tel: link, and each time it is shown the audit trail says who saw 
 from __future__ import annotations
 
 import hmac
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +45,16 @@ class Row:
     attempts: int
     held_by: str
     retry_in_minutes: int
+
+
+REQUEST_ID = re.compile(r"[A-Za-z0-9_-]{16}")  # secrets.token_urlsafe(12), as the queue makes
+
+
+def known_id(request_id: str) -> str:
+    """Only an ID the queue could have made reaches a script (it names a key there)."""
+    if not REQUEST_ID.fullmatch(request_id):
+        raise HTTPException(404, "no such callback request")
+    return request_id
 
 
 def callbacks_router(console: Console, desk: CallbackDesk) -> APIRouter:
@@ -89,6 +100,7 @@ def callbacks_router(console: Console, desk: CallbackDesk) -> APIRouter:
     async def claim(
         request: Request, request_id: str, account: Account = Depends(checked)
     ) -> Response:
+        known_id(request_id)
         now = int(time.time())
         claimed = await desk.queue.claim(request_id, account.name, now)
         if claimed is None:
@@ -123,6 +135,7 @@ def callbacks_router(console: Console, desk: CallbackDesk) -> APIRouter:
         outcome: str = Form(...),
         account: Account = Depends(checked),
     ) -> Response:
+        known_id(request_id)
         if outcome not in NURSE_OUTCOMES:
             raise HTTPException(422, f"outcome must be one of {', '.join(NURSE_OUTCOMES)}")
         result = await _close(console, desk, request_id, account, outcome, int(time.time()))
