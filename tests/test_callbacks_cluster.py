@@ -14,7 +14,7 @@ from bot.web import create_app
 from tests.conftest import Phone
 from tests.test_callbacks_console import claim_first, signed_in
 from tests.test_scaling import Cluster
-from tests.test_staff import add_account, staff_settings
+from tests.test_staff import PASSWORD, staff_settings
 
 
 @pytest.mark.skipif(shutil.which("redis-cli") is None, reason="redis-cli comes with redis-server")
@@ -52,7 +52,6 @@ def add_account_on_cluster(url: str, name: str) -> None:
     from redis.asyncio.cluster import RedisCluster
 
     from bot.accounts import Accounts
-    from tests.test_staff import PASSWORD
 
     async def run() -> None:
         client = RedisCluster.from_url(url, decode_responses=True)
@@ -60,6 +59,3 @@ def add_account_on_cluster(url: str, name: str) -> None:
         await client.aclose()
 
     asyncio.run(run())
-
-
-__all__ = ["add_account"]
