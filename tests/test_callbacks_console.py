@@ -164,3 +164,25 @@ def test_an_id_the_queue_never_made_is_not_found(console, request_id) -> None:
     nina = signed_in(console, "nina")
     nina.get("/staff/callbacks")
     assert nina.post(f"/staff/callbacks/{request_id}/claim").status_code == 404
+
+
+def test_a_request_past_the_target_is_marked(console, redis_url, prefix) -> None:
+    import asyncio
+    import time
+
+    from redis import asyncio as aioredis
+
+    from bot.callbacks.queue import CallbackQueue
+
+    async def old_request() -> None:
+        client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+        asked = int(time.time()) - 3 * 3600
+        await CallbackQueue(client, prefix, 3).request(
+            "sender-x", "sealed", "en", ("cure",), "SM1", asked, asked + 60
+        )
+        await client.aclose()
+
+    asyncio.run(old_request())
+    page = signed_in(console, "nina").get("/staff/callbacks").text
+    assert "Waiting 180 of 120 min" in page and "over target" in page
+    assert "English" in page and "Last read: Can it cure cancer?" in page
