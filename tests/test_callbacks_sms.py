@@ -187,3 +187,18 @@ def test_metrics_show_the_queue(app) -> None:
     assert "smsbot_callbacks_open 1.0" in text
     assert "smsbot_callbacks_target_seconds 7200.0" in text
     assert "smsbot_callback_requests_total 1.0" in text
+
+
+def test_redis_away_tells_the_patient_to_call(prefix) -> None:
+    from tests.redis_server import free_port
+
+    away = make_settings(
+        redis_url=f"redis://127.0.0.1:{free_port()}/0",
+        redis_key_prefix=prefix,
+        callbacks=True,
+        callback_key=KEY,
+    )
+    with TestClient(create_app(away)) as client:
+        (reply,) = Phone(client).text("NURSE")
+        assert reply.startswith("Sorry, we could not take your call request right now.")
+        assert "(555) 010-0100" in reply and "911" in reply
