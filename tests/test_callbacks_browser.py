@@ -87,3 +87,7 @@ def test_a_nurse_claims_calls_and_closes_on_a_phone(servers) -> None:
             browser.close()
     (asked_again,) = text(patient_side.base, "ENFERMERA")
     assert asked_again.startswith("Una enfermera")  # closed: a new request, not "ya lo pidió"
+    logs = console_side.stop() + patient_side.stop()  # both logged at debug level
+    assert "intent=nurse" in logs  # the logs are there to read, at debug level
+    for form in (PATIENT, PATIENT[1:], PATIENT[2:], PATIENT[-7:]):
+        assert form not in logs
