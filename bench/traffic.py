@@ -11,7 +11,7 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlencode
 
-from bot.twilio import signature
+from bot.webhook.twilio import signature
 
 # (weight, texts): roughly what an information line receives
 MIX: list[tuple[int, list[str]]] = [

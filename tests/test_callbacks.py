@@ -22,7 +22,7 @@ from bot.errors import ConfigError
 from bot.keywords import RESERVED, Keywords, normalize
 from bot.router import CALLBACK_REPLIES
 from bot.sms import measure
-from bot.web import create_app
+from bot.webhook.asgi import create_app
 from tests.conftest import make_settings
 
 KEY = new_callback_key()

@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 
-from bot import twilio
 from bot.config import new_callback_key
+from bot.webhook import twilio
 from tests.conftest import TOKEN, replies
 from tests.test_browser import CHROMIUM, PUBLIC, SHOTS
 from tests.test_cli import ServerProcess, production_env

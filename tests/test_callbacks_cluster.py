@@ -10,7 +10,7 @@ import redis
 from fastapi.testclient import TestClient
 
 from bot.config import new_callback_key
-from bot.web import create_app
+from bot.webhook.asgi import create_app
 from tests.conftest import Phone
 from tests.test_callbacks_console import claim_first, signed_in
 from tests.test_scaling import Cluster
@@ -51,11 +51,12 @@ def add_account_on_cluster(url: str, name: str) -> None:
 
     from redis.asyncio.cluster import RedisCluster
 
-    from bot.accounts import Accounts
+    from bot.console.accounts import Accounts
+    from bot.store.keys import StaffKeys
 
     async def run() -> None:
         client = RedisCluster.from_url(url, decode_responses=True)
-        await Accounts(client, "cl").add(name, "nurse", PASSWORD)
+        await Accounts(client, StaffKeys("cl")).add(name, "nurse", PASSWORD)
         await client.aclose()
 
     asyncio.run(run())

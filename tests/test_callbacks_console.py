@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from bot.cli import main
 from bot.config import new_callback_key
 from bot.privacy import sender_key
-from bot.store import Keys
-from bot.web import create_app
+from bot.store.keys import Keys
+from bot.webhook.asgi import create_app
 from tests.conftest import HASH_KEY, Phone
 from tests.test_callbacks import dump_redis
 from tests.test_staff import PASSWORD, Staff, add_account, staff_settings

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bot.config import Settings, new_callback_key
-from bot.web import create_app
+from bot.webhook.asgi import create_app
 from tests.conftest import Phone, make_settings
 from tests.test_callbacks import dump_redis
 

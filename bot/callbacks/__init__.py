@@ -5,5 +5,5 @@ claims the request, calls, and records how it went.
 - `window`: when the patient can expect the call, in clinic hours, in the patient's words.
 - `queue`: the requests in Redis, changed only by Lua scripts (atomic across workers).
 - `desk`: what a text asking for (or cancelling) a call does, for the conversation.
-- `console`: the /staff/callbacks pages.
+- The /staff/callbacks pages are in bot/console/routes/callbacks.py; the keys in bot/store/keys.py.
 """

@@ -3,13 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
-
-from redis import asyncio as aioredis
-from redis.asyncio.cluster import RedisCluster
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 
 from bot.callbacks.desk import CallbackDesk
 from bot.callbacks.queue import CallbackQueue
@@ -17,20 +11,11 @@ from bot.callbacks.sealed import NumberBox
 from bot.callbacks.window import CallbackWindow
 from bot.config import Settings
 from bot.metrics import Metrics
+from bot.redis import Client, connect
 
 
-def queue_client(settings: Settings) -> Any:
-    """Bounded like the session store: a patient waits on it only when asking for a call."""
-    assert settings.redis_url, "load_settings() refuses CALLBACKS without REDIS_URL"
-    timeout = max(1.0, settings.redis_timeout_seconds)
-    options: dict[str, Any] = {
-        "decode_responses": True,
-        "socket_timeout": timeout,
-        "socket_connect_timeout": timeout,
-    }
-    if settings.redis_cluster:
-        return RedisCluster.from_url(settings.redis_url, **options)
-    return aioredis.Redis.from_url(settings.redis_url, retry=Retry(NoBackoff(), 1), **options)
+def queue_client(settings: Settings) -> Client:
+    return connect(settings, purpose="callbacks")
 
 
 def callback_window(settings: Settings) -> CallbackWindow:

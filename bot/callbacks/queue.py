@@ -1,9 +1,10 @@
 """Callback requests in Redis. Every change is one Lua script, so that any number of workers
 (and nurses) see one queue and no two nurses ever hold the same request.
 
-All keys share the hash tag `{PREFIX:callbacks}`: on Redis Cluster the whole queue lives in one
-slot, so a script may touch the queue index, a request and the sender's pointer together. (The
-scripts name a request's key from its ID; in one slot that is allowed.)
+All keys (named in bot/store/keys.py) share the hash tag `{PREFIX:callbacks}`: on Redis Cluster
+the whole queue lives in one slot, so a script may touch the queue index, a request and the
+sender's pointer together. (The scripts name a request's key from its ID; in one slot that is
+allowed.)
 
   PREFIX:{PREFIX:callbacks}:open           sorted set: request ID -> time asked (oldest first)
   PREFIX:{PREFIX:callbacks}:req:ID         hash: sender hash, language, asked, due, topics
@@ -27,6 +28,7 @@ from typing import Any, Literal, TypeVar
 from redis.exceptions import RedisError
 
 from bot.errors import StoreUnavailable
+from bot.store.keys import CallbackKeys
 
 Outcome = Literal["reached", "no_answer", "wrong_number", "cancelled", "withdrawn", "expired"]
 NURSE_OUTCOMES: tuple[Outcome, ...] = ("reached", "no_answer", "wrong_number", "cancelled")
@@ -225,12 +227,12 @@ Gone = None
 
 class CallbackQueue:
     def __init__(self, client: Any, prefix: str, max_age_days: int):
-        tag = f"{prefix}:{{{prefix}:callbacks}}"
+        keys = CallbackKeys(prefix)
         self.client = client
-        self._open = f"{tag}:open"
-        self._closed = f"{tag}:closed"
-        self._request = f"{tag}:req:"
-        self._pointer = f"{tag}:sender:"
+        self._open = keys.open
+        self._closed = keys.closed
+        self._request = keys.request_prefix
+        self._pointer = keys.sender_prefix
         self._max_age = max_age_days * 86_400
         self._request_script = client.register_script(REQUEST_SCRIPT)
         self._close_script = client.register_script(CLOSE_SCRIPT)

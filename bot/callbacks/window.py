@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
 
-from bot.content import parse_hours
+from bot.clinic import parse_hours
 from bot.models import Language
 from bot.sms import gsm_friendly
 
