@@ -19,6 +19,7 @@ from bot.catalog.model import (
     PLACEHOLDERS,
     Menu,
     Structure,
+    chosen_text,
     placeholders,
 )
 from bot.catalog.po import load_translation
@@ -42,7 +43,8 @@ class Content:
         for language, snippets in texts.items():
             values = details[language]
             self._texts[language] = {
-                key: gsm_friendly(_fill(key, text, values)) for key, text in snippets.items()
+                key: gsm_friendly(_fill(key, chosen_text(key, text, snippets, values), values))
+                for key, text in snippets.items()
             }
             for menu in structure.menus.values():
                 self._texts[language][MENU_PREFIX + menu.id] = self._menu_text(language, menu)

@@ -128,10 +128,12 @@ class Router:
             session = replace(session, menu=MAIN, topic=None)
             return _say(language, "menu", (MAIN_MENU,)), session
         session = replace(session, menu=MAIN, topic=None)
-        answer = ("reply.not_understood", MAIN_MENU)
-        if self.callbacks:  # an SMS of its own: the Spanish menu leaves no room for it
-            return _say(language, "not_understood", answer, (NURSE_HINT,)), session
-        return _say(language, "not_understood", answer), session
+        # The safety line travels alone, ahead of the menu, so it fits one SMS in every language;
+        # with callbacks on, how to ask for a nurse's call goes with it.
+        safety = (
+            ("reply.not_understood", NURSE_HINT) if self.callbacks else ("reply.not_understood",)
+        )
+        return _say(language, "not_understood", safety, (MAIN_MENU,)), session
 
     # -- a nurse callback --------------------------------------------------------------------
 
@@ -202,25 +204,27 @@ class Router:
             page=page + 1 if has_more else 0,
             read=_read(session.read, topic.id) if page == 0 else session.read,
         )
-        parts = page_parts(topic, page, nurse_hint=self.callbacks)
-        return _say(language, f"topic:{topic.id}", parts), session
+        messages = [page_parts(topic, page)]
+        if self.callbacks and topic.id == CALL_TOPIC and not has_more:
+            messages.append((NURSE_HINT,))  # its own SMS: the last page leaves no room for it
+        return _say(language, f"topic:{topic.id}", *messages), session
 
 
-def page_parts(topic: Topic, page: int, nurse_hint: bool = False) -> tuple[Part, ...]:
-    """One page of a topic; every page but the last tells the reader to text MORE. The last
-    page of When to call says how to ask for a nurse's call, when callbacks are on."""
+def page_parts(topic: Topic, page: int) -> tuple[Part, ...]:
+    """One page of a topic; every page but the last tells the reader to text MORE."""
     if page + 1 < len(topic.pages):
         return (topic.pages[page], "hint.more")
-    if nurse_hint and topic.id == CALL_TOPIC:
-        return (topic.pages[page], NURSE_HINT)
     return (topic.pages[page],)
 
 
 def reply_shapes(structure: Structure) -> Iterator[tuple[str, tuple[Part, ...]]]:
     """Every distinct SMS the router can send, named, for budget checks."""
-    for key in ("welcome", "help", "stop", "start", "language", "emergency", "forget", "flood"):
+    # welcome_short: the welcome sent ahead of the answer when a first message is a topic.
+    keys = ("welcome", "welcome_short", "help", "stop", "start", "language", "emergency")
+    for key in (*keys, "forget", "flood"):
         yield f"reply.{key}", (f"reply.{key}",)
-    yield "not understood + main menu", ("reply.not_understood", MAIN_MENU)
+    yield "reply.not_understood", ("reply.not_understood",)
+    yield "reply.not_understood + nurse", ("reply.not_understood", NURSE_HINT)
     yield "hint.nurse", (NURSE_HINT,)
     for key in CALLBACK_REPLIES:
         yield f"reply.callback.{key}", (f"reply.callback.{key}",)
@@ -229,10 +233,6 @@ def reply_shapes(structure: Structure) -> Iterator[tuple[str, tuple[Part, ...]]]
     for topic in structure.topics.values():
         for page in range(len(topic.pages)):
             yield topic.pages[page], page_parts(topic, page)
-        call = structure.topics.get(CALL_TOPIC)
-        if topic is call and topic.pages:
-            last = len(topic.pages) - 1
-            yield f"{topic.pages[last]} + nurse", page_parts(topic, last, nurse_hint=True)
 
 
 # Every reply of the callback queue (reply.callback.KEY in messages/en.yaml).

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import pytest
 
+from bot.catalog.files import Source
+from bot.config import PROJECT_ROOT
 from bot.store.codec import decode_session
 from tests.conftest import Phone
 
 MAIN = ("menu:main",)
 TYPES = ("menu:types",)
-NOT_UNDERSTOOD = ("reply.not_understood", "menu:main")
+NOT_UNDERSTOOD = ("reply.not_understood",)  # its own SMS, ahead of the menu
+# Menu numbers and page order come from the menu tree, so moving a topic does not break a test.
+STRUCTURE = Source.load(PROJECT_ROOT / "messages").structure
+
+
+def number(topic: str, menu: str = "main") -> str:
+    """What a patient texts to open `topic` from `menu`."""
+    return str(STRUCTURE.menus[menu].items.index(topic) + 1)
 
 
 def expect(phone: Phone, language: str, *messages: tuple[str, ...]) -> list[str]:
@@ -17,9 +26,19 @@ def expect(phone: Phone, language: str, *messages: tuple[str, ...]) -> list[str]
     return [content.render(language, parts) for parts in messages]
 
 
-def page(topic: str, number: int, last: bool = False) -> tuple[str, ...]:
-    snippet = f"topic.{topic}.{number}"
-    return (snippet,) if last else (snippet, "hint.more")
+def page(topic: str, position: int) -> tuple[str, ...]:
+    """Page `position` (from 1) of a topic as sent: every page but the last says MORE."""
+    pages = STRUCTURE.topics[topic].pages
+    snippet = pages[position - 1]
+    return (snippet,) if position == len(pages) else (snippet, "hint.more")
+
+
+def read_to_the_end(topic: str, keyword: str) -> list[tuple[str, str, list[tuple[str, ...]]]]:
+    """Open a topic by keyword, then MORE through every page, then MORE once too many."""
+    steps = [(keyword, "en", [page(topic, 1)])]
+    for position in range(2, len(STRUCTURE.topics[topic].pages) + 1):
+        steps.append(("MORE", "en", [page(topic, position)]))
+    return [*steps, ("more", "en", [MAIN])]
 
 
 # Each row: a conversation from a new number, as (text sent, language of the answer, SMS expected).
@@ -45,28 +64,21 @@ CONVERSATIONS = [
         id="es-nurse-callbacks-off",
     ),
     pytest.param(
-        [("MENU", "en", [("reply.welcome",), MAIN]), ("2", "en", [page("how", 1)])],
+        [("MENU", "en", [("reply.welcome",), MAIN]), (number("how"), "en", [page("how", 1)])],
         id="number-after-menu",
     ),
     pytest.param(
         [
             ("menu", "en", [("reply.welcome",), MAIN]),
-            ("#3", "en", [TYPES]),
-            ("opción 2", "en", [page("cell_therapy", 1)]),
+            (f"#{number('types')}", "en", [TYPES]),
+            (f"opción {number('cell_therapy', 'types')}", "en", [page("cell_therapy", 1)]),
         ],
         id="number-variants-and-submenu",
     ),
     pytest.param(
         [("menu", "en", [("reply.welcome",), MAIN]), ("42", "en", [MAIN])], id="number-out-of-range"
     ),
-    pytest.param(
-        [
-            ("CURE", "en", [page("cure", 1)]),
-            ("MORE", "en", [page("cure", 2, last=True)]),
-            ("more", "en", [MAIN]),
-        ],
-        id="more-to-the-end",
-    ),
+    pytest.param(read_to_the_end("cure", "CURE"), id="more-to-the-end"),
     pytest.param(
         [("EFECTOS", "es", [page("side_effects", 1)]), ("más", "es", [page("side_effects", 2)])],
         id="mas-continues",
@@ -99,17 +111,17 @@ CONVERSATIONS = [
     pytest.param([("EMERGENCIA", "es", [("reply.emergency",)])], id="emergency-word-es"),
     pytest.param([("asdfgh", "en", [("reply.welcome",), MAIN])], id="junk-first-contact"),
     pytest.param(
-        [("menu", "en", [("reply.welcome",), MAIN]), ("asdfgh", "en", [NOT_UNDERSTOOD])],
+        [("menu", "en", [("reply.welcome",), MAIN]), ("asdfgh", "en", [NOT_UNDERSTOOD, MAIN])],
         id="junk-later",
     ),
     pytest.param(
-        [("tipos", "es", [TYPES]), ("😀😀", "es", [NOT_UNDERSTOOD])], id="emoji-in-spanish"
+        [("tipos", "es", [TYPES]), ("😀😀", "es", [NOT_UNDERSTOOD, MAIN])], id="emoji-in-spanish"
     ),
     pytest.param(
-        [("menu", "en", [("reply.welcome",), MAIN]), ("", "en", [NOT_UNDERSTOOD])], id="empty"
+        [("menu", "en", [("reply.welcome",), MAIN]), ("", "en", [NOT_UNDERSTOOD, MAIN])], id="empty"
     ),
     pytest.param(
-        [("menu", "en", [("reply.welcome",), MAIN]), ("x" * 1600, "en", [NOT_UNDERSTOOD])],
+        [("menu", "en", [("reply.welcome",), MAIN]), ("x" * 1600, "en", [NOT_UNDERSTOOD, MAIN])],
         id="1600-junk",
     ),
     pytest.param(
@@ -148,7 +160,7 @@ def test_media_only_message_gets_menu(new_phone) -> None:
     response = phone.post(phone.form("", NumMedia="1", MediaUrl0="https://example.org/x.jpg"))
     from tests.conftest import replies
 
-    assert replies(response.text) == expect(phone, "en", NOT_UNDERSTOOD)
+    assert replies(response.text) == expect(phone, "en", NOT_UNDERSTOOD, MAIN)
 
 
 def test_language_choice_is_saved_in_redis(new_phone, rdb, prefix) -> None:
@@ -204,7 +216,7 @@ class TestOptOut:
         language = "es" if word.lower() in ("inicio", "comenzar") else "en"
         assert phone.text(word) == expect(phone, language, ("reply.start",), MAIN)
         assert list(rdb.scan_iter(match=f"{prefix}:*:o")) == []
-        assert phone.text("2") == expect(phone, language, page("how", 1))
+        assert phone.text(number("how")) == expect(phone, language, page("how", 1))
 
     def test_advanced_opt_out_records_and_says_nothing(self, new_phone, rdb, prefix) -> None:
         phone = new_phone()
@@ -231,4 +243,6 @@ def test_replayed_message_sid_gets_same_answer_and_advances_once(new_phone, rdb,
     retry = phone.post(form)
     assert first.status_code == retry.status_code == 200
     assert first.text == retry.text
-    assert phone.text("MORE") == expect(phone, "en", MAIN)  # the retry did not read page 3
+    assert first.text.count("<Message>") == 1
+    # The retry did not turn a page: the next MORE reads page 3, not page 4.
+    assert phone.text("MORE") == expect(phone, "en", page("cure", 3))
