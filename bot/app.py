@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.content import Content
 from bot.conversation import Conversation
 from bot.errors import CatalogError
+from bot.insights import ClinicDay, InsightsKeys, InsightsRecorder, Vocabulary
 from bot.keywords import Keywords
 from bot.metrics import Metrics
 from bot.redis import connect
@@ -39,6 +40,10 @@ class Bot:
     @property
     def callbacks(self) -> CallbackDesk | None:
         return self.conversation.callbacks
+
+    @property
+    def insights(self) -> InsightsRecorder | None:
+        return self.conversation.insights
 
     @property
     def content(self) -> Content:
@@ -100,7 +105,23 @@ def load_content(settings: Settings) -> Content:
     )
 
 
-def make_store(settings: Settings, metrics: Metrics | None = None) -> SessionStore:
+def make_insights(settings: Settings) -> InsightsRecorder | None:
+    """Aggregate counters for /staff/insights; they need Redis, where the console is too."""
+    if not (settings.redis_url and settings.insights):
+        return None
+    languages = (settings.locale_en.split("_")[0], settings.locale_es.split("_")[0])
+    return InsightsRecorder(
+        InsightsKeys(settings.redis_key_prefix),
+        Vocabulary.from_wordfreq(languages),
+        ClinicDay(settings.clinic_timezone),
+    )
+
+
+def make_store(
+    settings: Settings,
+    metrics: Metrics | None = None,
+    insights: InsightsRecorder | None = None,
+) -> SessionStore:
     keys = Keys(settings.redis_key_prefix)
     limits = Limits(
         session_ttl=settings.session_ttl_seconds,
@@ -115,6 +136,7 @@ def make_store(settings: Settings, metrics: Metrics | None = None) -> SessionSto
             limits,
             timeout=settings.redis_timeout_seconds,
             on_round_trip=metrics.round_trips.inc if metrics else lambda: None,
+            riders=insights.take if insights else list,
         )
     log.warning(
         "REDIS_URL is not set: sessions live in this process only (single process, lost on restart)"
@@ -141,8 +163,10 @@ def build_bot(settings: Settings, store: SessionStore | None = None) -> Bot:
         callbacks=settings.callbacks,
     )
     metrics = Metrics()
-    store = store or make_store(settings, metrics)
+    insights = make_insights(settings) if store is None else None
+    store = store or make_store(settings, metrics, insights)
     from bot.callbacks.build import make_desk  # only deployments with CALLBACKS use it
 
     desk = make_desk(settings, metrics)
-    return Bot(settings, store, Conversation(router, content, store, metrics, callbacks=desk))
+    conversation = Conversation(router, content, store, metrics, insights=insights, callbacks=desk)
+    return Bot(settings, store, conversation)

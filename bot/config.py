@@ -42,6 +42,9 @@ class Settings(BaseSettings):
 
     clinic_phone: str = ""  # required outside local mode: patients are told to call it
     clinic_hours: str = "Mon-Fri 08:00-17:00"
+    # The clinic's time zone (IANA name): where CLINIC_HOURS are kept, the staff console's times,
+    # the insights' days and the callback queue's promised times.
+    clinic_timezone: str = "America/New_York"
     # The 24/7 number for nights, weekends and holidays. Unset, the replies that would give it
     # tell patients to ask their care team for it.
     after_hours_phone: str = ""
@@ -65,18 +68,31 @@ class Settings(BaseSettings):
     staff_cookie_secure: bool | None = None  # default: only over HTTPS, except in local mode
     staff_review_max_age_days: int = Field(default=365, ge=1)
     catalog_poll_seconds: float = Field(default=2.0, gt=0)  # how soon a publish reaches a worker
+    # What one SMS segment costs the clinic, for the insights page (Twilio's US list price).
+    sms_segment_price: float = Field(default=0.0083, ge=0)
+    insights: bool = True  # aggregate counters for /staff/insights (with REDIS_URL)
 
     # The nurse callback queue (bot/callbacks). CALLBACK_KEY encrypts the one phone number the
     # line keeps: 32 random bytes, URL-safe base64 (`smsbot callbacks new-key` makes one).
     callbacks: bool = False
     callback_key: SecretStr | None = None
-    clinic_timezone: str = "America/New_York"  # where CLINIC_HOURS are kept
     callback_window_hours: float = Field(default=4.0, gt=0, le=72)  # clinic hours to call back
     callback_max_age_days: int = Field(default=3, ge=1, le=30)  # an open request then expires
     callback_target_minutes: int = Field(default=120, ge=5)  # oldest open request: alert after
 
     messages_dir: Path = PROJECT_ROOT / "messages"
     locales_dir: Path = PROJECT_ROOT / "locales"
+
+    @field_validator("clinic_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"CLINIC_TIMEZONE '{value}' is not a time zone name such as America/Chicago"
+            ) from exc
+        return value
 
     @field_validator("public_base_url")
     @classmethod
@@ -163,12 +179,6 @@ def _check_callbacks(settings: Settings) -> None:
     if settings.callback_key is None:
         raise ConfigError("CALLBACKS=true needs CALLBACK_KEY: run `smsbot callbacks new-key`")
     parse_callback_key(settings.callback_key.get_secret_value())
-    try:
-        ZoneInfo(settings.clinic_timezone)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(
-            f"CLINIC_TIMEZONE: unknown time zone {settings.clinic_timezone!r}"
-        ) from exc
     from bot.callbacks.window import parse_hours  # the clinic's hours, as the window reads them
 
     try:

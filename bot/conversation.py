@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from bot.content import Content
 from bot.errors import StoreUnavailable
+from bot.insights import InsightsRecorder
 from bot.metrics import Metrics
 from bot.models import AnswerOutcome, Inbound, Language, Part, Reply, Session
 from bot.router import Router
@@ -44,6 +45,7 @@ class Conversation:
         metrics: Metrics | None = None,
         clock: Callable[[], float] = time.time,
         callbacks: CallbackDesk | None = None,
+        insights: InsightsRecorder | None = None,
     ):
         self.router = router
         self.content = content
@@ -51,12 +53,23 @@ class Conversation:
         self.metrics = metrics or Metrics()
         self.clock = clock
         self.callbacks = callbacks  # the nurse callback queue, when CALLBACKS is on
+        self.insights = insights
 
     async def handle(self, inbound: Inbound) -> Answer:
         started = time.perf_counter()
         answer = await self._handle(inbound)
         elapsed = time.perf_counter() - started
         self._observe(answer, elapsed)
+        if self.insights is not None and answer.outcome != "duplicate":  # a retry is no news
+            reply = answer.reply
+            self.insights.record(
+                self.clock(),
+                reply.language,
+                reply.intent,
+                answer.texts,
+                inbound.sender,
+                inbound.body,
+            )
         log.debug(  # /metrics has the counts; this line is for tracing one conversation
             "message sender=%s intent=%s lang=%s outcome=%s sms=%d ms=%.1f",
             inbound.sender[:8],
