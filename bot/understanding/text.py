@@ -1,0 +1,81 @@
+"""Words as the matchers see them: folded, respelled, split into sentences, stemmed."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import Stemmer
+import yaml
+
+from bot.errors import CatalogError
+from bot.keywords import normalize
+from bot.models import Language
+
+SENTENCE_BREAK = re.compile(r"[.!?;,\n]+|\s-\s|\s+but\s+|\s+pero\s+", re.IGNORECASE)
+MAX_TOKENS = 60  # a pasted essay is read by its beginning
+
+
+class Respeller:
+    """SMS spelling and common misspellings, replaced before matching ("q es" -> "que es")."""
+
+    def __init__(self, spelling: Mapping[str, str]):
+        pairs = {normalize(k): normalize(str(v)) for k, v in spelling.items() if normalize(k)}
+        self._words = {k: v.split() for k, v in pairs.items() if " " not in k}
+        self._phrases = sorted(
+            ((tuple(k.split()), v.split()) for k, v in pairs.items() if " " in k),
+            key=lambda pair: -len(pair[0]),
+        )
+
+    def tokens(self, normalized: str) -> list[str]:
+        words = normalized.split()[:MAX_TOKENS]
+        joined = self._join_phrases(words) if self._phrases else words
+        out: list[str] = []
+        for word in joined:
+            out.extend(self._words.get(word, (word,)))
+        return out
+
+    def _join_phrases(self, words: list[str]) -> list[str]:
+        out: list[str] = []
+        index = 0
+        while index < len(words):
+            for phrase, replacement in self._phrases:
+                if tuple(words[index : index + len(phrase)]) == phrase:
+                    out.extend(replacement)
+                    index += len(phrase)
+                    break
+            else:
+                out.append(words[index])
+                index += 1
+        return out
+
+
+def sentences(text: str) -> list[str]:
+    """The message cut at punctuation and "but": a negation reaches only its own sentence."""
+    return [part for part in (normalize(p) for p in SENTENCE_BREAK.split(text)) if part]
+
+
+_STEMMERS = {"en": Stemmer.Stemmer("english"), "es": Stemmer.Stemmer("spanish")}
+
+
+@lru_cache(maxsize=50_000)
+def stem(word: str, language: Language) -> str:
+    """Snowball stem (PyStemmer, in C) of a folded word; short words stay as they are."""
+    if len(word) <= 3 or word.isdigit():
+        return word
+    return str(_STEMMERS[language].stemWord(word))
+
+
+def read_word_data(path: Path) -> dict[str, Any]:
+    """A word-data file with every value read as text: to YAML, a bare `no` or `yes` is a
+    boolean, and a nurse adding "no" to a list must get the word."""
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
+    except (OSError, yaml.YAMLError) as exc:
+        raise CatalogError(f"{path}: cannot read: {exc}") from exc
+    if not isinstance(data, dict):
+        raise CatalogError(f"{path}: expected a mapping at the top level")
+    return data
