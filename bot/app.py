@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
+
+import yaml
 
 from bot.catalog import CatalogData, budget_problems, check_data, measure_replies
 from bot.config import Settings
-from bot.content import ClinicDetails, Content
+from bot.content import ClinicDetails, Content, Structure
 from bot.conversation import Conversation
 from bot.errors import CatalogError
 from bot.keywords import Keywords
 from bot.metrics import Metrics
 from bot.router import Router
 from bot.store import Keys, Limits, MemoryStore, RedisStore, SessionStore
+from bot.understanding.reading import Understanding
 
 log = logging.getLogger("smsbot")
 
@@ -59,8 +64,12 @@ class Bot:
         CatalogError, and keeps serving the current catalog, when the check fails.
         """
         content, keywords = await asyncio.to_thread(self.prepare_catalog, data)
+        understanding = await asyncio.to_thread(
+            load_understanding, self.settings, content.structure, data.keywords
+        )
         self.conversation.content = content
         self.conversation.router.keywords = keywords
+        self.conversation.router.understanding = understanding
         self.catalog_version = version
         log.info("now serving catalog version %d (%s)", version, content.version)
 
@@ -102,6 +111,18 @@ def make_store(settings: Settings, metrics: Metrics | None = None) -> SessionSto
     return MemoryStore(keys, limits)
 
 
+def keywords_data(settings: Settings) -> dict[str, Any]:
+    data = yaml.safe_load((settings.messages_dir / "keywords.yaml").read_text(encoding="utf-8"))
+    return data if isinstance(data, dict) else {}
+
+
+def load_understanding(
+    settings: Settings, structure: Structure, keywords: Mapping[str, Any]
+) -> Understanding:
+    """Safety concepts, drug names, menu words and the topic ranker, from messages/."""
+    return Understanding.load(settings.messages_dir, keywords, structure.topics)
+
+
 def _warn_over_budget(content: Content) -> None:
     """The catalog check passed with some clinic details; this run's may be longer."""
     for problem in budget_problems(measure_replies(content)):
@@ -113,8 +134,13 @@ def build_bot(settings: Settings, store: SessionStore | None = None) -> Bot:
     content = load_content(settings)
     _warn_over_budget(content)
     keywords = Keywords.load(settings.messages_dir / "keywords.yaml")
+    understanding = load_understanding(settings, content.structure, keywords_data(settings))
     router = Router(
-        keywords, content.structure, settings.default_language, flood_limit=settings.flood_limit
+        keywords,
+        content.structure,
+        settings.default_language,
+        flood_limit=settings.flood_limit,
+        understanding=understanding,
     )
     metrics = Metrics()
     store = store or make_store(settings, metrics)

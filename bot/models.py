@@ -33,6 +33,7 @@ class Session:
     page: int = 0  # next page of `topic` to send on MORE
     seen: int = 0  # unix time of the last message
     opted_out: bool = False
+    alarmed: int = 0  # unix time of the last emergency or urgent-symptom reply
 
 
 # One outgoing SMS is a list of parts joined by newlines. A part names a snippet ("reply.help")

@@ -104,9 +104,12 @@ class Keys:
 
 
 # A session is stored as one short line, fields in a fixed order after a format version:
-#   "1|es|1|types|side_effects|2|1790000000"  (language, chosen, menu, topic, page, last seen)
+#   "2|es|1|types|side_effects|2|1790000000|1789999000"
+#   (language, chosen, menu, topic, page, last seen, last safety reply). Format 1 had no
+#   last field and is still read.
 # An idle session then costs well under 200 bytes in Redis, and reading one is a split.
-SESSION_FORMAT = "1"
+SESSION_FORMAT = "2"
+READABLE_FORMATS = {"1": 7, "2": 8}  # format -> number of fields
 LANGUAGE_CODES = {"en": "en", "es": "es"}
 
 
@@ -120,6 +123,7 @@ def encode_session(session: Session) -> str:
             session.topic or "",
             str(session.page) if session.page else "",
             str(session.seen) if session.seen else "",
+            str(session.alarmed) if session.alarmed else "",
         )
     )
 
@@ -129,9 +133,10 @@ def decode_session(raw: str, opted_out: bool) -> Session | None:
         return Session(opted_out=True) if opted_out else None
     fields = raw.split("|")
     try:
-        version, language, explicit, menu, topic, page, seen = fields
-        if version != SESSION_FORMAT:
-            raise ValueError(version)
+        if READABLE_FORMATS.get(fields[0]) != len(fields):
+            raise ValueError(fields[0])
+        _, language, explicit, menu, topic, page, seen, *rest = fields
+        alarmed = int(rest[0] or 0) if rest else 0
         return Session(
             language=LANGUAGE_CODES.get(language),  # type: ignore[arg-type]
             explicit=explicit == "1",
@@ -140,6 +145,7 @@ def decode_session(raw: str, opted_out: bool) -> Session | None:
             page=int(page or 0),
             seen=int(seen or 0),
             opted_out=opted_out,
+            alarmed=alarmed,
         )
     except ValueError:
         log.warning("discarding an unreadable session")

@@ -61,6 +61,9 @@ class Cues:
     def __init__(self, data: Mapping[str, Any], vocabulary: Vocabulary):
         self.reach = int(data.get("negation_reach", 3))
         self.negations = _terms(data.get("negations"), vocabulary)
+        self.over_reach = int(data.get("over_reach", 3))
+        self.over = _terms(data.get("over"), vocabulary)
+        self.returns = {normalize(str(w)) for w in data.get("returns") or ()}
         self.question_starts = _terms(data.get("question_starts"), vocabulary)
         self.hypothetical = _terms(data.get("hypothetical"), vocabulary)
         self.reports = {normalize(str(w)) for w in data.get("reports") or ()}
@@ -135,7 +138,7 @@ class Safety:
         self, pattern: _Pattern, places: set[int], atoms: list[frozenset[int]], words: Words
     ) -> bool:
         first = min(places)
-        if self._negated(first, places, atoms, words):
+        if self._negated(first, places, atoms, words) or self._over(places, atoms, words):
             return False
         return pattern.level == "emergency" or not self._not_a_report(first, atoms, words)
 
@@ -150,6 +153,19 @@ class Safety:
                 span = range(start, start + len(term.atoms))
                 if term.matches_at(atoms, start) and not places.intersection(span):
                     return True
+        return False
+
+    def _over(self, places: set[int], atoms: list[frozenset[int]], words: Words) -> bool:
+        """Said to be over, just after it: "my chest pain went away last year"."""
+        last = max(places)
+        sentence = words.sentence_of[last]
+        if any(token in self._cues.returns for token in words.tokens):
+            return False
+        for start in range(last + 1, min(len(atoms), last + 1 + self._cues.over_reach)):
+            if words.sentence_of[start] != sentence:
+                break
+            if any(term.matches_at(atoms, start) for term in self._cues.over):
+                return True
         return False
 
     def _not_a_report(self, first: int, atoms: list[frozenset[int]], words: Words) -> bool:
@@ -173,16 +189,9 @@ def _groups(
         raise CatalogError(f"safety.yaml: {name}: each pattern is a list of word lists")
     groups = []
     for group in pattern:
-        terms = [
-            vocabulary.term(" ".join(respeller.tokens(normalize(str(w)))) + _star(str(w)))
-            for w in group
-        ]
+        terms = (vocabulary.term(str(w), respeller.tokens) for w in group)
         groups.append(tuple(t for t in terms if t is not None))
     return tuple(groups)
-
-
-def _star(word: str) -> str:
-    return "*" if word.rstrip().endswith("*") else ""
 
 
 def _terms(words: Any, vocabulary: Vocabulary) -> tuple[Term, ...]:

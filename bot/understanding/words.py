@@ -8,7 +8,7 @@ never read as a typo of another ("infusion" is not "confusion"). "respir*" is a 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -23,7 +23,7 @@ MIN_STEM = 4  # shorter words must match exactly: "sed" (thirst) is not "seda"
 MIN_FUZZY = 4  # shorter words must be spelled right
 MIN_PREFIX_FUZZY = 4
 
-Atom = tuple[str, bool]  # (folded word or prefix, is a prefix)
+Atom = tuple[str, str]  # (folded word, "word" | "exact" | "prefix")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,37 +48,40 @@ class Vocabulary:
         self._stems: dict[tuple[str, str], set[int]] = {}
         self._prefixes: list[tuple[str, int]] = []
         self._by_length: dict[int, list[str]] = {}
+        self._fuzzy: set[int] = set()  # atoms a typo may stand for
         self.atoms_of = lru_cache(maxsize=50_000)(self._atoms_of)
 
-    def term(self, text: str) -> Term | None:
-        words = [w for w in (normalize(part) for part in text.split()) if w]
-        if not words:
-            return None
-        prefix_last = text.rstrip().endswith("*")
-        return Term(
-            tuple(
-                self._intern(word, prefix=prefix_last and i == len(words) - 1)
-                for i, word in enumerate(words)
-            )
-        )
+    def term(self, text: str, respell: Callable[[str], list[str]] = str.split) -> Term | None:
+        """A listed word or phrase: "=took" only as written, "respir*" as a prefix."""
+        atoms: list[int] = []
+        for part in text.split():
+            exact, prefix = part.startswith("="), part.endswith("*")
+            words = respell(normalize(part))
+            for i, word in enumerate(words):
+                last = i == len(words) - 1
+                atoms.append(self._intern(word, "prefix" if prefix and last else ("exact" if exact else "word")))
+        return Term(tuple(atoms)) if atoms else None
 
     def read(self, tokens: Iterable[str]) -> list[frozenset[int]]:
         return [self.atoms_of(token) for token in tokens]
 
-    def _intern(self, word: str, prefix: bool) -> int:
-        atom: Atom = (word, prefix)
+    def _intern(self, word: str, mode: str) -> int:
+        atom: Atom = (word, mode)
         if atom in self._ids:
             return self._ids[atom]
         self._ids[atom] = ident = len(self._ids)
-        if prefix:
+        if mode == "prefix":
             self._prefixes.append((word, ident))
             return ident
         self._exact.setdefault(word, set()).add(ident)
+        if mode == "exact":
+            return ident
         if len(word) >= MIN_STEM:
             for language in self._table.plausible_in(word):
                 self._stems.setdefault((language, stem(word, language)), set()).add(ident)
         if len(word) >= MIN_FUZZY:
             self._by_length.setdefault(len(word), []).append(word)
+            self._fuzzy.add(ident)
         return ident
 
     def _atoms_of(self, token: str) -> frozenset[int]:
@@ -99,7 +102,7 @@ class Vocabulary:
             for word in self._by_length.get(length, ())
         ]
         close = process.extract(token, nearby, scorer=OSA.distance, score_cutoff=limit, limit=None)
-        found = {ident for word, _, _ in close for ident in self._exact[word]}
+        found = {ident for word, _, _ in close for ident in self._exact[word] if ident in self._fuzzy}
         for prefix, ident in self._prefixes:
             if len(prefix) >= MIN_PREFIX_FUZZY and OSA.distance(token[: len(prefix)], prefix) <= 1:
                 found.add(ident)

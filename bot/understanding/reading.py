@@ -1,0 +1,159 @@
+"""One message read for the router: safety first, then menu picks, drug names and topics.
+
+`Understanding.read` is pure (no I/O, no clock) and shared by the webhook, the terminal chat,
+the staff console's "try a message" box and the eval command.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from bot.errors import CatalogError
+from bot.keywords import normalize
+from bot.models import LANGUAGES
+from bot.understanding.drugs import Drug, Drugs
+from bot.understanding.language import Guess, identify
+from bot.understanding.menus import MenuWords
+from bot.understanding.ranking import TopicRanker, documents, make_analyzer
+from bot.understanding.safety import Alarm, Safety, Words
+from bot.understanding.text import Respeller, read_word_data
+
+# When the best topic clearly wins it is answered; when a few are close the sender chooses.
+MIN_ANSWER = 2.0  # BM25 score of the best topic's closest example
+MIN_CHOOSE = 1.2
+CLEAR_LEAD = 1.25  # the best must beat the second by this factor to be answered alone
+CLOSE = 0.75  # topics within this share of the best are offered as choices
+MAX_CHOICES = 3
+MENU_BONUS = 1.2  # entries of the menu the sender is looking at are likelier
+
+Decision = Literal["answer", "choose", "none"]
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What a message says, and why; the console shows it as it is."""
+
+    language: Guess
+    alarm: Alarm | None = None
+    number: int | None = None  # a menu entry picked by number, number word or ordinal
+    drug: Drug | None = None
+    courtesy: bool = False
+    decision: Decision = "none"
+    topics: tuple[str, ...] = ()  # the answer, or the choices offered
+    scores: tuple[tuple[str, float], ...] = field(default_factory=tuple)
+
+    @property
+    def topic(self) -> str | None:
+        return self.topics[0] if self.decision == "answer" and self.topics else None
+
+
+@dataclass(frozen=True, slots=True)
+class Examples:
+    """The example questions per topic and language, as staff edit them."""
+
+    topics: Mapping[str, Mapping[str, Sequence[str]]]
+
+    @classmethod
+    def load(cls, path: Path) -> Examples:
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise CatalogError(f"{path}: cannot read examples: {exc}") from exc
+        return cls.from_data(data)
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> Examples:
+        topics = {
+            str(topic): {
+                language: [str(text) for text in (per_language or {}).get(language) or ()]
+                for language in LANGUAGES
+            }
+            for topic, per_language in (data.get("topics") or {}).items()
+        }
+        return cls(topics)
+
+
+class Understanding:
+    def __init__(
+        self,
+        words: Mapping[str, Any],
+        safety: Safety,
+        drugs: Drugs,
+        examples: Examples,
+        keywords: Mapping[str, Any],
+        topics: Iterable[str],
+    ):
+        self._respeller = Respeller(words.get("spelling") or {})
+        self._safety = safety
+        self._drugs = drugs
+        self._menus = MenuWords(words)
+        self._courtesies = {
+            normalize(str(w)) for lang in LANGUAGES for w in (words.get("courtesies") or {}).get(lang) or ()
+        }
+        self.examples = examples
+        analyzer = make_analyzer(self._respeller, words.get("stopwords") or {})
+        docs = documents(examples.topics, (keywords.get("topics") or {}), topics)
+        self._ranker = TopicRanker(docs, analyzer)
+
+    @classmethod
+    def load(
+        cls, messages_dir: Path, keywords: Mapping[str, Any], topics: Iterable[str],
+        examples: Examples | None = None,
+    ) -> Understanding:
+        words = read_word_data(messages_dir / "understanding.yaml")
+        respeller = Respeller(words.get("spelling") or {})
+        safety = Safety.load(messages_dir / "safety.yaml", respeller)
+        drugs = Drugs.from_data(read_word_data(messages_dir / "drugs.yaml"))
+        examples = examples or Examples.load(messages_dir / "examples.yaml")
+        return cls(words, safety, drugs, examples, keywords, topics)
+
+    def alarm(self, text: str) -> Alarm | None:
+        return self._safety.check(Words.of(text, self._respeller))
+
+    def read(self, text: str, menu: Sequence[str] = ()) -> Reading:
+        """`menu`: the topics of the menu (or choices) the sender is answering, if any."""
+        words = Words.of(text, self._respeller)
+        guess = identify(words.tokens)
+        alarm = self._safety.check(words)
+        if alarm is not None:
+            return Reading(guess, alarm=alarm)
+        tokens = list(words.tokens)
+        number = self._menus.number(tokens, len(menu)) if tokens else None
+        if number is not None:
+            return Reading(guess, number=number)
+        if " ".join(tokens) in self._courtesies or not any(c.isalnum() for c in text):
+            return Reading(guess, courtesy=True)
+        return self._rank(text, guess, menu, self._drugs.find(tokens))
+
+    def _rank(self, text: str, guess: Guess, menu: Sequence[str], drug: Drug | None) -> Reading:
+        ranked = self._ranker.rank(text, limit=8).scores
+        if menu:
+            bonus = set(menu)
+            ranked = tuple(
+                sorted(
+                    ((t, s * MENU_BONUS if t in bonus else s) for t, s in ranked),
+                    key=lambda pair: -pair[1],
+                )
+            )
+        decision, topics = decide(ranked)
+        return Reading(guess, drug=drug, decision=decision, topics=topics, scores=ranked[:5])
+
+
+def decide(ranked: Sequence[tuple[str, float]]) -> tuple[Decision, tuple[str, ...]]:
+    if not ranked or ranked[0][1] < MIN_CHOOSE:
+        return "none", ()
+    best = ranked[0][1]
+    second = ranked[1][1] if len(ranked) > 1 else 0.0
+    if best >= MIN_ANSWER and best >= second * CLEAR_LEAD:
+        return "answer", (ranked[0][0],)
+    close = tuple(topic for topic, score in ranked[:MAX_CHOICES] if score >= best * CLOSE)
+    if len(close) >= 2:
+        return "choose", close
+    if best >= MIN_ANSWER:
+        return "answer", (ranked[0][0],)
+    return "none", ()
