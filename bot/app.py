@@ -120,7 +120,7 @@ def load_understanding(
     settings: Settings, structure: Structure, keywords: Mapping[str, Any]
 ) -> Understanding:
     """Safety concepts, drug names, menu words and the topic ranker, from messages/."""
-    return Understanding.load(settings.messages_dir, keywords, structure.topics)
+    return Understanding.load(settings.messages_dir, keywords, structure.topics, all_examples=True)
 
 
 def _warn_over_budget(content: Content) -> None:

@@ -9,12 +9,13 @@ import sys
 import tempfile
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from bot.app import clinic_details, locales
-from bot.config import Settings, load_settings
+from bot.config import PROJECT_ROOT, Settings, load_settings
 from bot.errors import SmsbotError
 
 LOOPBACK = "127.0.0.1"
@@ -169,6 +170,35 @@ def staff_add(name: str, role: str, password: str) -> None:
 
     _run(run(), AccountError)
     click.echo(f"{name} can now sign in at /staff as {role}.")
+
+
+@main.group()
+def understand() -> None:
+    """Measure how well free text is understood."""
+
+
+@understand.command("eval")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--floors", is_flag=True, help="Exit 1 when a file is below the floors.")
+def understand_eval(files: tuple[Path, ...], floors: bool) -> None:
+    """Top-1/top-3 per language, emergency and urgent recall, false alarms, per file."""
+    from bot.app import build_bot
+    from bot.understanding import evaluate as ev
+
+    bot = build_bot(_settings())
+    router = bot.conversation.router
+    paths = files or tuple(sorted((PROJECT_ROOT / "tests/data/understanding").glob("*.yaml")))
+    failed = []
+    for path in paths:
+        items = ev.load_items(path)
+        ev.resolve_menu_items(router, items)
+        tally = ev.evaluate(router, items)
+        click.echo("\n".join(ev.summary(path.name, tally)))
+        failed += [f"{path.name}: {p}" for p in ev.below_floors(tally)]
+    for problem in failed:
+        click.echo(f"below the floor: {problem}", err=True)
+    if floors and failed:
+        sys.exit(1)
 
 
 @main.group()

@@ -78,9 +78,14 @@ class Router:
             return "en" if match.name == "english" else "es"
         guess = reading.language if reading else None
         if session.language:
-            if guess and guess.strong and guess.language not in (None, session.language):
-                if not (session.explicit and guess.language == "en"):
-                    return guess.language  # clearly written in the other language
+            switch = guess and guess.strong and guess.language not in (None, session.language)
+            if (
+                switch
+                and guess
+                and guess.language
+                and not (session.explicit and guess.language == "en")
+            ):
+                return guess.language  # clearly written in the other language
             if match and match.language == "es":
                 return "es"  # a Spanish-only word is a clear choice
             return session.language
@@ -168,7 +173,9 @@ class Router:
         if first_contact and (match is None or command in ("menu", "start")):
             welcome = ("reply.welcome", "offer.language")
             if match is None:
-                return _say(language, "not_understood", ("reply.safety",), welcome, (MAIN_MENU,)), session
+                return _say(
+                    language, "not_understood", ("reply.safety",), welcome, (MAIN_MENU,)
+                ), session
             return _say(language, "welcome", welcome, (MAIN_MENU,)), session
         if match is not None:  # MENU, START while subscribed, MORE with nothing left
             return _say(language, "menu", (MAIN_MENU,)), session
@@ -232,21 +239,31 @@ class Router:
 
     def _pick(self, language: Language, session: Session, number: int) -> tuple[Reply, Session]:
         items = self._menu_items(session)
-        if not items or not 1 <= number <= len(items) or items[number - 1] not in self.structure.topics:
+        if (
+            not items
+            or not 1 <= number <= len(items)
+            or items[number - 1] not in self.structure.topics
+        ):
             session = replace(session, menu=MAIN, topic=None)
             return _say(language, "menu", (MAIN_MENU,)), session
         return self._open(language, session, self.structure.topics[items[number - 1]])
 
-    def _topic(self, language: Language, session: Session, topic_id: str) -> tuple[Reply | None, Session]:
+    def _topic(
+        self, language: Language, session: Session, topic_id: str
+    ) -> tuple[Reply | None, Session]:
         if topic_id == NURSE and NURSE not in self.structure.topics:
-            topic_id = "call"  # until the nurse callback exists, say when and whom to call
+            # The hook for the nurse callback: until it exists, say when and whom to call.
+            reply, session = self._open(language, session, self.structure.topics["call"])
+            return replace(reply, intent=NURSE), session
         topic = self.structure.topics.get(topic_id)
         if topic is None:
             return None, session
         return self._open(language, session, topic)
 
-    def _drug(self, language: Language, session: Session, reading: Reading) -> tuple[Reply, Session]:
-        """"Keytruda (pembrolizumab) is a checkpoint inhibitor." then the class's topic."""
+    def _drug(
+        self, language: Language, session: Session, reading: Reading
+    ) -> tuple[Reply, Session]:
+        """ "Keytruda (pembrolizumab) is a checkpoint inhibitor." then the class's topic."""
         assert reading.drug is not None
         drug = reading.drug
         reply, session = self._open(language, session, self.structure.topics[drug.topic])
@@ -258,9 +275,11 @@ class Router:
     ) -> tuple[Reply | None, Session]:
         known = tuple(t for t in topics if t in self.structure.topics)
         if len(known) < 2:
-            return (self._topic(language, session, known[0]) if known else (None, session))
+            return self._topic(language, session, known[0]) if known else (None, session)
         session = replace(session, menu=CHOICES_PREFIX + ",".join(known), topic=None)
-        lines = tuple(f"{CHOICE_PART}{n}:{self.structure.topics[t].label}" for n, t in enumerate(known, 1))
+        lines = tuple(
+            f"{CHOICE_PART}{n}:{self.structure.topics[t].label}" for n, t in enumerate(known, 1)
+        )
         return _say(language, "choose", ("reply.did_you_mean", *lines)), session
 
     def _open(self, language: Language, session: Session, topic: Topic) -> tuple[Reply, Session]:

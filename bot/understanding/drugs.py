@@ -25,7 +25,7 @@ class Drug:
 
     @property
     def display(self) -> str:
-        """"Keytruda (pembrolizumab)", or the generic alone when that is what was written."""
+        """ "Keytruda (pembrolizumab)", or the generic alone when that is what was written."""
         if self.brand and normalize(self.brand) != normalize(self.generic):
             return f"{self.brand} ({self.generic})"
         return self.generic
@@ -55,7 +55,9 @@ class Drugs:
         for name in [generic, *brands]:
             key = tuple(normalize(name).split())
             shown = name if name != generic else (brands[0] if brands else generic)
-            self._names.setdefault(key, Drug(generic, shown, str(entry["class"]), str(entry["topic"])))
+            self._names.setdefault(
+                key, Drug(generic, shown, str(entry["class"]), str(entry["topic"]))
+            )
 
     def find(self, tokens: Sequence[str]) -> Drug | None:
         """The first drug named in the message, longest name first."""

@@ -141,8 +141,6 @@ def documents(
     return found
 
 
-def make_analyzer(
-    respeller: Respeller, stopwords: Mapping[Language, Sequence[str]]
-) -> Analyzer:
+def make_analyzer(respeller: Respeller, stopwords: Mapping[Language, Sequence[str]]) -> Analyzer:
     words = [w for language in LANGUAGES for w in stopwords.get(language) or ()]
     return Analyzer(respeller, words, frequencies())

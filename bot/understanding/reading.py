@@ -26,7 +26,7 @@ from bot.understanding.text import Respeller, read_word_data
 # When the best topic clearly wins it is answered; when a few are close the sender chooses.
 MIN_ANSWER = 2.0  # BM25 score of the best topic's closest example
 MIN_CHOOSE = 1.2
-CLEAR_LEAD = 1.25  # the best must beat the second by this factor to be answered alone
+CLEAR_LEAD = 1.1
 CLOSE = 0.75  # topics within this share of the best are offered as choices
 MAX_CHOICES = 3
 MENU_BONUS = 1.2  # entries of the menu the sender is looking at are likelier
@@ -93,7 +93,9 @@ class Understanding:
         self._drugs = drugs
         self._menus = MenuWords(words)
         self._courtesies = {
-            normalize(str(w)) for lang in LANGUAGES for w in (words.get("courtesies") or {}).get(lang) or ()
+            normalize(str(w))
+            for lang in LANGUAGES
+            for w in (words.get("courtesies") or {}).get(lang) or ()
         }
         self.examples = examples
         analyzer = make_analyzer(self._respeller, words.get("stopwords") or {})
@@ -102,14 +104,22 @@ class Understanding:
 
     @classmethod
     def load(
-        cls, messages_dir: Path, keywords: Mapping[str, Any], topics: Iterable[str],
+        cls,
+        messages_dir: Path,
+        keywords: Mapping[str, Any],
+        topics: Iterable[str],
         examples: Examples | None = None,
+        all_examples: bool = False,
     ) -> Understanding:
+        """`all_examples`: also rank topics that have examples but no page yet (the router
+        answers those with the safety fallback; the eval still sees what was understood)."""
         words = read_word_data(messages_dir / "understanding.yaml")
         respeller = Respeller(words.get("spelling") or {})
         safety = Safety.load(messages_dir / "safety.yaml", respeller)
         drugs = Drugs.from_data(read_word_data(messages_dir / "drugs.yaml"))
         examples = examples or Examples.load(messages_dir / "examples.yaml")
+        if all_examples:
+            topics = {*topics, *examples.topics}
         return cls(words, safety, drugs, examples, keywords, topics)
 
     def alarm(self, text: str) -> Alarm | None:

@@ -70,7 +70,9 @@ class Cues:
 
 
 class Safety:
-    def __init__(self, patterns: Sequence[_Pattern], cues: Cues, vocabulary: Vocabulary, window: int):
+    def __init__(
+        self, patterns: Sequence[_Pattern], cues: Cues, vocabulary: Vocabulary, window: int
+    ):
         self._patterns = patterns
         self._cues = cues
         self._vocabulary = vocabulary

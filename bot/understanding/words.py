@@ -59,7 +59,11 @@ class Vocabulary:
             words = respell(normalize(part))
             for i, word in enumerate(words):
                 last = i == len(words) - 1
-                atoms.append(self._intern(word, "prefix" if prefix and last else ("exact" if exact else "word")))
+                atoms.append(
+                    self._intern(
+                        word, "prefix" if prefix and last else ("exact" if exact else "word")
+                    )
+                )
         return Term(tuple(atoms)) if atoms else None
 
     def read(self, tokens: Iterable[str]) -> list[frozenset[int]]:
@@ -102,7 +106,9 @@ class Vocabulary:
             for word in self._by_length.get(length, ())
         ]
         close = process.extract(token, nearby, scorer=OSA.distance, score_cutoff=limit, limit=None)
-        found = {ident for word, _, _ in close for ident in self._exact[word] if ident in self._fuzzy}
+        found = {
+            ident for word, _, _ in close for ident in self._exact[word] if ident in self._fuzzy
+        }
         for prefix, ident in self._prefixes:
             if len(prefix) >= MIN_PREFIX_FUZZY and OSA.distance(token[: len(prefix)], prefix) <= 1:
                 found.add(ident)
