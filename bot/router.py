@@ -25,6 +25,7 @@ SPANISH_SPEAKING = frozenset(
 
 ALARM_GAP = 300  # during a flood pause, at most one safety reply per sender in this many seconds
 CHOICES_PREFIX = "?"  # a session menu of did-you-mean choices: "?side_effects,managing"
+TYPES = "types"  # a drug whose class has no page yet opens the types menu
 NURSE = "nurse"  # the intent of "can a nurse call me"; opens topic 'nurse' when there is one
 
 
@@ -77,6 +78,8 @@ class Router:
         if match and match.kind == "command" and match.name in ("english", "spanish"):
             return "en" if match.name == "english" else "es"
         guess = reading.language if reading else None
+        if reading and reading.number is not None and session.language:
+            return session.language  # "opción 2" answers a menu; it does not choose a language
         if session.language:
             switch = guess and guess.strong and guess.language not in (None, session.language)
             if (
@@ -89,10 +92,10 @@ class Router:
             if match and match.language == "es":
                 return "es"  # a Spanish-only word is a clear choice
             return session.language
+        if match and match.language and not (guess and guess.strong):
+            return match.language  # a keyword of one language, in a message that says little
         if guess and guess.language:
             return guess.language
-        if match and match.language:
-            return match.language
         hint = self.keywords.language_hint(inbound.body)
         if hint:
             return hint
@@ -152,7 +155,7 @@ class Router:
             return self._open(language, session, self.structure.topics[match.name])
         if reading is None:
             return None, session
-        if reading.drug and reading.drug.topic in self.structure.topics:
+        if reading.drug:
             return self._drug(language, session, reading)
         if reading.topic:
             return self._topic(language, session, reading.topic)
@@ -266,7 +269,8 @@ class Router:
         """ "Keytruda (pembrolizumab) is a checkpoint inhibitor." then the class's topic."""
         assert reading.drug is not None
         drug = reading.drug
-        reply, session = self._open(language, session, self.structure.topics[drug.topic])
+        topic = self.structure.topics.get(drug.topic) or self.structure.topics[TYPES]
+        reply, session = self._open(language, session, topic)
         line: tuple[Part, ...] = (f"{DRUG_PART}{drug.drug_class}:{drug.display}",)
         return Reply(reply.language, (line, *reply.messages), f"drug:{drug.topic}"), session
 
@@ -299,8 +303,10 @@ class Router:
 
 
 def _alarm(match: Match | None, reading: Reading | None) -> str:
-    if reading and reading.alarm:
-        return reading.alarm.level
+    """The understanding layer decides (it also reads keywords.yaml's emergency phrases, with
+    negation); without it, the listed phrases do."""
+    if reading is not None:
+        return reading.alarm.level if reading.alarm else ""
     return "emergency" if match and match.kind == "emergency" else ""
 
 

@@ -117,8 +117,10 @@ class TestForget:
         phone.text("EFECTOS")
         assert phone.text("BORRAR") == expect(phone, "es", ("reply.forget",))
         assert list(rdb.scan_iter(match=f"{prefix}:*")) == []
-        # Nothing remembered: a new conversation, in the default language.
-        assert phone.text("TYPES") == expect(phone, "en", ("menu:types",))
+        # Nothing remembered: a new conversation, in the default language, welcomed again.
+        assert phone.text("TYPES") == expect(
+            phone, "en", ("welcome.short", "offer.language"), ("menu:types",)
+        )
 
     def test_forget_inside_a_sentence_is_not_a_request(self, new_phone) -> None:
         phone = new_phone()
@@ -142,4 +144,6 @@ class TestForget:
         assert result.exit_code == 0, result.output
         assert "5558887777" not in result.output
         assert len(list(rdb.scan_iter(match=f"{prefix}:*:s"))) == 1  # only the other person
-        assert phone.text("TYPES") == expect(phone, "en", ("menu:types",))
+        assert phone.text("TYPES") == expect(
+            phone, "en", ("welcome.short", "offer.language"), ("menu:types",)
+        )

@@ -129,8 +129,12 @@ def test_safety_floors(router, name: str) -> None:  # type: ignore[no-untyped-de
     assert (tally.rate("false_alarm") or 0) < ev.MAX_FALSE_ALARMS
 
 
-@pytest.mark.xfail(strict=True, reason="top-1 is below 90% until the new topics have pages")
-@pytest.mark.parametrize("name", ["dev.yaml", "holdout.yaml"])
+HOLDOUT_TOP1_GAP = pytest.mark.xfail(strict=True, reason="held-out top-1 is 82% (2026-12-01)")
+
+
+@pytest.mark.parametrize(
+    "name", ["dev.yaml", pytest.param("holdout.yaml", marks=HOLDOUT_TOP1_GAP)]
+)
 def test_top1_floor(router, name: str) -> None:  # type: ignore[no-untyped-def]
     items = ev.load_items(Path(DATA / name))
     ev.resolve_menu_items(router, items)

@@ -97,16 +97,15 @@ class Analyzer:
 
 
 class TopicRanker:
-    def __init__(self, documents: Sequence[tuple[str, str]], analyzer: Analyzer):
-        """`documents`: (topic, text) pairs."""
+    def __init__(self, documents: Sequence[Document], analyzer: Analyzer):
         self._analyzer = analyzer
-        analyzer.learn(w for _, text in documents for w in analyzer.words(text))
-        tokenized = [analyzer.analyze(text) for _, text in documents]
-        kept = [(topic, tokens) for (topic, _), tokens in zip(documents, tokenized, strict=True)]
-        kept = [(topic, tokens) for topic, tokens in kept if tokens]
-        self._topics = sorted({topic for topic, _ in kept})
+        analyzer.learn(w for doc in documents for w in analyzer.words(doc.text))
+        kept = [(doc, analyzer.analyze(doc.text)) for doc in documents]
+        kept = [(doc, tokens) for doc, tokens in kept if tokens]
+        self._topics = sorted({doc.topic for doc, _ in kept})
         index = {topic: i for i, topic in enumerate(self._topics)}
-        self._topic_of_doc = np.array([index[topic] for topic, _ in kept], dtype=np.int32)
+        self._topic_of_doc = np.array([index[doc.topic] for doc, _ in kept], dtype=np.int32)
+        self._weights = np.array([doc.weight for doc, _ in kept])
         self._bm25 = bm25s.BM25()
         self._bm25.index([tokens for _, tokens in kept], show_progress=False)
         self._vocabulary = frozenset(t for _, tokens in kept for t in tokens)
@@ -115,7 +114,7 @@ class TopicRanker:
         query = [t for t in self._analyzer.analyze(text) if t in self._vocabulary]
         if not query:
             return Ranked(())
-        scores = self._bm25.get_scores(query)
+        scores = self._bm25.get_scores(query) * self._weights
         best = np.zeros(len(self._topics))
         np.maximum.at(best, self._topic_of_doc, scores)
         order = np.argsort(-best)[:limit]
@@ -124,20 +123,31 @@ class TopicRanker:
         )
 
 
+KEYWORD_WEIGHT = 0.9  # a topic's own keyword, chosen by staff, counts more than an example
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    topic: str
+    text: str
+    weight: float = 1.0
+
+
 def documents(
     examples: Mapping[str, Mapping[str, Sequence[str]]],
     keywords: Mapping[str, Mapping[str, Sequence[object]]],
     topics: Iterable[str],
-) -> list[tuple[str, str]]:
+) -> list[Document]:
     """Example questions and keywords of the topics the menus have."""
     wanted = set(topics)
     found = []
-    for source in (examples, keywords):
+    for source, weight in ((examples, 1.0), (keywords, KEYWORD_WEIGHT)):
         for topic, per_language in source.items():
             if topic not in wanted:
                 continue
             for language in LANGUAGES:
-                found += [(topic, str(text)) for text in (per_language or {}).get(language) or ()]
+                texts = (per_language or {}).get(language) or ()
+                found += [Document(topic, str(text), weight) for text in texts]
     return found
 
 

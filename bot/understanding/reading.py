@@ -24,7 +24,7 @@ from bot.understanding.safety import Alarm, Safety, Words
 from bot.understanding.text import Respeller, read_word_data
 
 # When the best topic clearly wins it is answered; when a few are close the sender chooses.
-MIN_ANSWER = 2.0  # BM25 score of the best topic's closest example
+MIN_ANSWER = 2.5  # BM25 score of the best topic's closest example
 MIN_CHOOSE = 1.2
 CLEAR_LEAD = 1.1
 CLOSE = 0.75  # topics within this share of the best are offered as choices
@@ -115,7 +115,12 @@ class Understanding:
         answers those with the safety fallback; the eval still sees what was understood)."""
         words = read_word_data(messages_dir / "understanding.yaml")
         respeller = Respeller(words.get("spelling") or {})
-        safety = Safety.load(messages_dir / "safety.yaml", respeller)
+        listed = [
+            str(phrase)
+            for language in LANGUAGES
+            for phrase in ((keywords.get("emergency") or {}).get(language) or ())
+        ]
+        safety = Safety.load(messages_dir / "safety.yaml", respeller, listed)
         drugs = Drugs.from_data(read_word_data(messages_dir / "drugs.yaml"))
         examples = examples or Examples.load(messages_dir / "examples.yaml")
         if all_examples:
@@ -136,7 +141,7 @@ class Understanding:
         number = self._menus.number(tokens, len(menu)) if tokens else None
         if number is not None:
             return Reading(guess, number=number)
-        if " ".join(tokens) in self._courtesies or not any(c.isalnum() for c in text):
+        if " ".join(tokens) in self._courtesies or (text.strip() and not tokens):
             return Reading(guess, courtesy=True)
         return self._rank(text, guess, menu, self._drugs.find(tokens))
 

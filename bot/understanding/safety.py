@@ -85,11 +85,14 @@ class Safety:
                     self._by_first.setdefault(term.atoms[0], []).append((p, g, term))
 
     @classmethod
-    def load(cls, path: Path, respeller: Respeller) -> Safety:
-        return cls.from_data(read_word_data(path), respeller)
+    def load(cls, path: Path, respeller: Respeller, listed: Sequence[str] = ()) -> Safety:
+        """`listed`: the emergency phrases of keywords.yaml, kept as one more concept."""
+        return cls.from_data(read_word_data(path), respeller, listed)
 
     @classmethod
-    def from_data(cls, data: Mapping[str, Any], respeller: Respeller) -> Safety:
+    def from_data(
+        cls, data: Mapping[str, Any], respeller: Respeller, listed: Sequence[str] = ()
+    ) -> Safety:
         vocabulary = Vocabulary()
         patterns = [
             _Pattern(level, str(name), _groups(name, pattern, vocabulary, respeller))
@@ -97,6 +100,9 @@ class Safety:
             for name, spec in (data.get(level) or {}).items()
             for pattern in (spec or {}).get("when") or ()
         ]
+        if listed:
+            group = [[" ".join(phrase.split()) for phrase in listed]]
+            patterns.insert(0, _Pattern("emergency", "listed", _groups("listed", group, vocabulary, respeller)))
         if not any(p.level == "emergency" for p in patterns):
             raise CatalogError("safety.yaml: there are no emergency concepts")
         return cls(patterns, Cues(data, vocabulary), vocabulary, int(data.get("window", 6)))
