@@ -27,22 +27,33 @@ def page(topic: str, number: int, last: bool = False) -> tuple[str, ...]:
 
 # Each row: a conversation from a new number, as (text sent, language of the answer, SMS expected).
 CONVERSATIONS = [
-    pytest.param([("SIDE EFFECTS", "en", [SHORT_WELCOME, page("side_effects", 1)])], id="en-keyword"),
-    pytest.param([("side-effects", "en", [SHORT_WELCOME, page("side_effects", 1)])], id="en-punctuation"),
+    pytest.param(
+        [("SIDE EFFECTS", "en", [SHORT_WELCOME, page("side_effects", 1)])], id="en-keyword"
+    ),
+    pytest.param(
+        [("side-effects", "en", [SHORT_WELCOME, page("side_effects", 1)])], id="en-punctuation"
+    ),
     pytest.param([("  Types.  ", "en", [SHORT_WELCOME, TYPES])], id="en-spaces-and-dot"),
     pytest.param([("side efects", "en", [SHORT_WELCOME, page("side_effects", 1)])], id="en-typo"),
     pytest.param([("tyeps", "en", [SHORT_WELCOME, TYPES])], id="en-transposition"),
     pytest.param(
-        [("what are the side effects?", "en", [SHORT_WELCOME, page("side_effects", 1)])], id="en-in-sentence"
+        [("what are the side effects?", "en", [SHORT_WELCOME, page("side_effects", 1)])],
+        id="en-in-sentence",
     ),
-    pytest.param([("is immunotherapy a cure?", "en", [SHORT_WELCOME, page("cure", 1)])], id="en-common-word"),
+    pytest.param(
+        [("is immunotherapy a cure?", "en", [SHORT_WELCOME, page("cure", 1)])], id="en-common-word"
+    ),
     pytest.param([("CALL", "en", [SHORT_WELCOME, page("call", 1)])], id="en-call"),
     pytest.param([("TÍPOS", "es", [SHORT_WELCOME, TYPES])], id="es-accent"),
     pytest.param([("tipos", "es", [SHORT_WELCOME, TYPES])], id="es-keyword"),
-    pytest.param([("efectos secundarios", "es", [SHORT_WELCOME, page("side_effects", 1)])], id="es-two-words"),
+    pytest.param(
+        [("efectos secundarios", "es", [SHORT_WELCOME, page("side_effects", 1)])], id="es-two-words"
+    ),
     pytest.param([("EFECTOS", "es", [SHORT_WELCOME, page("side_effects", 1)])], id="es-efectos"),
     pytest.param([("lamar", "es", [SHORT_WELCOME, page("call", 1)])], id="es-typo"),
-    pytest.param([("quiero hablar con alguien", "es", [SHORT_WELCOME, page("call", 1)])], id="es-in-sentence"),
+    pytest.param(
+        [("quiero hablar con alguien", "es", [SHORT_WELCOME, page("call", 1)])], id="es-in-sentence"
+    ),
     pytest.param(
         [("MENU", "en", [WELCOME, MAIN]), ("2", "en", [page("how", 1)])],
         id="number-after-menu",
@@ -55,9 +66,7 @@ CONVERSATIONS = [
         ],
         id="number-variants-and-submenu",
     ),
-    pytest.param(
-        [("menu", "en", [WELCOME, MAIN]), ("42", "en", [MAIN])], id="number-out-of-range"
-    ),
+    pytest.param([("menu", "en", [WELCOME, MAIN]), ("42", "en", [MAIN])], id="number-out-of-range"),
     pytest.param(
         [
             ("CURE", "en", [SHORT_WELCOME, page("cure", 1)]),
@@ -97,8 +106,12 @@ CONVERSATIONS = [
         [("I have chest pain and side effects", "en", [("reply.emergency",), SHORT_WELCOME])],
         id="emergency-en-first",
     ),
-    pytest.param([("no puedo respirar", "es", [("reply.emergency",), SHORT_WELCOME])], id="emergency-es"),
-    pytest.param([("EMERGENCIA", "es", [("reply.emergency",), SHORT_WELCOME])], id="emergency-word-es"),
+    pytest.param(
+        [("no puedo respirar", "es", [("reply.emergency",), SHORT_WELCOME])], id="emergency-es"
+    ),
+    pytest.param(
+        [("EMERGENCIA", "es", [("reply.emergency",), SHORT_WELCOME])], id="emergency-word-es"
+    ),
     pytest.param([("asdfgh", "en", [SAFETY, WELCOME, MAIN])], id="junk-first-contact"),
     pytest.param(
         [("menu", "en", [WELCOME, MAIN]), ("asdfgh", "en", NOT_UNDERSTOOD)],
@@ -108,9 +121,7 @@ CONVERSATIONS = [
         [("tipos", "es", [SHORT_WELCOME, TYPES]), ("😀😀", "es", [("reply.courtesy",)])],
         id="emoji-in-spanish",
     ),
-    pytest.param(
-        [("menu", "en", [WELCOME, MAIN]), ("", "en", NOT_UNDERSTOOD)], id="empty"
-    ),
+    pytest.param([("menu", "en", [WELCOME, MAIN]), ("", "en", NOT_UNDERSTOOD)], id="empty"),
     pytest.param(
         [("menu", "en", [WELCOME, MAIN]), ("x" * 1600, "en", NOT_UNDERSTOOD)],
         id="1600-junk",

@@ -132,9 +132,7 @@ def test_safety_floors(router, name: str) -> None:  # type: ignore[no-untyped-de
 HOLDOUT_TOP1_GAP = pytest.mark.xfail(strict=True, reason="held-out top-1 is 82% (2026-12-01)")
 
 
-@pytest.mark.parametrize(
-    "name", ["dev.yaml", pytest.param("holdout.yaml", marks=HOLDOUT_TOP1_GAP)]
-)
+@pytest.mark.parametrize("name", ["dev.yaml", pytest.param("holdout.yaml", marks=HOLDOUT_TOP1_GAP)])
 def test_top1_floor(router, name: str) -> None:  # type: ignore[no-untyped-def]
     items = ev.load_items(Path(DATA / name))
     ev.resolve_menu_items(router, items)

@@ -68,13 +68,12 @@ class Examples:
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> Examples:
-        topics = {
-            str(topic): {
-                language: [str(text) for text in (per_language or {}).get(language) or ()]
-                for language in LANGUAGES
-            }
-            for topic, per_language in (data.get("topics") or {}).items()
-        }
+        topics: dict[str, Mapping[str, Sequence[str]]] = {}
+        for topic, per_language in (data.get("topics") or {}).items():
+            texts: dict[str, Sequence[str]] = {}
+            for language in LANGUAGES:
+                texts[language] = [str(t) for t in (per_language or {}).get(language) or ()]
+            topics[str(topic)] = texts
         return cls(topics)
 
 

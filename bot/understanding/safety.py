@@ -43,16 +43,20 @@ class Words:
 
     tokens: tuple[str, ...]
     sentence_of: tuple[int, ...]
+    asked: frozenset[int] = frozenset()  # sentences that ended with a question mark
 
     @classmethod
     def of(cls, text: str, respeller: Respeller) -> Words:
         tokens: list[str] = []
         sentence_of: list[int] = []
-        for number, sentence in enumerate(sentences(text)):
+        asked = set()
+        for number, (sentence, question) in enumerate(sentences(text)):
             words = respeller.tokens(sentence)
             tokens += words
             sentence_of += [number] * len(words)
-        return cls(tuple(tokens), tuple(sentence_of))
+            if question:
+                asked.add(number)
+        return cls(tuple(tokens), tuple(sentence_of), frozenset(asked))
 
 
 class Cues:
@@ -102,7 +106,9 @@ class Safety:
         ]
         if listed:
             group = [[" ".join(phrase.split()) for phrase in listed]]
-            patterns.insert(0, _Pattern("emergency", "listed", _groups("listed", group, vocabulary, respeller)))
+            patterns.insert(
+                0, _Pattern("emergency", "listed", _groups("listed", group, vocabulary, respeller))
+            )
         if not any(p.level == "emergency" for p in patterns):
             raise CatalogError("safety.yaml: there are no emergency concepts")
         return cls(patterns, Cues(data, vocabulary), vocabulary, int(data.get("window", 6)))
@@ -186,7 +192,9 @@ class Safety:
             for term in self._cues.hypothetical
         ):
             return True
-        asks = any(term.matches_at(atoms, begin) for term in self._cues.question_starts)
+        asks = sentence in words.asked or any(
+            term.matches_at(atoms, begin) for term in self._cues.question_starts
+        )
         return asks and not any(token in self._cues.reports for token in words.tokens)
 
 

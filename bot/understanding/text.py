@@ -53,9 +53,18 @@ class Respeller:
         return out
 
 
-def sentences(text: str) -> list[str]:
-    """The message cut at punctuation and "but": a negation reaches only its own sentence."""
-    return [part for part in (normalize(p) for p in SENTENCE_BREAK.split(text)) if part]
+def sentences(text: str) -> list[tuple[str, bool]]:
+    """The message cut at punctuation and "but" (a negation reaches only its own sentence),
+    each with whether it ended with a question mark."""
+    found: list[tuple[str, bool]] = []
+    position = 0
+    for cut in [*SENTENCE_BREAK.finditer(text), None]:
+        end = cut.start() if cut else len(text)
+        part = normalize(text[position:end])
+        if part:
+            found.append((part, bool(cut and "?" in cut.group())))
+        position = cut.end() if cut else end
+    return found
 
 
 _STEMMERS = {"en": Stemmer.Stemmer("english"), "es": Stemmer.Stemmer("spanish")}
