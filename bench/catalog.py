@@ -38,6 +38,7 @@ def ten_times_catalog(root: Path, dest: Path, factor: int = 10) -> tuple[Path, d
     english = yaml.safe_load((dest / "messages/en.yaml").read_text(encoding="utf-8"))
     menus = yaml.safe_load((dest / "messages/menus.yaml").read_text(encoding="utf-8"))
     words = yaml.safe_load((dest / "messages/keywords.yaml").read_text(encoding="utf-8"))
+    examples = yaml.safe_load((dest / "messages/examples.yaml").read_text(encoding="utf-8"))
     po_file = po_path(dest / "locales", "es")
     with po_file.open("rb") as handle:
         po = read_po(handle)
@@ -65,10 +66,15 @@ def ten_times_catalog(root: Path, dest: Path, factor: int = 10) -> tuple[Path, d
                 + [made_up_word() for _ in range(3)]
                 for language in ("en", "es")
             }
+            examples["topics"][clone] = {
+                language: [f"{text} {made_up_word()}" for text in texts]
+                for language, texts in (examples["topics"].get(name) or {}).items()
+            }
         menus["menus"][f"more{copy}"] = {"header": "menu.main.header", "items": items[:10]}
     (dest / "messages/en.yaml").write_text(yaml.safe_dump(english, allow_unicode=True))
     (dest / "messages/menus.yaml").write_text(yaml.safe_dump(menus, allow_unicode=True))
     (dest / "messages/keywords.yaml").write_text(yaml.safe_dump(words, allow_unicode=True))
+    (dest / "messages/examples.yaml").write_text(yaml.safe_dump(examples, allow_unicode=True))
     buffer = BytesIO()
     write_po(buffer, po, width=76)
     po_file.write_bytes(buffer.getvalue())

@@ -39,40 +39,46 @@ def fold(word: str) -> str:
 class Frequencies:
     """Zipf frequency (log10 per billion words) of accent-folded words, per language."""
 
-    by_language: Mapping[Language, Mapping[str, float]]
+    by_language: Mapping[Language, Mapping[str, int]]  # tenths of a Zipf unit (small ints)
 
     def zipf(self, word: str, language: Language) -> float:
-        return self.by_language[language].get(word, ABSENT)
+        tenths = self.by_language[language].get(word)
+        return ABSENT if tenths is None else tenths / 10
 
     def plausible_in(self, word: str) -> tuple[Language, ...]:
         """The languages a word may belong to (both when neither knows it), so a word is
         stemmed only by its own language's rules: "number" is not the Spanish stem "numb"."""
         found = tuple(
-            language for language, table in self.by_language.items() if table.get(word, 0.0) >= 2
+            language for language, table in self.by_language.items() if table.get(word, 0) >= 20
         )
         return found or tuple(self.by_language)
 
     def is_word(self, word: str) -> bool:
         """A real word in either language (so not a typo to correct)."""
-        return any(table.get(word, 0.0) >= KNOWN for table in self.by_language.values())
+        return any(table.get(word, 0) >= KNOWN * 10 for table in self.by_language.values())
 
 
 @cache
 def frequencies() -> Frequencies:
-    """Loaded once per process (about 2 MB of tables)."""
+    """Loaded once per process."""
     return Frequencies({language: _read_list(language) for language in ("en", "es")})
 
 
-def _read_list(language: str) -> dict[str, float]:
-    data = files("wordfreq").joinpath("data", f"small_{language}.msgpack.gz").read_bytes()
-    header, *buckets = msgpack.unpackb(gzip.decompress(data), raw=False)
-    if header.get("format") != "cB":
-        raise RuntimeError(f"unexpected wordfreq data format: {header}")
-    table: dict[str, float] = {}
-    for centibels, words in enumerate(buckets):
-        zipf = 9.0 - centibels / 100
-        for word in words:
-            table.setdefault(fold(word), zipf)  # most frequent spelling first
+def _read_list(language: str) -> dict[str, int]:
+    """wordfreq's cBpack file: a header, then one list of words per centibel of frequency.
+    Read bucket by bucket, so the whole list never sits in memory at once."""
+    path = files("wordfreq").joinpath("data", f"small_{language}.msgpack.gz")
+    table: dict[str, int] = {}
+    with path.open("rb") as raw, gzip.open(raw) as unzipped:
+        unpacker = msgpack.Unpacker(unzipped, raw=False)
+        buckets = unpacker.read_array_header() - 1
+        header = unpacker.unpack()
+        if header.get("format") != "cB":
+            raise RuntimeError(f"unexpected wordfreq data format: {header}")
+        for centibels in range(buckets):
+            tenths = round(90 - centibels / 10)  # Zipf = 9 - cB / 100; ints this small are shared
+            for word in unpacker.unpack():
+                table.setdefault(fold(word), tenths)  # most frequent spelling first
     return table
 
 

@@ -58,10 +58,16 @@ class Analyzer:
         self.stems_of.cache_clear()
 
     def words(self, text: str) -> list[str]:
-        return [t for t in self._respeller.tokens(normalize(text)) if t not in self._stopwords]
+        return self.content_words(self._respeller.tokens(normalize(text)))
+
+    def content_words(self, tokens: Iterable[str]) -> list[str]:
+        return [t for t in tokens if t not in self._stopwords]
 
     def analyze(self, text: str) -> list[str]:
-        return [s for word in self.words(text) for s in self.stems_of(word)]
+        return self.stems(self.words(text))
+
+    def stems(self, words: Iterable[str]) -> list[str]:
+        return [s for word in words for s in self.stems_of(word)]
 
     def _stems_of(self, word: str) -> tuple[str, ...]:
         for reading in self._readings(word):
@@ -110,8 +116,11 @@ class TopicRanker:
         self._bm25.index([tokens for _, tokens in kept], show_progress=False)
         self._vocabulary = frozenset(t for _, tokens in kept for t in tokens)
 
-    def rank(self, text: str, limit: int = 5) -> Ranked:
-        query = [t for t in self._analyzer.analyze(text) if t in self._vocabulary]
+    def rank(self, tokens: Sequence[str], limit: int = 5) -> Ranked:
+        """`tokens`: the message's respelled words (as the safety check read them)."""
+        analyzer = self._analyzer
+        stems = analyzer.stems(analyzer.content_words(tokens))
+        query = [t for t in stems if t in self._vocabulary]
         if not query:
             return Ranked(())
         scores = self._bm25.get_scores(query) * self._weights

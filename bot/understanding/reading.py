@@ -142,10 +142,12 @@ class Understanding:
             return Reading(guess, number=number)
         if " ".join(tokens) in self._courtesies or (text.strip() and not tokens):
             return Reading(guess, courtesy=True)
-        return self._rank(text, guess, menu, self._drugs.find(tokens))
+        return self._rank(tokens, guess, menu, self._drugs.find(tokens))
 
-    def _rank(self, text: str, guess: Guess, menu: Sequence[str], drug: Drug | None) -> Reading:
-        ranked = self._ranker.rank(text, limit=8).scores
+    def _rank(
+        self, tokens: Sequence[str], guess: Guess, menu: Sequence[str], drug: Drug | None
+    ) -> Reading:
+        ranked = self._ranker.rank(tokens, limit=8).scores
         if menu:
             bonus = set(menu)
             ranked = tuple(

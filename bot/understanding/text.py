@@ -25,10 +25,12 @@ class Respeller:
     def __init__(self, spelling: Mapping[str, str]):
         pairs = {normalize(k): normalize(str(v)) for k, v in spelling.items() if normalize(k)}
         self._words = {k: v.split() for k, v in pairs.items() if " " not in k}
-        self._phrases = sorted(
+        self._phrases: dict[str, list[tuple[tuple[str, ...], list[str]]]] = {}
+        for phrase, replacement in sorted(
             ((tuple(k.split()), v.split()) for k, v in pairs.items() if " " in k),
-            key=lambda pair: -len(pair[0]),
-        )
+            key=lambda pair: -len(pair[0]),  # longest first
+        ):
+            self._phrases.setdefault(phrase[0], []).append((phrase, replacement))
 
     def tokens(self, normalized: str) -> list[str]:
         words = normalized.split()[:MAX_TOKENS]
@@ -42,7 +44,7 @@ class Respeller:
         out: list[str] = []
         index = 0
         while index < len(words):
-            for phrase, replacement in self._phrases:
+            for phrase, replacement in self._phrases.get(words[index], ()):
                 if tuple(words[index : index + len(phrase)]) == phrase:
                     out.extend(replacement)
                     index += len(phrase)

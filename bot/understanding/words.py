@@ -33,9 +33,12 @@ class Term:
     atoms: tuple[int, ...]
 
     def matches_at(self, tokens: Sequence[frozenset[int]], start: int) -> bool:
-        if start + len(self.atoms) > len(tokens):
+        atoms = self.atoms
+        if len(atoms) == 1:
+            return start < len(tokens) and atoms[0] in tokens[start]
+        if start + len(atoms) > len(tokens):
             return False
-        return all(atom in tokens[start + i] for i, atom in enumerate(self.atoms))
+        return all(atom in tokens[start + i] for i, atom in enumerate(atoms))
 
 
 class Vocabulary:
