@@ -64,9 +64,11 @@ class Bot:
         CatalogError, and keeps serving the current catalog, when the check fails.
         """
         content, keywords = await asyncio.to_thread(self.prepare_catalog, data)
-        understanding = await asyncio.to_thread(
-            load_understanding, self.settings, content.structure, data.keywords
-        )
+        understanding = self.conversation.router.understanding
+        if understanding is not None:
+            understanding = await asyncio.to_thread(
+                understanding.with_topics, data.keywords, ranked_topics(understanding, content)
+            )
         self.conversation.content = content
         self.conversation.router.keywords = keywords
         self.conversation.router.understanding = understanding
@@ -121,6 +123,11 @@ def load_understanding(
 ) -> Understanding:
     """Safety concepts, drug names, menu words and the topic ranker, from messages/."""
     return Understanding.load(settings.messages_dir, keywords, structure.topics, all_examples=True)
+
+
+def ranked_topics(understanding: Understanding, content: Content) -> set[str]:
+    """The menus' topics, and those with examples but no page yet (see load_understanding)."""
+    return {*content.structure.topics, *understanding.examples.topics}
 
 
 def _warn_over_budget(content: Content) -> None:

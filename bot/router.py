@@ -149,7 +149,7 @@ class Router:
         """A menu entry, a keyword, a drug name, a topic or a courtesy; None when none fits."""
         if match and match.kind == "number":
             return self._pick(language, session, match.number)
-        if reading and reading.number is not None and self._menu_items(session):
+        if reading and reading.number is not None:
             return self._pick(language, session, reading.number)
         if match and match.kind == "topic":
             return self._open(language, session, self.structure.topics[match.name])
@@ -269,10 +269,12 @@ class Router:
         """ "Keytruda (pembrolizumab) is a checkpoint inhibitor." then the class's topic."""
         assert reading.drug is not None
         drug = reading.drug
-        topic = self.structure.topics.get(drug.topic) or self.structure.topics[TYPES]
+        wanted = reading.drug_topic or drug.topic
+        topics = self.structure.topics
+        topic = topics.get(wanted) or topics.get(drug.topic) or topics[TYPES]
         reply, session = self._open(language, session, topic)
         line: tuple[Part, ...] = (f"{DRUG_PART}{drug.drug_class}:{drug.display}",)
-        return Reply(reply.language, (line, *reply.messages), f"drug:{drug.topic}"), session
+        return Reply(reply.language, (line, *reply.messages), f"drug:{wanted}"), session
 
     def _choose(
         self, language: Language, session: Session, topics: tuple[str, ...]

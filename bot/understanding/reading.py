@@ -6,8 +6,9 @@ the staff console's "try a message" box and the eval command.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,6 +33,15 @@ MAX_CHOICES = 3
 MENU_BONUS = 1.2  # entries of the menu the sender is looking at are likelier
 
 Decision = Literal["answer", "choose", "none"]
+# Topics that say what a drug is: a question naming a drug and one of these gets the drug's
+# own class instead.
+ABOUT_A_DRUG = frozenset(
+    "what how types checkpoint cell_therapy antibodies bispecifics vaccines modulators".split()
+)
+QUESTION_WORDS = frozenset(
+    "can could should will would is are do does how when what which why puedo puede debo "
+    "se cuando como que cual cuanto".split()
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,10 +56,21 @@ class Reading:
     decision: Decision = "none"
     topics: tuple[str, ...] = ()  # the answer, or the choices offered
     scores: tuple[tuple[str, float], ...] = field(default_factory=tuple)
+    asked: bool = False  # the message is a question
 
     @property
     def topic(self) -> str | None:
         return self.topics[0] if self.decision == "answer" and self.topics else None
+
+    @property
+    def drug_topic(self) -> str | None:
+        """After the drug line: the topic asked about ("can i drink alcohol on keytruda"), or
+        the drug's class when the message only names it ("my mom is on opdivo")."""
+        if self.drug is None:
+            return None
+        if self.asked and self.topic and self.topic not in ABOUT_A_DRUG:
+            return self.topic
+        return self.drug.topic
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,9 +118,26 @@ class Understanding:
             for w in (words.get("courtesies") or {}).get(lang) or ()
         }
         self.examples = examples
-        analyzer = make_analyzer(self._respeller, words.get("stopwords") or {})
-        docs = documents(examples.topics, (keywords.get("topics") or {}), topics)
-        self._ranker = TopicRanker(docs, analyzer)
+        self._stopwords = words.get("stopwords") or {}
+        self._ranker = self._make_ranker(examples, keywords, topics)
+
+    def _make_ranker(
+        self, examples: Examples, keywords: Mapping[str, Any], topics: Iterable[str]
+    ) -> TopicRanker:
+        analyzer = make_analyzer(self._respeller, self._stopwords)
+        return TopicRanker(
+            documents(examples.topics, keywords.get("topics") or {}, topics), analyzer
+        )
+
+    def with_topics(
+        self, keywords: Mapping[str, Any], topics: Iterable[str], examples: Examples | None = None
+    ) -> Understanding:
+        """The same safety concepts, drugs and menu words, ranking another catalog's keywords
+        and examples (a version published from the staff console): only the ranker is rebuilt."""
+        clone = copy.copy(self)
+        clone.examples = examples or self.examples
+        clone._ranker = self._make_ranker(clone.examples, keywords, topics)
+        return clone
 
     @classmethod
     def load(
@@ -142,7 +180,8 @@ class Understanding:
             return Reading(guess, number=number)
         if " ".join(tokens) in self._courtesies or (text.strip() and not tokens):
             return Reading(guess, courtesy=True)
-        return self._rank(tokens, guess, menu, self._drugs.find(tokens))
+        reading = self._rank(tokens, guess, menu, self._drugs.find(tokens))
+        return replace(reading, asked="?" in text or (tokens[0] in QUESTION_WORDS))
 
     def _rank(
         self, tokens: Sequence[str], guess: Guess, menu: Sequence[str], drug: Drug | None
