@@ -1,7 +1,8 @@
 """Realistic inbound traffic, signed the way Twilio signs it.
 
 Many senders, both languages, the keyword mix a clinic sees, numbers after menus, MORE, typos,
-and (about half) sentences as patients write them, with a little junk. Every request has a fresh MessageSid.
+and (about half) sentences as patients write them, with a little junk. Every request has a fresh
+MessageSid.
 """
 
 from __future__ import annotations
