@@ -181,7 +181,7 @@ class Understanding:
         if " ".join(tokens) in self._courtesies or (text.strip() and not tokens):
             return Reading(guess, courtesy=True)
         reading = self._rank(tokens, guess, menu, self._drugs.find(tokens))
-        return replace(reading, asked="?" in text or (tokens[0] in QUESTION_WORDS))
+        return replace(reading, asked="?" in text or (bool(tokens) and tokens[0] in QUESTION_WORDS))
 
     def _rank(
         self, tokens: Sequence[str], guess: Guess, menu: Sequence[str], drug: Drug | None
@@ -203,7 +203,9 @@ def decide(ranked: Sequence[tuple[str, float]]) -> tuple[Decision, tuple[str, ..
     if not ranked or ranked[0][1] < MIN_CHOOSE:
         return "none", ()
     best = ranked[0][1]
-    second = ranked[1][1] if len(ranked) > 1 else 0.0
+    if len(ranked) == 1:  # one topic shares words with the message, no other does
+        return "answer", (ranked[0][0],)
+    second = ranked[1][1]
     if best >= MIN_ANSWER and best >= second * CLEAR_LEAD:
         return "answer", (ranked[0][0],)
     close = tuple(topic for topic, score in ranked[:MAX_CHOICES] if score >= best * CLOSE)
