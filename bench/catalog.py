@@ -10,8 +10,8 @@ from pathlib import Path
 import yaml
 from babel.messages.pofile import read_po, write_po
 
-from bot.catalog import compile_catalogs
-from bot.content import po_path
+from bot.catalog.po import po_path
+from bot.catalog.tools import compile_catalogs
 
 SYLLABLES = ["ka", "lo", "mi", "ra", "te", "su", "no", "vi", "pe", "zo", "an", "el", "or"]
 

@@ -284,11 +284,14 @@ def profile(server: Server, connections: int, seconds: int, work: Path) -> dict[
 CONCERNS = [
     ("redis client", ("redis/", "hiredis")),
     ("form parsing", ("parse_qsl", "urllib/parse", "parse_form", "Form.__init__")),
-    ("signature check", ("signature (bot/twilio", "verify (bot/twilio", "hmac", "public_url")),
+    (
+        "signature check",
+        ("signature (bot/webhook/twilio", "verify (bot/webhook/twilio", "hmac", "public_url"),
+    ),
     ("keyword matching", ("bot/keywords.py", "rapidfuzz")),
     ("routing", ("bot/router.py",)),
     ("content & TwiML", ("bot/content.py", "saxutils")),
-    ("session store & batching", ("bot/store.py", "json/")),
+    ("session store & batching", ("bot/store/", "json/")),
     ("sender hash", ("bot/privacy.py",)),
     ("metrics", ("prometheus_client",)),
     ("logging", ("logging/",)),

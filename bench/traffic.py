@@ -12,7 +12,7 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlencode
 
-from bot.twilio import signature
+from bot.webhook.twilio import signature
 
 # Sentences as patients and caregivers write them: questions, reports, drug names, Spanglish.
 SENTENCES = [

@@ -10,15 +10,21 @@ from typing import Any
 
 import yaml
 
-from bot.catalog import CatalogData, budget_problems, check_data, measure_replies
+from bot.catalog.check import budget_problems, check_data, measure_replies
+from bot.catalog.model import CatalogData, Structure
+from bot.clinic import ClinicDetails
 from bot.config import Settings
-from bot.content import ClinicDetails, Content, Structure
+from bot.content import Content
 from bot.conversation import Conversation
 from bot.errors import CatalogError
 from bot.keywords import Keywords
 from bot.metrics import Metrics
+from bot.redis import connect
 from bot.router import Router
-from bot.store import Keys, Limits, MemoryStore, RedisStore, SessionStore
+from bot.store import Limits, SessionStore
+from bot.store.keys import Keys
+from bot.store.memory import MemoryStore
+from bot.store.redis import RedisStore
 from bot.understanding.reading import Understanding
 
 log = logging.getLogger("smsbot")
@@ -99,12 +105,11 @@ def make_store(settings: Settings, metrics: Metrics | None = None) -> SessionSto
         flood_limit=settings.flood_limit,
     )
     if settings.redis_url:
-        return RedisStore.from_url(
-            settings.redis_url,
+        return RedisStore(
+            connect(settings, purpose="webhook"),
             keys,
             limits,
             timeout=settings.redis_timeout_seconds,
-            cluster=settings.redis_cluster,
             on_round_trip=metrics.round_trips.inc if metrics else lambda: None,
         )
     log.warning(

@@ -15,8 +15,10 @@ from typing import Any, TypeVar
 import click
 
 from bot.app import clinic_details, locales
+from bot.catalog.model import CatalogData
 from bot.config import PROJECT_ROOT, Settings, load_settings
 from bot.errors import SmsbotError
+from bot.models import LANGUAGES, ROLES
 
 LOOPBACK = "127.0.0.1"
 T = TypeVar("T")
@@ -46,7 +48,7 @@ def serve(host: str, port: int, log_level: str, workers: int) -> None:
     """Run the webhook (and, in local mode, the browser simulator)."""
     import uvicorn
 
-    from bot.web import configure_logging, create_app
+    from bot.webhook.asgi import configure_logging, create_app
 
     configure_logging(log_level)
     settings = _settings()
@@ -83,7 +85,9 @@ def serve(host: str, port: int, log_level: str, workers: int) -> None:
         return
     with _shared_metrics_directory():
         os.environ["SMSBOT_LOG_LEVEL"] = log_level
-        uvicorn.run("bot.web:app_from_environment", factory=True, workers=workers, **options)
+        uvicorn.run(
+            "bot.webhook.asgi:app_from_environment", factory=True, workers=workers, **options
+        )
 
 
 @contextmanager
@@ -101,7 +105,7 @@ def _shared_metrics_directory() -> Iterator[None]:
 
 
 @main.command()
-@click.option("--lang", type=click.Choice(["en", "es"]), help="Language for a new conversation.")
+@click.option("--lang", type=click.Choice(LANGUAGES), help="Language for a new conversation.")
 @click.option("--from", "sender", default="+15551230000", show_default=True, help="Sender number.")
 @click.option("--country", default="US", show_default=True, help="FromCountry as Twilio sends it.")
 def chat(lang: str | None, sender: str, country: str) -> None:
@@ -149,26 +153,26 @@ def staff() -> None:
 
 @staff.command("add")
 @click.argument("name")
-@click.option("--role", type=click.Choice(["editor", "reviewer"]), required=True)
+@click.option("--role", type=click.Choice(ROLES), required=True)
 @click.password_option(help="Asked for when not given.")
 def staff_add(name: str, role: str, password: str) -> None:
     """Create or reset the account NAME: an editor drafts, a reviewer also publishes."""
-    from redis import asyncio as aioredis
-
-    from bot.accounts import AccountError, Accounts
+    from bot.console.accounts import Accounts
+    from bot.redis import connect
+    from bot.store.keys import StaffKeys
 
     settings = _settings()
     if not settings.redis_url:
         raise click.ClickException("staff accounts live in Redis: set REDIS_URL")
 
     async def run() -> None:
-        client = aioredis.Redis.from_url(settings.redis_url, decode_responses=True)
+        client = connect(settings, purpose="cli")
         try:
-            await Accounts(client, settings.redis_key_prefix).add(name, role, password)
+            await Accounts(client, StaffKeys(settings.redis_key_prefix)).add(name, role, password)
         finally:
             await client.aclose()
 
-    _run(run(), AccountError)
+    _run(run())
     click.echo(f"{name} can now sign in at /staff as {role}.")
 
 
@@ -210,10 +214,11 @@ def catalog() -> None:
 @click.option("--quiet", is_flag=True, help="Only problems and the summary.")
 def catalog_check(quiet: bool) -> None:
     """Find anything that would give a patient a wrong, missing or too long message."""
-    from bot import catalog as tools
+    from bot.catalog import tools
+    from bot.catalog.check import check
 
     settings = _settings()
-    report = tools.check(
+    report = check(
         settings.messages_dir, settings.locales_dir, clinic_details(settings), locales(settings)
     )
     if not quiet:
@@ -238,7 +243,7 @@ def catalog_check(quiet: bool) -> None:
 @catalog.command("update")
 def catalog_update() -> None:
     """Bring the translations in line with the English source (changed English becomes fuzzy)."""
-    from bot import catalog as tools
+    from bot.catalog import tools
 
     settings = _settings()
     try:
@@ -255,10 +260,11 @@ def catalog_update() -> None:
 @catalog.command("compile")
 def catalog_compile() -> None:
     """Build the .mo files the app reads; refused while `catalog check` finds problems."""
-    from bot import catalog as tools
+    from bot.catalog import tools
+    from bot.catalog.check import check
 
     settings = _settings()
-    report = tools.check(
+    report = check(
         settings.messages_dir, settings.locales_dir, clinic_details(settings), locales(settings)
     )
     if not report.ok:
@@ -272,19 +278,20 @@ def catalog_compile() -> None:
 @catalog.command("export")
 def catalog_export() -> None:
     """Write the published catalog into messages/ and locales/, to commit it."""
-    from bot import export
-    from bot.web import catalog_versions
+    from bot.catalog import export
+    from bot.console.versions import catalog_versions
+    from bot.redis import connect
 
     settings = _settings()
-    versions = catalog_versions(settings)
-    if versions is None:
+    if not settings.redis_url:
         raise click.ClickException("published catalogs live in Redis: set REDIS_URL")
 
-    async def run():
+    async def run() -> tuple[int, CatalogData]:
+        client = connect(settings, purpose="cli")
         try:
-            return await versions.current()
+            return await catalog_versions(settings, client).current()
         finally:
-            await versions.client.aclose()
+            await client.aclose()
 
     number, data = _run(run())
     for path in export.write_files(data, settings.messages_dir, settings.locales_dir):
@@ -292,11 +299,11 @@ def catalog_export() -> None:
     click.echo(f"exported published version {number}; run `smsbot catalog compile` next")
 
 
-def _run(coroutine: Coroutine[Any, Any, T], *errors: type[Exception]) -> T:
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
     """Run an async command; our errors become a clear message and a non-zero exit."""
     try:
         return asyncio.run(coroutine)
-    except (SmsbotError, *errors) as exc:
+    except SmsbotError as exc:
         raise click.ClickException(str(exc)) from exc
 
 

@@ -14,9 +14,10 @@ from dataclasses import dataclass, replace
 from bot.content import Content
 from bot.errors import StoreUnavailable
 from bot.metrics import Metrics
-from bot.models import LANGUAGES, Inbound, Language, Part, Reply, Session
+from bot.models import AnswerOutcome, Inbound, Reply, Session
 from bot.router import Router
 from bot.store import Committed, Duplicate, SessionStore, State
+from bot.store.codec import decode_reply, encode_reply
 
 log = logging.getLogger("smsbot.conversation")
 
@@ -27,7 +28,7 @@ COMMIT_ATTEMPTS = 5  # re-route when another message from the same sender commit
 class Answer:
     reply: Reply
     texts: tuple[str, ...]
-    outcome: str  # "ok", "duplicate" (a retry), "stateless" (store unavailable), "contended"
+    outcome: AnswerOutcome
 
 
 class Conversation:
@@ -147,7 +148,7 @@ class Conversation:
             reply = Reply(self.router.default_language, (("menu:main",),), "menu")
             return self._render(reply, "duplicate")
 
-    def _render(self, reply: Reply, outcome: str) -> Answer:
+    def _render(self, reply: Reply, outcome: AnswerOutcome) -> Answer:
         texts = tuple(self.content.render(reply.language, parts) for parts in reply.messages)
         return Answer(reply, texts, outcome)
 
@@ -162,22 +163,3 @@ class Conversation:
             self.metrics.opt_outs.inc()
         elif was and not after.opted_out:
             self.metrics.opt_ins.inc()
-
-
-# A recorded answer names snippets, never text:
-#   "es|topic:side_effects|topic.side_effects.1,hint.more"
-# Replays re-render it, and no reply text sits in Redis.
-
-
-def encode_reply(reply: Reply) -> str:
-    messages = ";".join(",".join(parts) for parts in reply.messages)
-    return f"{reply.language}|{reply.intent}|{messages}"
-
-
-def decode_reply(recorded: str) -> Reply:
-    language, intent, messages = recorded.split("|", 2)
-    lang: Language = language if language in LANGUAGES else "en"  # type: ignore[assignment]
-    parsed: tuple[tuple[Part, ...], ...] = tuple(
-        tuple(message.split(",")) for message in messages.split(";") if message
-    )
-    return Reply(lang, parsed, intent)

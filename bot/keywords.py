@@ -19,7 +19,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.errors import CatalogError
-from bot.models import LANGUAGES, Language
+from bot.models import LANGUAGES, Language, MatchKind
 
 EXACT_ONLY = frozenset({"stop", "start", "forget"})  # words that must be spelled right
 SENTENCE_COMMANDS = ("english", "spanish")  # commands also spotted inside a sentence
@@ -56,9 +56,9 @@ def allowed_typos(length: int) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Match:
-    """What a message asks for. `kind` is 'command', 'topic', 'number' or 'emergency'."""
+    """What a message asks for."""
 
-    kind: str
+    kind: MatchKind
     name: str = ""
     number: int = 0
     language: Language | None = None  # the language the matched words belong to, if only one
@@ -66,7 +66,7 @@ class Match:
 
 @dataclass(frozen=True, slots=True)
 class _Alias:
-    kind: str
+    kind: MatchKind
     name: str
     language: Language | None
 
@@ -180,11 +180,12 @@ class Keywords:
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any], source: str = "keywords") -> Keywords:
-        by_alias: dict[str, tuple[str, str, set[str]]] = {}
-        for kind, section in (
+        by_alias: dict[str, tuple[MatchKind, str, set[str]]] = {}
+        sections: tuple[tuple[MatchKind, Any], ...] = (
             ("command", data.get("commands", {})),
             ("topic", data.get("topics", {})),
-        ):
+        )
+        for kind, section in sections:
             for name, per_language in section.items():
                 for language in LANGUAGES:
                     for word in per_language.get(language, []) or []:

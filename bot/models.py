@@ -7,6 +7,18 @@ from typing import Literal
 
 Language = Literal["en", "es"]
 LANGUAGES: tuple[Language, ...] = ("en", "es")
+TRANSLATED: tuple[Language, ...] = tuple(language for language in LANGUAGES if language != "en")
+
+# What a message asks for, as keywords.Match reports it.
+MatchKind = Literal["command", "topic", "number", "emergency"]
+# How an answer came about: "duplicate" is a Twilio retry, "stateless" an answer given while the
+# session store was away, "contended" one given after too many concurrent updates.
+AnswerOutcome = Literal["ok", "duplicate", "stateless", "contended"]
+# What a catalog change touches: a snippet's text, or a topic's keyword list.
+ChangeKind = Literal["text", "keywords"]
+# A staff account's role: an editor drafts, a reviewer also publishes.
+Role = Literal["editor", "reviewer"]
+ROLES: tuple[Role, ...] = ("editor", "reviewer")
 
 
 @dataclass(frozen=True, slots=True)

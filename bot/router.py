@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 
-from bot.content import CHOICE_PART, DRUG_PART, MENU_PREFIX, Structure, Topic
+from bot.catalog.model import MENU_PREFIX, Structure, Topic
+from bot.content import CHOICE_PART, DRUG_PART
 from bot.keywords import Keywords, Match
 from bot.models import Inbound, Language, Part, Reply, Session
 from bot.understanding.reading import Reading, Understanding

@@ -17,9 +17,9 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 
-from bot import twilio
 from bot.config import Settings, load_settings
-from bot.web import create_app
+from bot.webhook import twilio
+from bot.webhook.asgi import create_app
 from tests.redis_server import RedisServer
 
 TOKEN = "test-auth-token-0123456789abcdef"

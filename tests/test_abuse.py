@@ -10,8 +10,8 @@ import httpx2 as httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from bot import twilio
-from bot.web import create_app
+from bot.webhook import twilio
+from bot.webhook.asgi import create_app
 from tests.conftest import TOKEN, WEBHOOK, Phone, make_settings, replies
 from tests.test_conversation import expect
 

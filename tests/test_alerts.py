@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.config import PROJECT_ROOT
-from bot.web import create_app
+from bot.webhook.asgi import create_app
 from tests.conftest import Phone, make_settings
 from tests.redis_server import free_port
 

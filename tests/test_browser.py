@@ -14,9 +14,9 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 
-from bot import twilio
+from bot.catalog.files import Source
 from bot.config import PROJECT_ROOT
-from bot.content import Source
+from bot.webhook import twilio
 from tests.conftest import TOKEN, replies
 from tests.test_cli import ServerProcess, production_env
 from tests.test_staff import PASSWORD, add_account

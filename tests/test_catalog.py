@@ -12,11 +12,13 @@ import yaml
 from babel.messages.pofile import read_po, write_po
 from click.testing import CliRunner
 
-from bot import catalog as tools
 from bot.app import build_bot
+from bot.catalog import check as checks
+from bot.catalog import tools
+from bot.catalog.po import mo_path, po_path, read_po_file
 from bot.cli import main
+from bot.clinic import ClinicDetails
 from bot.config import PROJECT_ROOT
-from bot.content import ClinicDetails, mo_path, po_path, read_po_file
 from bot.errors import CatalogError
 from bot.readability import ENGLISH_MAX_GRADE, SPANISH_MIN_SCORE
 from tests.conftest import make_settings
@@ -35,8 +37,8 @@ class Catalogs:
         shutil.copytree(PROJECT_ROOT / "locales", self.locales)
         tools.compile_catalogs(self.locales)
 
-    def check(self) -> tools.Report:
-        return tools.check(self.messages, self.locales, DETAILS, LOCALES)
+    def check(self) -> checks.Report:
+        return checks.check(self.messages, self.locales, DETAILS, LOCALES)
 
     def edit_english(self, key: str, text: str) -> None:
         path = self.messages / "en.yaml"

@@ -11,9 +11,9 @@ import httpx2 as httpx
 import pytest
 from click.testing import CliRunner
 
-from bot import twilio
 from bot.app import build_bot
 from bot.cli import main
+from bot.webhook import twilio
 from tests.conftest import HASH_KEY, TOKEN, make_settings, replies
 from tests.redis_server import free_port
 

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from bot.cli import main
-from bot.web import create_app
+from bot.webhook.asgi import create_app
 from tests.conftest import HASH_KEY, TOKEN, Phone, make_settings
 from tests.redis_server import RedisServer
 from tests.test_conversation import MAIN, expect

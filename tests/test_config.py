@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from bot.config import PROJECT_ROOT, load_settings
 from bot.errors import ConfigError
-from bot.web import create_app
+from bot.webhook.asgi import create_app
 from tests.conftest import HASH_KEY, TOKEN
 
 

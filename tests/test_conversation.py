@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.store import decode_session
+from bot.store.codec import decode_session
 from tests.conftest import Phone
 
 MAIN = ("menu:main",)
@@ -147,7 +147,7 @@ def test_first_contact_from_spanish_speaking_country_is_spanish(new_phone) -> No
 def test_default_language_spanish(redis_url, prefix) -> None:
     from fastapi.testclient import TestClient
 
-    from bot.web import create_app
+    from bot.webhook.asgi import create_app
     from tests.conftest import make_settings
 
     settings = make_settings(redis_url=redis_url, redis_key_prefix=prefix, default_language="es")

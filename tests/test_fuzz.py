@@ -10,12 +10,12 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import twilio
 from bot.app import build_bot
-from bot.catalog import MAX_CHARACTERS, MAX_SEGMENTS
+from bot.catalog.check import MAX_CHARACTERS, MAX_SEGMENTS
 from bot.models import Inbound, Session
 from bot.sms import measure
-from bot.web import create_app
+from bot.webhook import twilio
+from bot.webhook.asgi import create_app
 from tests.conftest import Phone, make_settings
 
 BOT = build_bot(make_settings(redis_url=None))

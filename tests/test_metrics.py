@@ -36,7 +36,7 @@ def test_counts_by_intent_language_and_outcome(client, new_phone) -> None:
 def test_store_failures_are_counted(redis_url) -> None:
     from fastapi.testclient import TestClient
 
-    from bot.web import create_app
+    from bot.webhook.asgi import create_app
     from tests.conftest import Phone, make_settings
 
     settings = make_settings(redis_url="redis://127.0.0.1:1/0", redis_timeout_seconds=0.1)

@@ -9,7 +9,7 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 
-from bot.web import create_app
+from bot.webhook.asgi import create_app
 from tests.conftest import Phone, make_settings
 from tests.redis_server import RedisServer
 

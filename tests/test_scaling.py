@@ -15,10 +15,10 @@ import redis
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot import twilio
 from bot.app import build_bot
 from bot.privacy import sender_key
-from bot.web import create_app
+from bot.webhook import twilio
+from bot.webhook.asgi import create_app
 from tests.conftest import HASH_KEY, TOKEN, Phone, make_settings, replies
 from tests.redis_server import RedisServer, free_cluster_port, free_port
 from tests.test_cli import ServerProcess, production_env

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 
-from bot import twilio
-from bot.web import create_app
+from bot.webhook import twilio
+from bot.webhook.asgi import create_app
 from tests.conftest import TOKEN, Phone, make_settings, replies
 
 

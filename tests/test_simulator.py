@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from bot.config import load_settings
-from bot.web import create_app
+from bot.webhook.asgi import create_app
 from tests.conftest import replies
 
 

@@ -13,10 +13,11 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from redis import asyncio as aioredis
 
-from bot.accounts import Accounts
 from bot.cli import main
 from bot.config import PROJECT_ROOT
-from bot.web import create_app
+from bot.console.accounts import Accounts
+from bot.store.keys import StaffKeys
+from bot.webhook.asgi import create_app
 from tests.conftest import HASH_KEY, TOKEN, Phone, make_settings
 
 PASSWORD = "correct horse battery"
@@ -37,7 +38,7 @@ def staff_settings(redis_url: str, prefix: str, **extra):
 def add_account(redis_url: str, prefix: str, name: str, role: str) -> None:
     async def run() -> None:
         client = aioredis.Redis.from_url(redis_url, decode_responses=True)
-        await Accounts(client, prefix).add(name, role, PASSWORD)
+        await Accounts(client, StaffKeys(prefix)).add(name, role, PASSWORD)
         await client.aclose()
 
     asyncio.run(run())

@@ -12,9 +12,9 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 
-from bot.catalog import compile_catalogs
+from bot.catalog.tools import compile_catalogs
 from bot.config import PROJECT_ROOT
-from bot.web import create_app
+from bot.webhook.asgi import create_app
 from tests.conftest import Phone
 from tests.test_staff import Staff, add_account, spanish, staff_settings
 

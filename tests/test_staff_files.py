@@ -13,7 +13,8 @@ import pytest
 from babel.messages.catalog import Message
 from babel.messages.pofile import read_po, write_po
 
-from bot.published import catalog_versions
+from bot.console.versions import catalog_versions
+from bot.redis import connect
 from tests.test_staff import Staff, console, spanish, staff_settings  # noqa: F401
 from tests.test_staff_publish import wait_for_version
 
@@ -42,14 +43,15 @@ def draft_english(staff: Staff, key: str, text: str) -> None:
 
 def text_drafts(redis_url: str, prefix: str) -> dict[tuple[str, str], dict]:
     """(language, snippet) -> the draft as stored in Redis."""
-    versions = catalog_versions(staff_settings(redis_url, prefix))
-    assert versions is not None
+    settings = staff_settings(redis_url, prefix)
+    client = connect(settings, purpose="cli")
+    versions = catalog_versions(settings, client)
 
     async def run() -> dict:
         try:
             return await versions.drafts()
         finally:
-            await versions.client.aclose()
+            await client.aclose()
 
     return {(lang, key): d for (kind, lang, key), d in asyncio.run(run()).items() if kind == "t"}
 

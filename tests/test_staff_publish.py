@@ -7,7 +7,8 @@ import time
 
 from fastapi.testclient import TestClient
 
-from bot.published import catalog_versions
+from bot.console.versions import catalog_versions
+from bot.redis import connect
 from tests.test_staff import Staff, console, spanish, staff_settings  # noqa: F401
 
 FIRST = "reply.language"
@@ -61,8 +62,9 @@ def test_a_changed_draft_of_the_same_text_is_not_published(console) -> None:  # 
 
 
 def test_a_publish_leaves_drafts_saved_meanwhile(redis_url, prefix) -> None:
-    versions = catalog_versions(staff_settings(redis_url, prefix))
-    assert versions is not None
+    settings = staff_settings(redis_url, prefix)
+    client = connect(settings, purpose="cli")
+    versions = catalog_versions(settings, client)
 
     async def run() -> dict:
         try:
@@ -77,7 +79,7 @@ def test_a_publish_leaves_drafts_saved_meanwhile(redis_url, prefix) -> None:
             )
             return await versions.drafts()
         finally:
-            await versions.client.aclose()
+            await client.aclose()
 
     left = asyncio.run(run())
     assert {key: d["value"] for (_, _, key), d in left.items()} == {

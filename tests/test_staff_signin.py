@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from fastapi.testclient import TestClient
 
-from bot.published import FAILED_SIGN_INS_AUDITED
+from bot.console.versions import FAILED_SIGN_INS_AUDITED
 from tests.conftest import Phone
 from tests.test_staff import PASSWORD, Staff, console  # noqa: F401
 

@@ -8,18 +8,13 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.models import Session
-from bot.store import (
-    Committed,
-    Duplicate,
-    Keys,
-    Limits,
-    MemoryStore,
-    RedisStore,
-    Stale,
-    State,
-    decode_session,
-    encode_session,
-)
+from bot.redis import connect
+from bot.store import Committed, Duplicate, Limits, Stale, State
+from bot.store.codec import decode_session, encode_session
+from bot.store.keys import Keys
+from bot.store.memory import MemoryStore
+from bot.store.redis import RedisStore
+from tests.conftest import make_settings
 
 pytestmark = pytest.mark.anyio
 LIMITS = Limits(session_ttl=60, answer_ttl=30, flood_window=60, flood_limit=5)
@@ -42,7 +37,8 @@ class Clock:
 async def store(request, redis_url, prefix) -> AsyncIterator:
     keys = Keys(prefix)
     if request.param == "redis":
-        made = RedisStore.from_url(redis_url, keys, LIMITS, timeout=1.0)
+        settings = make_settings(redis_url=redis_url, redis_timeout_seconds=1.0)
+        made = RedisStore(connect(settings, purpose="webhook"), keys, LIMITS, timeout=1.0)
     else:
         made = MemoryStore(keys, LIMITS)
     yield made
@@ -144,7 +140,8 @@ async def test_ping(store) -> None:
 
 
 async def test_redis_ttls(redis_url, prefix, rdb) -> None:
-    store = RedisStore.from_url(redis_url, Keys(prefix), LIMITS, timeout=1)
+    settings = make_settings(redis_url=redis_url, redis_timeout_seconds=1.0)
+    store = RedisStore(connect(settings, purpose="webhook"), Keys(prefix), LIMITS, timeout=1)
     await commit(store, "alice", "SM1", Session(language="en", opted_out=True))
     keys = Keys(prefix)
     assert 0 < rdb.ttl(keys.session("alice")) <= 60

@@ -20,6 +20,8 @@ from twilio.request_validator import (
     get_signature_algorithm,
 )
 
+from bot.errors import SignatureError
+
 __all__ = [
     "SIGNATURE_HEADER",
     "SIGNATURE_SETTINGS_HEADER",
@@ -49,16 +51,6 @@ WEBHOOK_FIELDS = (
 MAX_FIELDS = 100  # Twilio sends about 20; far more is not Twilio
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
 EMPTY_TWIML = XML_DECLARATION + "<Response/>"
-
-
-class SignatureError(Exception):
-    """The request is not from Twilio. `missing` tells 'no signature' from 'wrong signature'."""
-
-    def __init__(self, missing: bool, shared_key_needed: bool = False):
-        super().__init__("signature missing" if missing else "signature invalid")
-        self.missing = missing
-        # Signed with a webhook SharedKey, and none is configured: the operator must act.
-        self.shared_key_needed = shared_key_needed
 
 
 class Form:

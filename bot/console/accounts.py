@@ -1,24 +1,25 @@
 """Staff accounts: named, with a role, passwords hashed with Argon2 (memory-hard).
 
-{prefix:staff}:user:NAME              hash: role, password hash
-{prefix:staff}:signin:NAME|ADDRESS    sign-in attempts on NAME from ADDRESS in the current window
-
-The limit is per name and address (the client address as the server reports it: behind a
-reverse proxy, uvicorn's --proxy-headers makes it the browser's): someone guessing can at worst
-pause the one name they guess, for one window, and never everyone behind the same proxy.
+The accounts, and the sign-in attempts on each name from each address, live in Redis (keys in
+bot/store/keys.py). The limit is per name and address (the client address as the server reports
+it: behind a reverse proxy, uvicorn's --proxy-headers makes it the browser's): someone guessing
+can at worst pause the one name they guess, for one window, and never everyone behind the same
+proxy.
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-Role = Literal["editor", "reviewer"]
-ROLES: tuple[Role, ...] = ("editor", "reviewer")
+from bot.errors import AccountError
+from bot.models import ROLES, Role
+from bot.store.keys import StaffKeys
+
 MAX_NAME = 64  # account names; longer typed names are cut before they become Redis keys
 MAX_FAILURES = 5  # failed sign-ins per name and address in one window
 FAILURE_WINDOW = 900  # seconds
@@ -43,16 +44,10 @@ class Account:
         return self.role == "reviewer"
 
 
-class AccountError(Exception):
-    pass
-
-
 class Accounts:
-    def __init__(self, client: Any, prefix: str):
-        tag = f"{{{prefix}:staff}}"
+    def __init__(self, client: Any, keys: StaffKeys):
         self._redis = client
-        self._user = f"{prefix}:{tag}:user:"
-        self._failures = f"{prefix}:{tag}:signin:"
+        self._keys = keys
         self._hasher = PasswordHasher()
         self._unknown = self._hasher.hash("an account that does not exist")
         self._verifying = asyncio.Semaphore(VERIFY_AT_ONCE)
@@ -69,23 +64,23 @@ class Accounts:
         if len(password) < MIN_PASSWORD:
             raise AccountError(f"use a password of at least {MIN_PASSWORD} characters")
         await self._redis.hset(
-            self._user + name, mapping={"role": role, "hash": self._hasher.hash(password)}
+            self._keys.user(name), mapping={"role": role, "hash": self._hasher.hash(password)}
         )
         return Account(name, role)  # type: ignore[arg-type]
 
     async def get(self, name: str) -> Account | None:
-        role = await self._redis.hget(self._user + name, "role")
+        role = await self._redis.hget(self._keys.user(name), "role")
         return Account(name, role) if role in ROLES else None
 
     async def sign_in(self, name: str, password: str, address: str) -> Account | None:
         """The account, or None. Raises AccountError while sign-ins are paused."""
         name = name.strip().lower()[:MAX_NAME]
-        key = f"{self._failures}{name}|{address}"
+        key = self._keys.sign_in_attempts(name, address)
         # Counted before it is checked, so that attempts sent in parallel count too.
         attempts = await self._count_attempt(keys=[key], args=[FAILURE_WINDOW])
         if int(attempts) > MAX_FAILURES:
             raise AccountError("too many failed sign-ins: wait 15 minutes and try again")
-        stored = await self._redis.hgetall(self._user + name)
+        stored = await self._redis.hgetall(self._keys.user(name))
         # Verify even for an unknown name, so the answer's timing does not tell names apart.
         # Argon2 takes tens of milliseconds: in a worker thread, while SMS keep being answered.
         async with self._verifying:

@@ -7,8 +7,9 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from ruamel.yaml import YAML
 
-from bot.catalog import TRANSLATED, CatalogData
-from bot.content import DOMAIN, po_bytes, po_path, read_po_file
+from bot.catalog.model import CatalogData
+from bot.catalog.po import DOMAIN, po_bytes, po_path, read_po_file
+from bot.models import TRANSLATED
 
 
 def write_files(data: CatalogData, messages_dir: Path, locales_dir: Path) -> list[Path]:

@@ -1,0 +1,1 @@
+"""Catalogs: the model, the files (YAML and gettext), the check, the tools and the export."""

@@ -1,0 +1,89 @@
+"""Clinic details, formatted the way each locale writes them: phone number and opening hours."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time
+
+import phonenumbers
+from babel import Locale
+from babel.dates import format_time, get_day_names
+
+from bot.sms import gsm_friendly
+
+
+@dataclass(frozen=True, slots=True)
+class ClinicDetails:
+    program_name: str
+    clinic_phone: str
+    clinic_hours: str
+
+    def for_locale(self, locale: str) -> dict[str, str]:
+        return {
+            "program_name": self.program_name,
+            "clinic_phone": format_phone(self.clinic_phone, locale),
+            "clinic_hours": format_hours(self.clinic_hours, locale),
+        }
+
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def format_phone(raw: str, locale: str) -> str:
+    """National format when the clinic is in the locale's country, international otherwise."""
+    region = Locale.parse(locale).territory or "US"
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return raw
+    same_country = phonenumbers.region_code_for_number(number) in (region, None)
+    style = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if same_country
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(number, style)
+
+
+def format_hours(raw: str, locale: str) -> str:
+    """'Mon-Fri 08:00-17:00, Sat 09:00-12:00' in the locale's day names and clock.
+
+    Text that does not follow that pattern is shown as written, so a clinic can always say
+    something the pattern cannot express.
+    """
+    groups = [group.strip() for group in raw.replace(";", ",").split(",") if group.strip()]
+    try:
+        return ", ".join(_format_hours_group(group, locale) for group in groups)
+    except ValueError:
+        return raw
+
+
+def parse_hours(raw: str) -> list[tuple[tuple[int, int], tuple[time, time]]]:
+    """Raise ValueError when CLINIC_HOURS does not follow 'Mon-Fri 08:00-17:00[, ...]'."""
+    parsed = []
+    for group in raw.replace(";", ",").split(","):
+        if not group.strip():
+            continue
+        days, _, hours = group.strip().partition(" ")
+        first, _, last = days.lower().partition("-")
+        start, _, end = hours.strip().partition("-")
+        parsed.append(
+            ((DAYS.index(first[:3]), DAYS.index((last or first)[:3])), (_clock(start), _clock(end)))
+        )
+    if not parsed:
+        raise ValueError("no hours given")
+    return parsed
+
+
+def _format_hours_group(group: str, locale: str) -> str:
+    ((first, last), (start, end)) = parse_hours(group)[0]
+    names = get_day_names("wide", locale=locale)
+    days = names[first] if first == last else f"{names[first]}-{names[last]}"
+    opening = format_time(start, "short", locale=locale)
+    closing = format_time(end, "short", locale=locale)
+    return gsm_friendly(f"{days} {opening}-{closing}")
+
+
+def _clock(text: str) -> time:
+    hour, _, minute = text.strip().partition(":")
+    return time(int(hour), int(minute or 0))

@@ -1,0 +1,78 @@
+"""What every console page depends on: the Console, and who is signed in with which rights."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from bot.app import Bot
+from bot.catalog.check import Report, check_data
+from bot.catalog.model import CatalogData, Structure
+from bot.clinic import ClinicDetails
+from bot.console.accounts import Account, Accounts
+from bot.console.versions import CatalogVersions
+from bot.content import Content
+from bot.errors import SignInRequired
+
+
+@dataclass
+class Console:
+    """What the pages need: the running bot, the catalog versions, the accounts, settings."""
+
+    bot: Bot
+    versions: CatalogVersions
+    accounts: Accounts
+    details: ClinicDetails
+    locales: dict[str, str]
+    review_max_age_days: int
+
+    @property
+    def structure(self) -> Structure:
+        return self.bot.content.structure
+
+    def content_for(self, data: CatalogData) -> Content:
+        return self.bot.content_for(data)
+
+    async def check(self, data: CatalogData) -> Report:
+        """The whole catalog check (most of a second) off the event loop, which keeps
+        answering texts meanwhile."""
+        return await asyncio.to_thread(check_data, data, self.structure, self.details, self.locales)
+
+
+def get_console(request: Request) -> Console:
+    console: Console = request.app.state.console
+    return console
+
+
+ConsoleDep = Annotated[Console, Depends(get_console)]
+
+
+async def signed_in(request: Request, console: ConsoleDep) -> Account:
+    name = request.session.get("user")
+    account = await console.accounts.get(name) if name else None
+    if account is None:
+        raise SignInRequired
+    return account
+
+
+async def checked(request: Request, account: Account = Depends(signed_in)) -> Account:
+    """Signed in, and the form or header carries this session's CSRF token."""
+    token = request.headers.get("x-csrf-token")
+    if token is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        token = (await request.form()).get("csrf")
+    expected = request.session.get("csrf", "")
+    if not token or not expected or not hmac.compare_digest(str(token), expected):
+        raise HTTPException(403, "missing or wrong CSRF token: reload the page")
+    return account
+
+
+async def reviewer(account: Account = Depends(checked)) -> Account:
+    if not account.can_publish:
+        raise HTTPException(403, "only a reviewer can do this")
+    return account

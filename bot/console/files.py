@@ -1,0 +1,124 @@
+"""The catalog as files staff exchange with translators: CSV for spreadsheets, PO for Poedit and
+Weblate. Pure: bytes in, catalog out (ImportFileError when a file cannot be imported)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import PoFileError, read_po
+
+from bot.catalog.model import CatalogData, Structure, Translation
+from bot.catalog.po import DOMAIN, po_bytes
+from bot.console.drafts import Change, cell, older
+from bot.console.views import describe
+from bot.errors import ImportFileError
+
+
+def to_csv(structure: Structure, data: CatalogData) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["id", "where", "english", "spanish", "spanish_needs_review"])
+    for key, text in data.english.items():
+        es = data.translations.get("es", {}).get(key, Translation("", ""))
+        review = "yes" if data.needs_review("es", key) else ""
+        writer.writerow([key, describe(structure, key), text, es.text, review])
+    return out.getvalue()
+
+
+def from_csv(
+    base: CatalogData, published: CatalogData, raw: bytes
+) -> tuple[CatalogData, list[Change]]:
+    """`base` with the texts of the file, and the drafts kept where the file is older."""
+    try:
+        rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ImportFileError(f"not a readable CSV file: {exc}") from exc
+    if not rows or not {"id", "english", "spanish"} <= set(rows[0]):
+        raise ImportFileError("the CSV needs the columns id, english and spanish")
+    english = dict(base.english)
+    spanish = dict(base.translations.get("es", {}))
+    kept: list[Change] = []
+    for row in rows:
+        key = row["id"].strip()
+        if key not in english:
+            raise ImportFileError(f"unknown snippet id '{key}'")
+        text = row["english"]
+        if text == base.english[key]:
+            continue
+        if older(published, base, "en", key, text):
+            kept.append(Change("text", "en", key, base.english[key], text))
+        else:
+            english[key] = text
+    for row in rows:
+        key, text = row["id"].strip(), row["spanish"]
+        if text == cell(base, "es", key):
+            if (
+                reviewed(row)
+                and base.needs_review("es", key)
+                and row["english"] == base.english[key]
+            ):
+                spanish[key] = Translation(text, row["english"])
+            continue
+        if older(published, base, "es", key, text):
+            kept.append(Change("text", "es", key, cell(base, "es", key), text))
+        else:
+            # Against the English in the same row: the English the translator read.
+            spanish[key] = Translation(text, row["english"])
+    return CatalogData(english, {**base.translations, "es": spanish}, base.keywords), kept
+
+
+def to_po(data: CatalogData, language: str) -> bytes:
+    catalog = Catalog(locale=language, domain=DOMAIN, project="smsbot", fuzzy=False)
+    for key, text in data.english.items():
+        entry = data.translations.get(language, {}).get(key)
+        fuzzy = data.needs_review(language, key)
+        catalog.add(
+            text,
+            entry.text if entry else "",
+            context=key,
+            flags=("fuzzy",) if fuzzy else (),
+            previous_id=entry.source if entry and fuzzy else (),
+        )
+    return po_bytes(catalog)
+
+
+def reviewed(row: dict[str, str]) -> bool:
+    """The row's needs-review cell is there and empty (or "no"): the Spanish was read against
+    the English beside it. Without the column, nothing is said about review."""
+    flag = row.get("spanish_needs_review")
+    return flag is not None and flag.strip().lower() in ("", "no")
+
+
+def from_po(
+    base: CatalogData, published: CatalogData, raw: bytes, language: str
+) -> tuple[CatalogData, list[Change]]:
+    """`base` with the translations of the file, and the drafts kept where the file is older."""
+    try:
+        catalog = read_po(io.BytesIO(raw), abort_invalid=True)
+    except (PoFileError, ValueError) as exc:  # ValueError: not UTF-8, a bad header
+        raise ImportFileError(f"not a valid PO file: {exc}") from exc
+    entries = dict(base.translations.get(language, {}))
+    kept: list[Change] = []
+    for message in catalog:
+        if not (message.id and message.context):
+            continue
+        key = message.context
+        if key not in base.english:
+            raise ImportFileError(f"unknown snippet id '{key}'")
+        if str(message.id) != base.english[key]:
+            raise ImportFileError(
+                f"'{key}': the English in the file is not the current English: "
+                "download the file again"
+            )
+        old = entries.get(key)
+        text = str(message.string or "")
+        if message.fuzzy:
+            continue  # a translator's unfinished work is not imported
+        if older(published, base, language, key, text):
+            kept.append(Change("text", language, key, cell(base, language, key), text))
+        elif old is None or old.text != text or base.needs_review(language, key):
+            entries[key] = Translation(text, base.english[key])
+    data = CatalogData(base.english, {**base.translations, language: entries}, base.keywords)
+    return data, kept

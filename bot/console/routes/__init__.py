@@ -1,0 +1,27 @@
+"""The console's pages, one module per area: auth, catalog (edit and preview), review (publish,
+history, restore) and files (export and import). Handlers are module-level functions; the
+Console reaches them through `deps.get_console`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from bot.console.accounts import Account
+
+templates = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templates"))
+
+
+def page(
+    request: Request, name: str, account: Account | None, status: int = 200, **context: Any
+) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request,
+        name,
+        {"account": account, "csrf": request.session.get("csrf", ""), **context},
+        status_code=status,
+    )

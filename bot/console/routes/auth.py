@@ -1,0 +1,58 @@
+"""Signing in and out."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from bot.console.accounts import Account
+from bot.console.deps import ConsoleDep, checked
+from bot.console.routes import page
+from bot.errors import AccountError
+
+router = APIRouter()
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_form(console: ConsoleDep, request: Request) -> HTMLResponse:
+    # A token before signing in too: no other site can sign a browser in to its account.
+    request.session.setdefault("csrf", secrets.token_urlsafe(24))
+    return page(request, "staff/login.html", None, error="")
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(
+    console: ConsoleDep,
+    request: Request,
+    name: str = Form(...),
+    password: str = Form(...),
+    csrf: str = Form(""),
+) -> Response:
+    expected = request.session.get("csrf", "")
+    if not csrf or not expected or not hmac.compare_digest(csrf, expected):
+        request.session["csrf"] = expected or secrets.token_urlsafe(24)
+        error = "This page had expired. Please sign in again."
+        return page(request, "staff/login.html", None, error=error, status=403)
+    address = request.client.host if request.client else "unknown"
+    try:
+        account = await console.accounts.sign_in(name, password, address)
+    except AccountError as exc:
+        return page(request, "staff/login.html", None, error=str(exc), status=429)
+    if account is None:
+        await console.versions.audit_failed_sign_in(name.strip()[:64])
+        return page(request, "staff/login.html", None, error="Wrong name or password.")
+    request.session.clear()
+    request.session.update({"user": account.name, "csrf": secrets.token_urlsafe(24)})
+    await console.versions.audit(account.name, "sign-in", account.role)
+    return RedirectResponse("/staff/", status_code=303)
+
+
+@router.post("/logout")
+async def logout(
+    console: ConsoleDep, request: Request, account: Account = Depends(checked)
+) -> Response:
+    request.session.clear()
+    return RedirectResponse("/staff/login", status_code=303)

@@ -1,0 +1,122 @@
+"""The catalog at a glance, editing a snippet or a topic's keywords, and the live preview."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from bot.console.accounts import Account
+from bot.console.deps import ConsoleDep, checked, signed_in
+from bot.console.routes import page
+from bot.console.views import LANGUAGE_NAMES, describe, preview_of, snippet_rows
+from bot.errors import PreviewError
+
+router = APIRouter()
+
+
+@router.get("/", response_class=HTMLResponse)
+async def overview(
+    console: ConsoleDep, request: Request, account: Account = Depends(signed_in)
+) -> HTMLResponse:
+    number, published, candidate, changes = await console.versions.candidate()
+    history = await console.versions.history()
+    rows = snippet_rows(console, published, candidate, changes, history)
+    return page(
+        request,
+        "staff/index.html",
+        account,
+        version=number,
+        groups=rows,
+        drafts=len(changes),
+    )
+
+
+@router.get("/snippet/{key}", response_class=HTMLResponse)
+async def edit(
+    console: ConsoleDep, request: Request, key: str, account: Account = Depends(signed_in)
+) -> Response:
+    _, published, candidate, _ = await console.versions.candidate()
+    if key not in candidate.english:
+        raise HTTPException(404, "no such snippet")
+    es = candidate.translations.get("es", {}).get(key)
+    return page(
+        request,
+        "staff/edit.html",
+        account,
+        key=key,
+        where=describe(console.structure, key),
+        english=candidate.english[key],
+        spanish=es.text if es else "",
+        needs_review=candidate.needs_review("es", key),
+        published_english=published.english.get(key, ""),
+    )
+
+
+@router.post("/snippet/{key}")
+async def save(
+    console: ConsoleDep,
+    request: Request,
+    key: str,
+    account: Account = Depends(checked),
+) -> Response:
+    form = await request.form()
+    _, _, candidate, _ = await console.versions.candidate()
+    if key not in candidate.english:
+        raise HTTPException(404, "no such snippet")
+    english, spanish = str(form.get("en", "")).strip(), str(form.get("es", "")).strip()
+    if english != candidate.english[key]:
+        await console.versions.save_text("en", key, english, account.name)
+    current_es = candidate.translations.get("es", {}).get(key)
+    confirmed = form.get("es_reviewed") == "yes"  # "the Spanish still says the same"
+    if current_es is None or spanish != current_es.text or confirmed:
+        # A saved Spanish text is one read against the English it now stands beside. An
+        # English change alone leaves the Spanish marked as needing review.
+        await console.versions.save_text("es", key, spanish, account.name, english)
+    return RedirectResponse(f"/staff/snippet/{key}?saved=1", status_code=303)
+
+
+@router.get("/keywords/{topic}", response_class=HTMLResponse)
+async def keywords_form(
+    console: ConsoleDep, request: Request, topic: str, account: Account = Depends(signed_in)
+) -> Response:
+    _, _, candidate, _ = await console.versions.candidate()
+    words = candidate.keywords.get("topics", {}).get(topic)
+    if words is None:
+        raise HTTPException(404, "no such topic")
+    return page(request, "staff/keywords.html", account, topic=topic, words=words)
+
+
+@router.post("/keywords/{topic}")
+async def keywords_save(
+    console: ConsoleDep, request: Request, topic: str, account: Account = Depends(checked)
+) -> Response:
+    if topic not in console.structure.topics:
+        raise HTTPException(422, f"there is no topic '{topic}' in the menus")
+    form = await request.form()
+    for language in ("en", "es"):
+        lines = str(form.get(language, "")).splitlines()
+        words = [line.strip() for line in lines if line.strip()]
+        await console.versions.save_keywords(topic, language, words, account.name)
+    return RedirectResponse(f"/staff/keywords/{topic}?saved=1", status_code=303)
+
+
+@router.post("/api/preview")
+async def preview(
+    console: ConsoleDep, request: Request, account: Account = Depends(checked)
+) -> JSONResponse:
+    try:
+        body = await request.json()
+    except ValueError as exc:
+        raise HTTPException(400, "send a JSON object with key, language and text") from exc
+    fields = ("key", "language", "text")
+    missing = [name for name in fields if not isinstance(body, dict) or name not in body]
+    if missing:
+        raise HTTPException(422, f"missing in the request: {', '.join(missing)}")
+    key, language, text = str(body["key"]), str(body["language"]), str(body["text"])
+    _, _, candidate, _ = await console.versions.candidate()
+    if key not in candidate.english or language not in LANGUAGE_NAMES:
+        raise HTTPException(404, "no such snippet")
+    try:
+        return JSONResponse(preview_of(console, candidate, key, language, text))
+    except PreviewError as exc:  # while typing: shown beside the text, not an error page
+        return JSONResponse({"error": str(exc)})

@@ -1,0 +1,218 @@
+"""The ASGI app: the webhook's fast path, health, metrics, the console and the local simulator.
+
+`POST /sms` goes straight from the ASGI scope to the framework-free webhook; everything else is
+FastAPI. The lifespan owns what runs beside the requests: the catalog follower, started before
+the first request, and cancelled and awaited before the Redis client it uses is closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
+
+from bot.app import Bot, build_bot
+from bot.config import Settings, load_settings
+from bot.console import mount_console
+from bot.console.follower import follow_published
+from bot.console.versions import CatalogVersions, catalog_versions
+from bot.metrics import CONTENT_TYPE
+from bot.redis import Client, connect
+from bot.webhook import twilio
+from bot.webhook.simulator import add_simulator
+from bot.webhook.webhook import XML, Exchange, Webhook
+
+log = logging.getLogger("smsbot.web")
+
+# /sms reads the raw body itself (one parse, and the signature covers exactly what was sent), so
+# the form is described here for the OpenAPI schema rather than through FastAPI parameters.
+TWILIO_FORM = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "required": ["From", "MessageSid"],
+                    "properties": {name: {"type": "string"} for name in twilio.WEBHOOK_FIELDS},
+                }
+            }
+        },
+    },
+    "parameters": [
+        {
+            "name": "X-Twilio-Signature",
+            "in": "header",
+            "required": True,
+            "schema": {"type": "string"},
+        }
+    ],
+}
+
+
+TWIML_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {"description": "TwiML", "content": {XML: {"schema": {"type": "string"}}}},
+    400: {"description": "Malformed form or missing From"},
+    403: {"description": "Signature missing or invalid"},
+    413: {"description": "Body too large"},
+    415: {"description": "Not a form-encoded body"},
+}
+
+
+class App:
+    """The ASGI app. `POST /sms` goes straight to the webhook: every inbound text passes here,
+    so it skips the framework's per-request machinery. Everything else is FastAPI."""
+
+    def __init__(self, webhook: Webhook, api: FastAPI):
+        self.webhook = webhook
+        self.api = api
+        self.state = api.state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == "/sms" and scope["method"] == "POST":
+            await self._sms(scope, receive, send)
+        else:
+            await self.api(scope, receive, send)
+
+    async def _sms(self, scope: Scope, receive: Receive, send: Send) -> None:
+        outcome = await self.webhook.handle(exchange_from_scope(scope), receive)
+        headers = [
+            (b"content-type", outcome.content_type.encode()),
+            (b"content-length", str(len(outcome.body)).encode()),
+        ]
+        await send({"type": "http.response.start", "status": outcome.status, "headers": headers})
+        await send({"type": "http.response.body", "body": outcome.body})
+
+
+def exchange_from_scope(scope: Scope) -> Exchange:
+    """The request as the webhook needs it, from the ASGI scope, for every way /sms is reached."""
+    return Exchange(
+        scope["path"],
+        scope["query_string"].decode("latin-1"),
+        scope["scheme"],
+        {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Served:
+    """What the lifespan starts and stops around the requests."""
+
+    settings: Settings
+    bot: Bot
+    versions: CatalogVersions | None  # None with the console off: the files are the catalog
+    console_redis: Client | None
+
+
+@asynccontextmanager
+async def lifespan(api: FastAPI) -> AsyncIterator[None]:
+    served: Served = api.state.served
+    follower = None
+    if served.versions is not None:
+        await follow_published(served.bot, served.versions, once=True)
+        follower = asyncio.create_task(follow_published(served.bot, served.versions))
+    # Catalogs, keyword indexes and the app live as long as the process: keep the garbage
+    # collector from walking them again and again under load.
+    gc.collect()
+    gc.freeze()
+    await _log_ready(served)
+    try:
+        yield
+    finally:
+        if follower is not None:
+            follower.cancel()
+            with suppress(asyncio.CancelledError):
+                await follower
+        if served.console_redis is not None:
+            await served.console_redis.aclose()
+        await served.bot.store.close()
+
+
+async def _log_ready(served: Served) -> None:
+    bot = served.bot
+    ok = await bot.store.ping()
+    log.info(
+        "ready: store=%s (%s) catalog=%s languages=%s%s",
+        bot.store.name,
+        "up" if ok else "DOWN, answering without sessions until it is back",
+        bot.content.version,
+        ",".join(bot.content.languages),
+        " local mode" if served.settings.local_mode else "",
+    )
+
+
+routes = APIRouter()
+
+
+@routes.post("/sms", response_class=Response, openapi_extra=TWILIO_FORM, responses=TWIML_RESPONSES)
+async def sms(request: Request) -> Response:
+    """Twilio Messaging webhook: signed form in, TwiML out.
+
+    Served by `App` directly; this route documents it and serves any other mounting.
+    """
+    webhook: Webhook = request.app.state.webhook
+    outcome = await webhook.handle(exchange_from_scope(request.scope), request.receive)
+    return Response(outcome.body, status_code=outcome.status, media_type=outcome.content_type)
+
+
+@routes.get("/metrics", include_in_schema=False)
+async def prometheus(request: Request) -> Response:
+    webhook: Webhook = request.app.state.webhook
+    return Response(webhook.metrics.export(), media_type=CONTENT_TYPE)
+
+
+@routes.get("/healthz")
+async def healthz(request: Request) -> JSONResponse:
+    bot: Bot = request.app.state.bot
+    store_ok = await bot.store.ping()
+    return JSONResponse(
+        {
+            "status": "ok",
+            "store": {"backend": bot.store.name, "ok": store_ok},
+            "catalog": {
+                "version": bot.content.version,
+                "published": bot.catalog_version,
+                "languages": list(bot.content.languages),
+            },
+        }
+    )
+
+
+def create_app(settings: Settings, bot: Bot | None = None) -> App:
+    bot = bot or build_bot(settings)
+    webhook = Webhook(settings, bot)
+    # With the console off, the files are the catalog: no version published earlier is served.
+    console_redis = versions = None
+    if settings.staff_console and settings.redis_url:
+        console_redis = connect(settings, purpose="console")
+        versions = catalog_versions(settings, console_redis)
+    api = FastAPI(title="smsbot", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
+    api.state.bot = bot
+    api.state.webhook = webhook
+    api.state.served = Served(settings, bot, versions, console_redis)
+    api.include_router(routes)
+    if settings.local_mode:
+        add_simulator(api, settings)
+    if versions is not None and console_redis is not None:
+        mount_console(api, settings, bot, versions, console_redis)
+    return App(webhook, api)
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+
+
+def app_from_environment() -> App:
+    """For `smsbot serve --workers N`: each worker builds its app from the environment."""
+    configure_logging(os.environ.get("SMSBOT_LOG_LEVEL", "info"))
+    return create_app(load_settings())
