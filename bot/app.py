@@ -25,7 +25,7 @@ from bot.store import Limits, SessionStore
 from bot.store.keys import Keys
 from bot.store.memory import MemoryStore
 from bot.store.redis import RedisStore
-from bot.understanding.reading import Understanding
+from bot.understanding.reading import Examples, Understanding
 
 log = logging.getLogger("smsbot")
 
@@ -72,8 +72,10 @@ class Bot:
         content, keywords = await asyncio.to_thread(self.prepare_catalog, data)
         understanding = self.conversation.router.understanding
         if understanding is not None:
+            examples = Examples.from_data(data.examples) if data.examples else None
+            topics = ranked_topics(understanding, content)
             understanding = await asyncio.to_thread(
-                understanding.with_topics, data.keywords, ranked_topics(understanding, content)
+                understanding.with_topics, data.keywords, topics, examples
             )
         self.conversation.content = content
         self.conversation.router.keywords = keywords

@@ -48,7 +48,11 @@ def load_data(messages_dir: Path, locales_dir: Path) -> CatalogData:
             for message in read_po_file(path)
             if message.id and message.context
         }
-    return CatalogData(dict(source.english), translations, keywords)
+    examples_path = messages_dir / "examples.yaml"
+    examples = (
+        yaml.safe_load(examples_path.read_text(encoding="utf-8")) if examples_path.is_file() else {}
+    )
+    return CatalogData(dict(source.english), translations, keywords, examples or {})
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.errors import CatalogError
@@ -119,6 +119,7 @@ class CatalogData:
     english: dict[str, str]
     translations: dict[str, dict[str, Translation]]  # language -> snippet ID -> translation
     keywords: dict[str, Any]  # the whole of keywords.yaml; staff edit `topics`
+    examples: dict[str, Any] = field(default_factory=dict)  # examples.yaml: example questions
 
     def needs_review(self, language: str, key: str) -> bool:
         entry = self.translations.get(language, {}).get(key)
@@ -137,6 +138,7 @@ class CatalogData:
                 for language, entries in self.translations.items()
             },
             "keywords": self.keywords,
+            "examples": self.examples,
         }
 
     @classmethod
@@ -148,4 +150,5 @@ class CatalogData:
                 for language, entries in data["translations"].items()
             },
             data["keywords"],
+            data.get("examples") or {},  # versions published before examples had none
         )

@@ -200,6 +200,14 @@ class CatalogVersions:
         await self._redis.hset(self._keys.drafts, field, draft)
         await self.audit(who, "draft", f"keywords {topic} {language}")
 
+    async def save_examples(
+        self, topic: str, language: str, questions: list[str], who: str
+    ) -> None:
+        field = f"x|{topic}|{language}"
+        draft = json.dumps({"value": questions, "who": who})
+        await self._redis.hset(self._keys.drafts, field, draft)
+        await self.audit(who, "draft", f"examples {topic} {language}")
+
     async def discard(self, who: str) -> None:
         await self._redis.delete(self._keys.drafts)
         await self.audit(who, "discard drafts", "")

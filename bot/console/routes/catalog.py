@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from bot.console.accounts import Account
 from bot.console.deps import ConsoleDep, checked, signed_in
 from bot.console.routes import page
+from bot.console.trial import try_a_message
 from bot.console.views import LANGUAGE_NAMES, describe, preview_of, snippet_rows
 from bot.errors import PreviewError
 
@@ -83,7 +84,10 @@ async def keywords_form(
     words = candidate.keywords.get("topics", {}).get(topic)
     if words is None:
         raise HTTPException(404, "no such topic")
-    return page(request, "staff/keywords.html", account, topic=topic, words=words)
+    examples = candidate.examples.get("topics", {}).get(topic) or {}
+    return page(
+        request, "staff/keywords.html", account, topic=topic, words=words, examples=examples
+    )
 
 
 @router.post("/keywords/{topic}")
@@ -93,11 +97,39 @@ async def keywords_save(
     if topic not in console.structure.topics:
         raise HTTPException(422, f"there is no topic '{topic}' in the menus")
     form = await request.form()
+    _, _, candidate, _ = await console.versions.candidate()
+    drafted = candidate.examples.get("topics", {}).get(topic) or {}
     for language in ("en", "es"):
-        lines = str(form.get(language, "")).splitlines()
-        words = [line.strip() for line in lines if line.strip()]
+        words = _lines(form.get(language, ""))
         await console.versions.save_keywords(topic, language, words, account.name)
+        questions = _lines(form.get(f"examples_{language}", ""))
+        if f"examples_{language}" in form and questions != list(drafted.get(language) or []):
+            await console.versions.save_examples(topic, language, questions, account.name)
     return RedirectResponse(f"/staff/keywords/{topic}?saved=1", status_code=303)
+
+
+def _lines(value: object) -> list[str]:
+    """One entry per line; a browser's CRLF and blank lines do not count."""
+    return [line.strip() for line in str(value).splitlines() if line.strip()]
+
+
+@router.get("/try", response_class=HTMLResponse)
+async def try_form(
+    console: ConsoleDep, request: Request, account: Account = Depends(signed_in)
+) -> Response:
+    return page(request, "staff/try.html", account, result=None, message="")
+
+
+@router.post("/try", response_class=HTMLResponse)
+async def try_message(
+    console: ConsoleDep, request: Request, account: Account = Depends(checked)
+) -> Response:
+    """What the bot would answer a new sender, and why. Nothing is stored or logged."""
+    form = await request.form()
+    message = str(form.get("message", ""))[:1600]
+    country = str(form.get("country", "US"))[:2]
+    result = try_a_message(console.bot, message, country)
+    return page(request, "staff/try.html", account, result=result, message=message)
 
 
 @router.post("/api/preview")
