@@ -15,7 +15,7 @@ MatchKind = Literal["command", "topic", "number", "emergency"]
 # session store was away, "contended" one given after too many concurrent updates.
 AnswerOutcome = Literal["ok", "duplicate", "stateless", "contended"]
 # What a catalog change touches: a snippet's text, or a topic's keyword list.
-ChangeKind = Literal["text", "keywords"]
+ChangeKind = Literal["text", "keywords", "examples"]
 # A staff account's role: an editor drafts, a reviewer also publishes.
 Role = Literal["editor", "reviewer"]
 ROLES: tuple[Role, ...] = ("editor", "reviewer")
