@@ -51,7 +51,8 @@ class Router:
         """`recent`: messages from this sender in the current flood window, this one included."""
         session = saved or Session()
         match = self.keywords.match(inbound.body, in_sentence=self.understanding is None)
-        reading = self.read(inbound.body, session)
+        exact = match is not None and match.kind in ("command", "number", "topic")
+        reading = self.read(inbound.body, session, rank=not exact)
         language = self._language(inbound, match, reading, session)
         session = replace(session, language=language, seen=now, explicit=_explicit(match, session))
         if inbound.opt_out_type:  # Twilio Advanced Opt-Out has answered already: record only
@@ -60,10 +61,12 @@ class Router:
             return self._flooded(match, reading, session, recent, now)
         return self._answer(inbound, match, reading, session, first_contact=saved is None, now=now)
 
-    def read(self, body: str, session: Session) -> Reading | None:
+    def read(self, body: str, session: Session, rank: bool = True) -> Reading | None:
+        """What the understanding layer reads in a message; `rank=False` for a message that is
+        a keyword, command or number already (safety and language are still read)."""
         if self.understanding is None:
             return None
-        return self.understanding.read(body, self._menu_items(session))
+        return self.understanding.read(body, self._menu_items(session), rank)
 
     def _menu_items(self, session: Session) -> tuple[str, ...]:
         if session.menu and session.menu.startswith(CHOICES_PREFIX):

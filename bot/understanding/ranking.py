@@ -107,10 +107,11 @@ class TopicRanker:
         self._analyzer = analyzer
         analyzer.learn(w for doc in documents for w in analyzer.words(doc.text))
         kept = [(doc, analyzer.analyze(doc.text)) for doc in documents]
-        kept = [(doc, tokens) for doc, tokens in kept if tokens]
+        kept = sorted(((d, t) for d, t in kept if t), key=lambda pair: pair[0].topic)
         self._topics = sorted({doc.topic for doc, _ in kept})
-        index = {topic: i for i, topic in enumerate(self._topics)}
-        self._topic_of_doc = np.array([index[doc.topic] for doc, _ in kept], dtype=np.int32)
+        # Documents sorted by topic: each topic's best score is one reduceat over its run.
+        topic_of_doc = [doc.topic for doc, _ in kept]
+        self._starts = np.array([topic_of_doc.index(t) for t in self._topics], dtype=np.intp)
         self._weights = np.array([doc.weight for doc, _ in kept])
         self._bm25 = bm25s.BM25()
         self._bm25.index([tokens for _, tokens in kept], show_progress=False)
@@ -124,8 +125,7 @@ class TopicRanker:
         if not query:
             return Ranked(())
         scores = self._bm25.get_scores(query) * self._weights
-        best = np.zeros(len(self._topics))
-        np.maximum.at(best, self._topic_of_doc, scores)
+        best = np.maximum.reduceat(scores, self._starts)
         order = np.argsort(-best)[:limit]
         return Ranked(
             tuple((self._topics[i], round(float(best[i]), 3)) for i in order if best[i] > 0)

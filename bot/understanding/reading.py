@@ -167,13 +167,16 @@ class Understanding:
     def alarm(self, text: str) -> Alarm | None:
         return self._safety.check(Words.of(text, self._respeller))
 
-    def read(self, text: str, menu: Sequence[str] = ()) -> Reading:
-        """`menu`: the topics of the menu (or choices) the sender is answering, if any."""
+    def read(self, text: str, menu: Sequence[str] = (), rank: bool = True) -> Reading:
+        """`menu`: the topics of the menu (or choices) the sender is answering, if any.
+        `rank=False`: the message is a keyword already; only safety and language are read."""
         words = Words.of(text, self._respeller)
         guess = identify(words.tokens)
         alarm = self._safety.check(words)
         if alarm is not None:
             return Reading(guess, alarm=alarm)
+        if not rank:
+            return Reading(guess)
         tokens = list(words.tokens)
         number = self._menus.number(tokens, len(menu)) if tokens else None
         if number is not None:
