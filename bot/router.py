@@ -82,7 +82,8 @@ class Router:
         if match and match.kind == "command" and match.name in ("english", "spanish"):
             return "en" if match.name == "english" else "es"
         guess = reading.language if reading else None
-        if reading and reading.number is not None and session.language:
+        picks = (match and match.kind == "number") or (reading and reading.number is not None)
+        if picks and session.language:
             return session.language  # "opción 2" answers a menu; it does not choose a language
         if session.language:
             switch = guess and guess.strong and guess.language not in (None, session.language)

@@ -110,7 +110,7 @@ def test_did_you_mean_choice_is_picked_by_number(router) -> None:  # type: ignor
 
 
 HOLDOUT_SAFETY_GAP = pytest.mark.xfail(
-    strict=True, reason="held-out emergency recall is 90% and urgent 98% (measured 2026-12-01)"
+    strict=True, reason="held-out emergency recall is 96.7% and urgent 98.3% (measured 2026-12-01)"
 )
 
 
@@ -129,7 +129,7 @@ def test_safety_floors(router, name: str) -> None:  # type: ignore[no-untyped-de
     assert (tally.rate("false_alarm") or 0) < ev.MAX_FALSE_ALARMS
 
 
-HOLDOUT_TOP1_GAP = pytest.mark.xfail(strict=True, reason="held-out top-1 is 82% (2026-12-01)")
+HOLDOUT_TOP1_GAP = pytest.mark.xfail(strict=True, reason="held-out top-1 is 85% (2026-12-01)")
 
 
 @pytest.mark.parametrize("name", ["dev.yaml", pytest.param("holdout.yaml", marks=HOLDOUT_TOP1_GAP)])
