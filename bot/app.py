@@ -85,7 +85,14 @@ class Bot:
 
 
 def clinic_details(settings: Settings) -> ClinicDetails:
-    return ClinicDetails(settings.program_name, settings.clinic_phone, settings.clinic_hours)
+    return ClinicDetails(
+        settings.program_name,
+        settings.clinic_phone,
+        settings.clinic_hours,
+        settings.after_hours_phone,
+        settings.financial_counselor_phone,
+        settings.program_name_es,
+    )
 
 
 def locales(settings: Settings) -> dict[str, str]:

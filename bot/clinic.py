@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import time
 
 import phonenumbers
@@ -17,13 +17,36 @@ class ClinicDetails:
     program_name: str
     clinic_phone: str
     clinic_hours: str
+    after_hours_phone: str = ""  # the 24/7 line that reaches the doctor on call
+    financial_counselor_phone: str = ""
+    program_name_es: str = ""  # the name Spanish readers see; empty: program_name
 
     def for_locale(self, locale: str) -> dict[str, str]:
+        optional = {
+            name: format_phone(raw, locale) if raw.strip() else ""
+            for name, raw in (
+                ("after_hours_phone", self.after_hours_phone),
+                ("financial_counselor_phone", self.financial_counselor_phone),
+            )
+        }
+        spanish = Locale.parse(locale).language == "es"
         return {
-            "program_name": self.program_name,
+            "program_name": (self.program_name_es if spanish else "") or self.program_name,
             "clinic_phone": format_phone(self.clinic_phone, locale),
             "clinic_hours": format_hours(self.clinic_hours, locale),
+            **optional,
         }
+
+    def flipped(self) -> ClinicDetails:
+        """The other case of every optional number: set (to a number as long as the clinic's)
+        where it is empty, empty where it is set. The catalog check measures both."""
+        return replace(
+            self,
+            after_hours_phone="" if self.after_hours_phone.strip() else self.clinic_phone,
+            financial_counselor_phone=(
+                "" if self.financial_counselor_phone.strip() else self.clinic_phone
+            ),
+        )
 
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -52,8 +75,11 @@ def format_hours(raw: str, locale: str) -> str:
     something the pattern cannot express.
     """
     groups = [group.strip() for group in raw.replace(";", ",").split(",") if group.strip()]
+    spanish = Locale.parse(locale).language == "es"
     try:
-        return ", ".join(_format_hours_group(group, locale) for group in groups)
+        return (" y " if spanish else ", ").join(
+            _format_hours_group(group, locale) for group in groups
+        )
     except ValueError:
         return raw
 
@@ -78,9 +104,12 @@ def parse_hours(raw: str) -> list[tuple[tuple[int, int], tuple[time, time]]]:
 def _format_hours_group(group: str, locale: str) -> str:
     ((first, last), (start, end)) = parse_hours(group)[0]
     names = get_day_names("wide", locale=locale)
-    days = names[first] if first == last else f"{names[first]}-{names[last]}"
     opening = format_time(start, "short", locale=locale)
     closing = format_time(end, "short", locale=locale)
+    if Locale.parse(locale).language == "es":  # read aloud, not as a timetable
+        days = names[first] if first == last else f"de {names[first]} a {names[last]}"
+        return gsm_friendly(f"{days}, de {opening} a {closing}")
+    days = names[first] if first == last else f"{names[first]}-{names[last]}"
     return gsm_friendly(f"{days} {opening}-{closing}")
 
 

@@ -37,7 +37,13 @@ class Settings(BaseSettings):
 
     clinic_phone: str = ""  # required outside local mode: patients are told to call it
     clinic_hours: str = "Mon-Fri 08:00-17:00"
+    # The 24/7 number for nights, weekends and holidays. Unset, the replies that would give it
+    # tell patients to ask their care team for it.
+    after_hours_phone: str = ""
+    # Who helps with bills and insurance; unset, the cost page says to ask for one.
+    financial_counselor_phone: str = ""
     program_name: str = "Immunotherapy Info Line"
+    program_name_es: str = ""  # what Spanish readers see, e.g. "Línea de Inmunoterapia"
     default_language: Literal["en", "es"] = "en"
     locale_en: str = "en_US"
     locale_es: str = "es_US"

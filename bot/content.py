@@ -13,7 +13,14 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from bot.catalog.files import Source
-from bot.catalog.model import MENU_PREFIX, PLACEHOLDERS, Menu, Structure, placeholders
+from bot.catalog.model import (
+    MENU_PREFIX,
+    PLACEHOLDERS,
+    Menu,
+    Structure,
+    chosen_text,
+    placeholders,
+)
 from bot.catalog.po import load_translation
 from bot.clinic import ClinicDetails
 from bot.errors import CatalogError
@@ -38,7 +45,8 @@ class Content:
         for language, snippets in texts.items():
             values = details[language]
             self._texts[language] = {
-                key: gsm_friendly(_fill(key, text, values)) for key, text in snippets.items()
+                key: gsm_friendly(_fill(key, chosen_text(key, text, snippets, values), values))
+                for key, text in snippets.items()
             }
             for menu in structure.menus.values():
                 self._texts[language][MENU_PREFIX + menu.id] = self._menu_text(language, menu)

@@ -165,6 +165,9 @@ class Router:
         if reading.topic:
             return self._topic(language, session, reading.topic)
         if reading.decision == "choose":
+            named = self.keywords.in_a_sentence(body)  # a topic's own keyword breaks the tie
+            if named and named.kind == "topic" and named.name in reading.topics:
+                return self._topic(language, session, named.name)
             return self._choose(language, session, reading.topics)
         if reading.courtesy:
             return _say(language, "courtesy", ("reply.courtesy",)), session
@@ -179,12 +182,13 @@ class Router:
         command = match.name if match and match.kind == "command" else ""
         session = replace(session, menu=MAIN, topic=None)
         if first_contact and (match is None or command in ("menu", "start")):
-            welcome = ("reply.welcome", "offer.language")
+            # The full welcome leaves no room for the other language: that goes on its own.
+            welcome: tuple[tuple[Part, ...], ...] = (("reply.welcome",), ("offer.language",))
             if match is None:
                 return _say(
-                    language, "not_understood", ("reply.safety",), welcome, (MAIN_MENU,)
+                    language, "not_understood", ("reply.safety",), *welcome, (MAIN_MENU,)
                 ), session
-            return _say(language, "welcome", welcome, (MAIN_MENU,)), session
+            return _say(language, "welcome", *welcome, (MAIN_MENU,)), session
         if match is not None:  # MENU, START while subscribed, MORE with nothing left
             return _say(language, "menu", (MAIN_MENU,)), session
         return _say(language, "not_understood", ("reply.safety",), (MAIN_MENU,)), session
@@ -208,7 +212,7 @@ class Router:
         snippet = "reply.emergency" if level == "emergency" else "reply.urgent"
         messages: list[tuple[Part, ...]] = [(snippet,)]
         if first_contact:
-            messages.append(("welcome.short", "offer.language"))
+            messages.append(("reply.welcome_short", "offer.language"))
         return Reply(language, tuple(messages), level), session
 
     def _twilio_answered(self, opt_out_type: str, session: Session) -> tuple[Reply, Session]:
@@ -321,7 +325,7 @@ def _welcomed(reply: Reply, first_contact: bool) -> Reply:
     """A first message answered with a topic also gets who we are, the costs, HELP and STOP."""
     if not first_contact or not reply.messages:
         return reply
-    welcome: tuple[Part, ...] = ("welcome.short", "offer.language")
+    welcome: tuple[Part, ...] = ("reply.welcome_short", "offer.language")
     return Reply(reply.language, (welcome, *reply.messages), reply.intent)
 
 
@@ -334,13 +338,15 @@ def page_parts(topic: Topic, page: int) -> tuple[Part, ...]:
 
 def reply_shapes(structure: Structure) -> Iterator[tuple[str, tuple[Part, ...]]]:
     """Every distinct SMS the router can send, named, for budget checks."""
-    for key in ("welcome", "help", "stop", "start", "language", "emergency", "forget", "flood"):
+    # welcome_short: the welcome sent ahead of the answer when a first message is a topic.
+    keys = ("welcome", "welcome_short", "help", "stop", "start", "language", "emergency")
+    for key in (*keys, "forget", "flood"):
         yield f"reply.{key}", (f"reply.{key}",)
     for key in ("safety", "urgent", "courtesy"):
         yield f"reply.{key}", (f"reply.{key}",)
-    yield "not understood + main menu", ("reply.not_understood", MAIN_MENU)
-    yield "welcome + language offer", ("reply.welcome", "offer.language")
-    yield "short welcome + language offer", ("welcome.short", "offer.language")
+    yield "reply.not_understood", ("reply.not_understood",)
+    yield "language offer", ("offer.language",)
+    yield "short welcome + language offer", ("reply.welcome_short", "offer.language")
     labels = sorted((t.label for t in structure.topics.values()), key=len, reverse=True)
     choices = tuple(f"{CHOICE_PART}{n}:{label}" for n, label in enumerate(labels[:3], 1))
     yield "did you mean", ("reply.did_you_mean", *choices)

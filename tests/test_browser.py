@@ -24,7 +24,7 @@ from tests.test_staff import PASSWORD, add_account
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = PROJECT_ROOT / "build" / "screenshots"
 PUBLIC = "https://sms.example-clinic.org"
-KEY = "topic.side_effects.4"
+KEY = "topic.infusion_day.3"  # the last page of Infusion day: what to do about a reaction
 NEW_TEXT = (  # GSM-7 as typed (é is in GSM-7); the "á" typed after it makes it UCS-2
     "Si es una emergencia, como dolor de pecho o mucha falta de aire, llame al 911. Si algo es "
     "nuevo o empeora, aunque sea leve, llame a su equipo médico al {clinic_phone}."
@@ -49,14 +49,14 @@ def servers(redis_url, prefix):
         server.stop()
 
 
-def side_effects_last_page(base: str) -> str:
-    """What a new patient reads on the last page of EFECTOS (a new number each time, so that
+def infusion_day_last_page(base: str) -> str:
+    """What a new patient reads on the last page of INFUSIÓN (a new number each time, so that
     polling never looks like a flood)."""
     number = f"+1555{time.monotonic_ns() % 10**7:07d}"
     answer = ""
-    pages = Source.load(PROJECT_ROOT / "messages").structure.topics["side_effects"].pages
+    pages = Source.load(PROJECT_ROOT / "messages").structure.topics["infusion_day"].pages
     assert pages[-1] == KEY
-    for body in ("EFECTOS", *["MÁS"] * (len(pages) - 1)):
+    for body in ("INFUSIÓN", *["MÁS"] * (len(pages) - 1)):
         form = {"MessageSid": f"SM{time.monotonic_ns()}", "From": number, "Body": body}
         signature = twilio.signature(TOKEN, f"{PUBLIC}/sms", form)
         response = httpx.post(f"{base}/sms", data=form, headers={"X-Twilio-Signature": signature})
@@ -77,7 +77,7 @@ def test_edit_preview_publish_and_rollback_in_a_browser(servers) -> None:
 
     editor_side, patient_side = servers
     SHOTS.mkdir(parents=True, exist_ok=True)
-    before = side_effects_last_page(patient_side.base)
+    before = infusion_day_last_page(patient_side.base)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
@@ -137,13 +137,13 @@ def test_edit_preview_publish_and_rollback_in_a_browser(servers) -> None:
             expected = (
                 NEW_TEXT.replace("{clinic_phone}", "(555) 010-0100") + " Está en buenas manos."
             )
-            delay = wait_for(lambda: side_effects_last_page(patient_side.base) == expected)
+            delay = wait_for(lambda: infusion_day_last_page(patient_side.base) == expected)
             print(f"publish to live on the other process: {time.monotonic() - published:.2f} s")
             reviewer.screenshot(path=SHOTS / "6-history.png")
 
             reviewer.locator("form[action='/staff/restore/0'] button").click()
             reviewer.wait_for_selector("text=restored version 0")
-            wait_for(lambda: side_effects_last_page(patient_side.base) == before)
+            wait_for(lambda: infusion_day_last_page(patient_side.base) == before)
             assert delay < 5
         finally:
             browser.close()

@@ -136,10 +136,10 @@ def test_update_is_idempotent(catalogs: Catalogs) -> None:
 
 
 def test_new_english_snippet_needs_a_translation(catalogs: Catalogs) -> None:
-    catalogs.edit_english("topic.cure.3", "Ask your care team what to expect.")
+    catalogs.edit_english("topic.cure.9", "Ask your care team what to expect.")
     tools.update(catalogs.messages, catalogs.locales)
     errors = catalogs.check().errors
-    assert "es: 'topic.cure.3' has no translation" in errors
+    assert "es: 'topic.cure.9' has no translation" in errors
 
 
 def test_empty_translation(catalogs: Catalogs) -> None:
@@ -166,7 +166,7 @@ def test_over_budget(catalogs: Catalogs) -> None:
 
 def test_menu_pointing_at_missing_snippet(catalogs: Catalogs) -> None:
     path = catalogs.messages / "menus.yaml"
-    path.write_text(path.read_text().replace("topic.cure.2]", "topic.cure.9]"))
+    path.write_text(path.read_text().replace("topic.cure.2,", "topic.cure.9,"))
     errors = catalogs.check().errors
     assert "menus.yaml: snippet 'topic.cure.9' does not exist" in errors
 
@@ -244,3 +244,144 @@ def test_long_clinic_details_are_flagged_at_start_up(caplog) -> None:
         )
     )
     assert "over the SMS budget" in caplog.text and "reply.welcome" in caplog.text
+
+
+# -- numbers a clinic may not have (AFTER_HOURS_PHONE, FINANCIAL_COUNSELOR_PHONE) ----------
+
+
+def _content(catalogs: Catalogs, details: ClinicDetails):
+    from bot.content import Content
+
+    return Content.load(catalogs.messages, catalogs.locales, details, LOCALES)
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_after_hours_number_is_given_when_set(catalogs: Catalogs, language: str) -> None:
+    details = ClinicDetails(
+        "Test Cancer Center", "+1 555 010 0100", "Mon-Fri 08:00-17:00", "+1 555 010 0199"
+    )
+    content = _content(catalogs, details)
+    for part in ("topic.call.2", "reply.help"):
+        assert "(555) 010-0199" in content.text(language, part), part
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_without_after_hours_number_the_text_says_to_ask(catalogs: Catalogs, language: str):
+    content = _content(catalogs, DETAILS)
+    for part in ("topic.call.2", "reply.help"):
+        text = content.text(language, part)
+        assert text == content.text(language, f"{part}.no_after_hours_phone"), part
+        assert "{" not in text and "()" not in text and "  " not in text
+
+
+def test_optional_number_needs_its_fallback_text(catalogs: Catalogs) -> None:
+    catalogs.edit_english("topic.cure.1", "Call {after_hours_phone} at night.")
+    errors = catalogs.check().errors
+    assert any(
+        "'topic.cure.1' uses {after_hours_phone}: add 'topic.cure.1.no_after_hours_phone'" in e
+        for e in errors
+    )
+
+
+def test_budget_is_checked_with_and_without_the_after_hours_number(catalogs: Catalogs) -> None:
+    long_fallback = "Ask your care team for the number to call at night. " * 8
+    catalogs.edit_english("topic.call.2.no_after_hours_phone", long_fallback.strip())
+    tools.update(catalogs.messages, catalogs.locales)
+    with_number = ClinicDetails(
+        "Test Cancer Center", "+1 555 010 0100", "Mon-Fri 08:00-17:00", "+1 555 010 0199"
+    )
+    errors = checks.check(catalogs.messages, catalogs.locales, with_number, LOCALES).errors
+    assert any("en: 'topic.call.2'" in e and "AFTER_HOURS_PHONE unset" in e for e in errors), errors
+
+
+# -- sources and clinical review (messages/sources.yaml) -------------------------------------
+
+
+def _edit_sources(catalogs: Catalogs, change) -> None:
+    path = catalogs.messages / "sources.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def test_every_shipped_page_names_its_sources(catalogs: Catalogs) -> None:
+    report = catalogs.check()
+    assert not [e for e in report.errors if "sources.yaml" in e]
+
+
+def test_page_with_a_fact_but_no_source_is_an_error(catalogs: Catalogs) -> None:
+    _edit_sources(catalogs, lambda data: data["pages"].pop("topic.shots.1"))
+    errors = catalogs.check().errors
+    assert any("'topic.shots.1' states facts but names no source" in e for e in errors)
+
+
+def test_a_page_that_only_gives_directions_needs_no_source(catalogs: Catalogs) -> None:
+    _edit_sources(catalogs, lambda data: data["pages"].update({"topic.shots.1": {"facts": False}}))
+    assert not [e for e in catalogs.check().errors if "topic.shots.1" in e]
+
+
+def test_unknown_source_is_an_error(catalogs: Catalogs) -> None:
+    _edit_sources(
+        catalogs, lambda data: data["pages"].update({"topic.shots.1": {"sources": ["nope"]}})
+    )
+    errors = catalogs.check().errors
+    assert any("'topic.shots.1' cites 'nope'" in e for e in errors)
+
+
+def test_pages_past_their_review_by_date_are_listed(catalogs: Catalogs) -> None:
+    def signed_long_ago(data) -> None:
+        data["pages"]["topic.cure.1"].update(reviewed_by="A. Nurse, RN", reviewed_on="2020-01-02")
+        data["pages"]["topic.cure.2"].update(reviewed_by="A. Nurse, RN", reviewed_on="2026-11-30")
+
+    _edit_sources(catalogs, signed_long_ago)
+    report = catalogs.check()
+    assert report.ok
+    overdue = [w for w in report.warnings if w.startswith("past their review-by date")]
+    assert overdue and "topic.cure.1 (review by 2021-01-01)" in overdue[0]
+    assert "topic.cure.2" not in overdue[0]  # reviewed yesterday: due in a year
+
+
+def test_sign_off_sets_the_review_date_and_the_next_one() -> None:
+    from datetime import date
+
+    from bot.catalog.provenance import Provenance
+
+    records = Provenance.from_data({"pages": {"topic.cure.1": {"sources": ["x"]}}})
+    signed = records.signed_off(["topic.cure.1"], "A. Nurse, RN", date(2026, 12, 1))
+    page = signed.pages["topic.cure.1"]
+    assert (page.reviewed_by, page.reviewed_on) == ("A. Nurse, RN", date(2026, 12, 1))
+    assert page.due(signed.interval) == date(2027, 12, 1)
+    assert Provenance.from_data(signed.to_data()).pages == signed.pages
+    with pytest.raises(CatalogError):
+        records.signed_off(["topic.cure.1"], "  ", date(2026, 12, 1))
+
+
+def test_clinic_hours_read_naturally_in_each_language() -> None:
+    from bot.clinic import format_hours
+
+    hours = "Mon-Fri 08:00-17:00, Sat 09:00-12:00"
+    assert (
+        format_hours(hours, "en_US") == "Monday-Friday 8:00 AM-5:00 PM, Saturday 9:00 AM-12:00 PM"
+    )
+    assert format_hours(hours, "es_US") == (
+        "de lunes a viernes, de 8:00 a.m. a 5:00 p.m. y sábado, de 9:00 a.m. a 12:00 p.m."
+    )
+    assert format_hours("weekdays 8 to 5", "es_US") == "weekdays 8 to 5"  # shown as written
+
+
+def test_spanish_readers_see_the_spanish_program_name(catalogs: Catalogs) -> None:
+    details = ClinicDetails(
+        "Cancer Info Line", "+1 555 010 0100", "Mon-Fri 08:00-17:00", program_name_es="Linea Info"
+    )
+    content = _content(catalogs, details)
+    assert "Linea Info" in content.text("es", "reply.welcome")
+    assert "Cancer Info Line" in content.text("en", "reply.welcome")
+    # A name with á, í, ó or ú turns the Spanish system replies into UCS-2: the check says so.
+    long_name = ClinicDetails(
+        "Cancer Info Line",
+        "+1 555 010 0100",
+        "Mon-Fri 08:00-17:00",
+        program_name_es="Línea de Información sobre Inmunoterapia",
+    )
+    errors = checks.check(catalogs.messages, catalogs.locales, long_name, LOCALES).errors
+    assert any("es: 'reply.welcome'" in e and "UCS-2" in e for e in errors)

@@ -30,7 +30,8 @@ def content():
 
 
 def test_chat_in_english(content) -> None:
-    output = chat(lines=["menu", "2", "MORE", "asdf"])
+    how = content.structure.menus["main"].items.index("how") + 1
+    output = chat(lines=["menu", str(how), "MORE", "asdf"])
     assert content.render("en", ("menu:main",)) in output
     assert content.render("en", ("topic.how.1", "hint.more")) in output
     assert content.render("en", ("topic.how.2", "hint.more")) in output
@@ -39,7 +40,8 @@ def test_chat_in_english(content) -> None:
 
 
 def test_chat_in_spanish_with_typos(content) -> None:
-    output = chat("--lang", "es", lines=["tipso", "2", "efectos secundaios", "ayuda"])
+    cell_therapy = content.structure.menus["types"].items.index("cell_therapy") + 1
+    output = chat("--lang", "es", lines=["tipso", str(cell_therapy), "efectos secundaios", "ayuda"])
     assert content.render("es", ("menu:types",)) in output
     assert content.render("es", ("topic.cell_therapy.1", "hint.more")) in output
     assert content.render("es", ("topic.side_effects.1", "hint.more")) in output

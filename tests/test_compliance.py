@@ -119,7 +119,7 @@ class TestForget:
         assert list(rdb.scan_iter(match=f"{prefix}:*")) == []
         # Nothing remembered: a new conversation, in the default language, welcomed again.
         assert phone.text("TYPES") == expect(
-            phone, "en", ("welcome.short", "offer.language"), ("menu:types",)
+            phone, "en", ("reply.welcome_short", "offer.language"), ("menu:types",)
         )
 
     def test_forget_inside_a_sentence_is_not_a_request(self, new_phone) -> None:
@@ -145,5 +145,5 @@ class TestForget:
         assert "5558887777" not in result.output
         assert len(list(rdb.scan_iter(match=f"{prefix}:*:s"))) == 1  # only the other person
         assert phone.text("TYPES") == expect(
-            phone, "en", ("welcome.short", "offer.language"), ("menu:types",)
+            phone, "en", ("reply.welcome_short", "offer.language"), ("menu:types",)
         )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.catalog.files import Source
+from bot.config import PROJECT_ROOT
 from bot.store.codec import decode_session
 from tests.conftest import Phone
 
@@ -11,8 +13,15 @@ MAIN = ("menu:main",)
 TYPES = ("menu:types",)
 SAFETY = ("reply.safety",)  # "not understood" starts with its own SMS: 911, then the care team
 NOT_UNDERSTOOD = [SAFETY, MAIN]
-WELCOME = ("reply.welcome", "offer.language")
-SHORT_WELCOME = ("welcome.short", "offer.language")  # a first message answered with a topic
+WELCOME = ("reply.welcome",)  # then the other language on its own
+SHORT_WELCOME = ("reply.welcome_short", "offer.language")  # a first message answered with a topic
+# Menu numbers and page order come from the menu tree, so moving a topic does not break a test.
+STRUCTURE = Source.load(PROJECT_ROOT / "messages").structure
+
+
+def number(topic: str, menu: str = "main") -> str:
+    """What a patient texts to open `topic` from `menu`."""
+    return str(STRUCTURE.menus[menu].items.index(topic) + 1)
 
 
 def expect(phone: Phone, language: str, *messages: tuple[str, ...]) -> list[str]:
@@ -20,9 +29,19 @@ def expect(phone: Phone, language: str, *messages: tuple[str, ...]) -> list[str]
     return [content.render(language, parts) for parts in messages]
 
 
-def page(topic: str, number: int, last: bool = False) -> tuple[str, ...]:
-    snippet = f"topic.{topic}.{number}"
-    return (snippet,) if last else (snippet, "hint.more")
+def page(topic: str, position: int) -> tuple[str, ...]:
+    """Page `position` (from 1) of a topic as sent: every page but the last says MORE."""
+    pages = STRUCTURE.topics[topic].pages
+    snippet = pages[position - 1]
+    return (snippet,) if position == len(pages) else (snippet, "hint.more")
+
+
+def read_to_the_end(topic: str, keyword: str) -> list[tuple[str, str, list[tuple[str, ...]]]]:
+    """Open a topic by keyword, then MORE through every page, then MORE once too many."""
+    steps = [(keyword, "en", [SHORT_WELCOME, page(topic, 1)])]  # a first message: welcomed
+    for position in range(2, len(STRUCTURE.topics[topic].pages) + 1):
+        steps.append(("MORE", "en", [page(topic, position)]))
+    return [*steps, ("more", "en", [MAIN])]
 
 
 # Each row: a conversation from a new number, as (text sent, language of the answer, SMS expected).
@@ -55,26 +74,25 @@ CONVERSATIONS = [
         [("quiero hablar con alguien", "es", [SHORT_WELCOME, page("call", 1)])], id="es-in-sentence"
     ),
     pytest.param(
-        [("MENU", "en", [WELCOME, MAIN]), ("2", "en", [page("how", 1)])],
+        [
+            ("MENU", "en", [WELCOME, ("offer.language",), MAIN]),
+            (number("how"), "en", [page("how", 1)]),
+        ],
         id="number-after-menu",
     ),
     pytest.param(
         [
-            ("menu", "en", [WELCOME, MAIN]),
-            ("#3", "en", [TYPES]),
-            ("opción 2", "en", [page("cell_therapy", 1)]),
+            ("menu", "en", [WELCOME, ("offer.language",), MAIN]),
+            (f"#{number('types')}", "en", [TYPES]),
+            (f"opción {number('cell_therapy', 'types')}", "en", [page("cell_therapy", 1)]),
         ],
         id="number-variants-and-submenu",
     ),
-    pytest.param([("menu", "en", [WELCOME, MAIN]), ("42", "en", [MAIN])], id="number-out-of-range"),
     pytest.param(
-        [
-            ("CURE", "en", [SHORT_WELCOME, page("cure", 1)]),
-            ("MORE", "en", [page("cure", 2, last=True)]),
-            ("more", "en", [MAIN]),
-        ],
-        id="more-to-the-end",
+        [("menu", "en", [WELCOME, ("offer.language",), MAIN]), ("42", "en", [MAIN])],
+        id="number-out-of-range",
     ),
+    pytest.param(read_to_the_end("cure", "CURE"), id="more-to-the-end"),
     pytest.param(
         [
             ("EFECTOS", "es", [SHORT_WELCOME, page("side_effects", 1)]),
@@ -101,7 +119,7 @@ CONVERSATIONS = [
     ),
     pytest.param([("spanish", "es", [("reply.language",), MAIN])], id="spanish-in-english"),
     pytest.param([("ingles", "en", [("reply.language",), MAIN])], id="ingles-without-accent"),
-    pytest.param([("hola", "es", [WELCOME, MAIN])], id="greeting-es"),
+    pytest.param([("hola", "es", [WELCOME, ("offer.language",), MAIN])], id="greeting-es"),
     pytest.param(
         [("I have chest pain and side effects", "en", [("reply.emergency",), SHORT_WELCOME])],
         id="emergency-en-first",
@@ -112,18 +130,23 @@ CONVERSATIONS = [
     pytest.param(
         [("EMERGENCIA", "es", [("reply.emergency",), SHORT_WELCOME])], id="emergency-word-es"
     ),
-    pytest.param([("asdfgh", "en", [SAFETY, WELCOME, MAIN])], id="junk-first-contact"),
     pytest.param(
-        [("menu", "en", [WELCOME, MAIN]), ("asdfgh", "en", NOT_UNDERSTOOD)],
+        [("asdfgh", "en", [SAFETY, WELCOME, ("offer.language",), MAIN])], id="junk-first-contact"
+    ),
+    pytest.param(
+        [("menu", "en", [WELCOME, ("offer.language",), MAIN]), ("asdfgh", "en", NOT_UNDERSTOOD)],
         id="junk-later",
     ),
     pytest.param(
         [("tipos", "es", [SHORT_WELCOME, TYPES]), ("😀😀", "es", [("reply.courtesy",)])],
         id="emoji-in-spanish",
     ),
-    pytest.param([("menu", "en", [WELCOME, MAIN]), ("", "en", NOT_UNDERSTOOD)], id="empty"),
     pytest.param(
-        [("menu", "en", [WELCOME, MAIN]), ("x" * 1600, "en", NOT_UNDERSTOOD)],
+        [("menu", "en", [WELCOME, ("offer.language",), MAIN]), ("", "en", NOT_UNDERSTOOD)],
+        id="empty",
+    ),
+    pytest.param(
+        [("menu", "en", [WELCOME, ("offer.language",), MAIN]), ("x" * 1600, "en", NOT_UNDERSTOOD)],
         id="1600-junk",
     ),
     pytest.param(
@@ -141,7 +164,7 @@ def test_conversation(new_phone, steps) -> None:
 
 def test_first_contact_from_spanish_speaking_country_is_spanish(new_phone) -> None:
     phone = new_phone(country="MX")
-    assert phone.text("menu") == expect(phone, "es", WELCOME, MAIN)
+    assert phone.text("menu") == expect(phone, "es", WELCOME, ("offer.language",), MAIN)
 
 
 def test_default_language_spanish(redis_url, prefix) -> None:
@@ -218,7 +241,7 @@ class TestOptOut:
         language = "es" if word.lower() in ("inicio", "comenzar") else "en"
         assert phone.text(word) == expect(phone, language, ("reply.start",), MAIN)
         assert list(rdb.scan_iter(match=f"{prefix}:*:o")) == []
-        assert phone.text("2") == expect(phone, language, page("how", 1))
+        assert phone.text(number("how")) == expect(phone, language, page("how", 1))
 
     def test_advanced_opt_out_records_and_says_nothing(self, new_phone, rdb, prefix) -> None:
         phone = new_phone()
@@ -245,4 +268,6 @@ def test_replayed_message_sid_gets_same_answer_and_advances_once(new_phone, rdb,
     retry = phone.post(form)
     assert first.status_code == retry.status_code == 200
     assert first.text == retry.text
-    assert phone.text("MORE") == expect(phone, "en", MAIN)  # the retry did not read page 3
+    assert first.text.count("<Message>") == 1
+    # The retry did not turn a page: the next MORE reads page 3, not page 4.
+    assert phone.text("MORE") == expect(phone, "en", page("cure", 3))

@@ -110,3 +110,34 @@ def test_long_junk_is_cheap_and_safe() -> None:
     text = " ".join(["word"] * 400)
     assert KEYWORDS.match(text) is None
     assert KEYWORDS.match(text + " chest pain") == Match("emergency", language="en")
+
+
+def _readme_topic_rows() -> list[tuple[str, list[str]]]:
+    """(row title, words a patient may text) for each topic row of the README's table."""
+    text = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    table = text.split("| Topic or command | English | Spanish |", 1)[1].split("\n\n", 1)[0]
+    rows = []
+    for line in table.splitlines()[2:]:
+        title, english, spanish = (cell.strip() for cell in line.strip("|").split("|"))
+        words = [w.strip() for w in f"{english}, {spanish}".split(",")]
+        rows.append((title, [w for w in words if w and w != "..." and '"' not in w]))
+    return rows
+
+
+def test_readme_lists_every_topic_and_its_words_work() -> None:
+    """The README's table is what patients are told: every topic is there, every word works."""
+    from bot.catalog.files import Source
+
+    topics = set(Source.load(PROJECT_ROOT / "messages").structure.topics)
+    named: set[str] = set()
+    for title, words in _readme_topic_rows():
+        if title.startswith(("Emergency", "Stop", "Start", "Delete", "Language", "Help")):
+            continue
+        if title.startswith(("Main menu", "Read on")):
+            continue
+        found = {KEYWORDS.match(word) for word in words}
+        assert None not in found, (title, words)
+        kinds = {(m.kind, m.name) for m in found if m is not None}
+        assert len(kinds) == 1 and next(iter(kinds))[0] == "topic", (title, kinds)
+        named.add(next(iter(kinds))[1])
+    assert topics - named == set()

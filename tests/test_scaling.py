@@ -79,14 +79,16 @@ def test_a_conversation_alternating_between_two_processes(two_servers) -> None:
     number = "+15557002000"
     assert post(a, "ESPAÑOL", number)[0] == es("reply.language")[0]
     assert post(b, "TYPES", number) == es("menu:types")  # language carried over
-    assert post(a, "2", number) == es("topic.cell_therapy.1", "hint.more")  # menu position
+    cell_therapy = content.structure.menus["types"].items.index("cell_therapy") + 1
+    assert post(a, str(cell_therapy), number) == es("topic.cell_therapy.1", "hint.more")
     assert post(b, "MÁS", number) == es("topic.cell_therapy.2", "hint.more")  # MORE position
     assert post(a, "MORE", number) == es("topic.cell_therapy.3", "hint.more")
     assert post(b, "STOP", number) == es("reply.stop")
     assert post(a, "TYPES", number) == []  # opt-out carried over
     assert post(b, "MENU", number) == []
     assert post(a, "START", number) == [*es("reply.start"), *es("menu:main")]
-    assert post(b, "1", number) == es("topic.what.1", "hint.more")
+    what = content.structure.menus["main"].items.index("what") + 1
+    assert post(b, str(what), number) == es("topic.what.1", "hint.more")
 
 
 def test_serve_with_two_workers(redis_url, prefix) -> None:

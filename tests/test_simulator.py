@@ -20,7 +20,7 @@ def test_local_mode_serves_the_simulator_and_signs_for_it(redis_url, prefix) -> 
         response = client.post("/sms", data=form, headers={"X-Twilio-Signature": signature})
         content = client.app.state.bot.content
         assert replies(response.text) == [
-            content.render("es", ("welcome.short", "offer.language")),  # a first message
+            content.render("es", ("reply.welcome_short", "offer.language")),  # a first message
             content.render("es", ("menu:types",)),
         ]
         # The signing help is for this page only; the webhook still checks every request.

@@ -8,13 +8,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
 
 from bot import readability
 from bot.catalog.files import Source, load_data
-from bot.catalog.model import PLACEHOLDERS, CatalogData, Structure, Translation, placeholders
+from bot.catalog.model import (
+    PLACEHOLDERS,
+    CatalogData,
+    Structure,
+    Translation,
+    optional_placeholder_problems,
+    placeholders,
+)
+from bot.catalog.provenance import Provenance
 from bot.clinic import ClinicDetails, parse_hours
 from bot.content import Content
 from bot.errors import CatalogError
@@ -67,7 +76,25 @@ def check(
         report = Report()
         report.errors.append(str(exc))
         return report
-    return check_data(data, structure, details, locales)
+    report = check_data(data, structure, details, locales)
+    _check_provenance(messages_dir, structure, data.english, report)
+    return report
+
+
+def _check_provenance(
+    messages_dir: Path, structure: Structure, english: Mapping[str, str], report: Report
+) -> None:
+    """Sources and clinical review of every page (messages/sources.yaml)."""
+    try:
+        provenance = Provenance.load(messages_dir)
+    except CatalogError as exc:
+        report.errors.append(str(exc))
+        return
+    pages = {page for topic in structure.topics.values() for page in topic.pages}
+    listed = set(provenance.pages) & set(english)  # replies that state facts may be listed too
+    found = provenance.findings(pages | listed, datetime.now(UTC).date())
+    report.errors += found.errors
+    report.warnings += found.warnings
 
 
 def check_data(
@@ -86,6 +113,7 @@ def check_data(
         return report
     report.errors += structure.problems(source.english)
     report.errors += _keyword_problems(keywords, source)
+    report.errors += optional_placeholder_problems(source.english)
     for key, text in source.english.items():
         if not text.strip():
             report.errors.append(f"en: '{key}' is empty")
@@ -163,6 +191,29 @@ def _measure_all(
             report.errors.append(f"{language}: 'reply.emergency' must say to call 911 first")
     report.lines = measure_replies(content, with_scores=True)
     report.errors += budget_problems(report.lines)
+    report.errors += _other_case_problems(source, texts, details.flipped(), locales)
+
+
+def _other_case_problems(
+    source: Source,
+    texts: Mapping[Language, Mapping[str, str]],
+    details: ClinicDetails,
+    locales: Mapping[Language, str],
+) -> list[str]:
+    """Budgets with each optional number (AFTER_HOURS_PHONE ...) set the other way."""
+    other = Content(
+        source.structure,
+        texts,
+        {language: details.for_locale(locales[language]) for language in texts},
+    )
+    case = ", ".join(
+        f"{name} {'set' if value else 'unset'}"
+        for name, value in (
+            ("AFTER_HOURS_PHONE", details.after_hours_phone),
+            ("FINANCIAL_COUNSELOR_PHONE", details.financial_counselor_phone),
+        )
+    )
+    return [f"{problem} (with {case})" for problem in budget_problems(measure_replies(other))]
 
 
 def measure_replies(content: Content, with_scores: bool = False) -> list[Line]:

@@ -13,7 +13,11 @@ from typing import Any
 
 from bot.errors import CatalogError
 
-PLACEHOLDERS = frozenset({"program_name", "clinic_phone", "clinic_hours"})
+# Numbers a clinic may not have. A snippet that gives one has a sibling snippet,
+# '<its ID>.no_<placeholder>', that says what to do instead; it is sent while the setting is
+# empty, so no patient ever reads a blank where a phone number should be.
+OPTIONAL_PLACEHOLDERS = frozenset({"after_hours_phone", "financial_counselor_phone"})
+PLACEHOLDERS = frozenset({"program_name", "clinic_phone", "clinic_hours"}) | OPTIONAL_PLACEHOLDERS
 
 
 MENU_PREFIX = "menu:"
@@ -152,3 +156,35 @@ class CatalogData:
             data["keywords"],
             data.get("examples") or {},  # versions published before examples had none
         )
+
+
+def without(key: str, placeholder: str) -> str:
+    """The snippet sent instead of `key` while the clinic has no `placeholder` number."""
+    return f"{key}.no_{placeholder}"
+
+
+def optional_placeholder_problems(english: Mapping[str, str]) -> list[str]:
+    """Snippets giving an optional number must have a text for when it is not set."""
+    problems = []
+    for key, text in english.items():
+        used = sorted(placeholders(text) & OPTIONAL_PLACEHOLDERS)
+        if len(used) > 1:
+            problems.append(f"en: '{key}' may give only one of {used}: split it")
+        for name in used:
+            fallback = english.get(without(key, name))
+            if fallback is None:
+                problems.append(
+                    f"en: '{key}' uses {{{name}}}: add '{without(key, name)}', "
+                    "the text sent while that number is not set"
+                )
+            elif name in placeholders(fallback):
+                problems.append(f"en: '{without(key, name)}' may not use {{{name}}}")
+    return problems
+
+
+def chosen_text(key: str, text: str, snippets: Mapping[str, str], values: Mapping[str, str]) -> str:
+    """The snippet's text, or its fallback when it gives an optional number that is not set."""
+    for name in sorted(placeholders(text) & OPTIONAL_PLACEHOLDERS):
+        if not values.get(name):
+            return snippets.get(without(key, name), text)
+    return text

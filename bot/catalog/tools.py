@@ -18,6 +18,7 @@ from babel.messages.mofile import write_mo
 
 from bot.catalog.check import Report
 from bot.catalog.files import Source
+from bot.catalog.model import OPTIONAL_PLACEHOLDERS
 from bot.catalog.po import DOMAIN, mo_path, po_bytes, po_path, read_po_file
 from bot.models import LANGUAGES, TRANSLATED
 
@@ -27,11 +28,25 @@ def describe(source: Source) -> dict[str, str]:
     notes: dict[str, str] = {}
     for menu in source.structure.menus.values():
         notes[menu.header] = f"Header of the '{menu.id}' menu; numbered topic labels follow."
+    places: dict[str, list[str]] = {}
+    followed: set[str] = set()  # pages that 'hint.more' follows in at least one topic
     for topic in source.structure.topics.values():
         notes[topic.label] = f"Menu label of topic '{topic.id}'. Keep it very short."
         for number, page in enumerate(topic.pages, start=1):
-            more = " 'hint.more' is added below it." if number < len(topic.pages) else ""
-            notes[page] = f"Topic '{topic.id}', page {number} of {len(topic.pages)}.{more}"
+            places.setdefault(page, []).append(
+                f"topic '{topic.id}', page {number} of {len(topic.pages)}"
+            )
+            if number < len(topic.pages):
+                followed.add(page)
+    for page, where in places.items():
+        more = " 'hint.more' is added below it." if page in followed else ""
+        note = f"{'; '.join(where)}.{more}"
+        notes[page] = note[0].upper() + note[1:]
+    for key in source.english:
+        for name in OPTIONAL_PLACEHOLDERS:
+            original = key.removesuffix(f".no_{name}")
+            if original != key:
+                notes[key] = f"Sent instead of '{original}' while {name.upper()} is not set."
     return notes
 
 
@@ -40,7 +55,8 @@ HEADER_COMMENT = """\
 # msgctxt is the snippet ID; msgid is the English in messages/en.yaml.
 # Each reply: at most 320 characters and 3 SMS segments. A reply with á, í, ó
 # or ú is sent as UCS-2, so then at most 201 characters (67 per segment).
-# Keep {program_name}, {clinic_phone} and {clinic_hours} exactly as they are.
+# Keep {program_name}, {clinic_phone}, {clinic_hours}, {after_hours_phone} and
+# {financial_counselor_phone} exactly as they are.
 #"""
 
 

@@ -1,0 +1,187 @@
+"""Where each page's facts come from, and when a clinician last signed it off.
+
+The data is messages/sources.yaml: a list of sources (label, URL, date checked) and, per page
+(a snippet ID, shared by every language), the sources it rests on and its clinical review.
+A clinic approves a line like this one page at a time; these records are what it approves.
+Pure: the caller passes today's date, so checks and tests agree on what is overdue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.errors import CatalogError
+
+FILE_NAME = "sources.yaml"
+DEFAULT_INTERVAL_DAYS = 365
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    id: str
+    label: str
+    url: str
+    checked: date | None  # when someone last read it against the pages that cite it
+
+
+@dataclass(frozen=True, slots=True)
+class PageRecord:
+    key: str  # snippet ID
+    sources: tuple[str, ...] = ()
+    facts: bool = True  # False: the page only gives directions, so it needs no source
+    reviewed_by: str = ""
+    reviewed_on: date | None = None
+    review_by: date | None = None  # None: reviewed_on + the interval
+
+    def due(self, interval: timedelta) -> date | None:
+        """When the page must be read again; None while it has never been signed off."""
+        if self.review_by is not None:
+            return self.review_by
+        return self.reviewed_on + interval if self.reviewed_on else None
+
+
+@dataclass
+class Findings:
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    citations: Mapping[str, Citation]
+    pages: Mapping[str, PageRecord]
+    interval: timedelta = timedelta(days=DEFAULT_INTERVAL_DAYS)
+
+    @classmethod
+    def load(cls, messages_dir: Path) -> Provenance:
+        path = messages_dir / FILE_NAME
+        if not path.is_file():
+            return cls({}, {})
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise CatalogError(f"{path}: cannot read: {exc}") from exc
+        return cls.from_data(data)
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> Provenance:
+        if not isinstance(data, Mapping):
+            raise CatalogError(f"{FILE_NAME}: expected a mapping at the top level")
+        citations = {
+            str(key): Citation(
+                str(key),
+                str(spec.get("label") or key),
+                str(spec.get("url") or ""),
+                _date(spec.get("checked"), f"source '{key}' checked"),
+            )
+            for key, spec in (data.get("sources") or {}).items()
+        }
+        pages = {
+            str(key): _page(str(key), spec or {}) for key, spec in (data.get("pages") or {}).items()
+        }
+        days = int(data.get("review_interval_days") or DEFAULT_INTERVAL_DAYS)
+        return cls(citations, pages, timedelta(days=days))
+
+    def findings(self, page_ids: Iterable[str], today: date) -> Findings:
+        """Pages with a fact but no source, unknown sources, overdue or missing reviews."""
+        found = Findings()
+        wanted = sorted(set(page_ids))
+        for key in wanted:
+            record = self.pages.get(key)
+            if record is None or (record.facts and not record.sources):
+                found.errors.append(
+                    f"{FILE_NAME}: '{key}' states facts but names no source "
+                    "(add its sources, or `facts: false` if it only gives directions)"
+                )
+        for record in self.pages.values():
+            found.errors += [
+                f"{FILE_NAME}: '{record.key}' cites '{source}', which is not under sources"
+                for source in record.sources
+                if source not in self.citations
+            ]
+        overdue = [
+            f"{key} (review by {due.isoformat()})"
+            for key in wanted
+            if (due := self._due(key)) is not None and due < today
+        ]
+        if overdue:
+            found.warnings.append(f"past their review-by date: {', '.join(overdue)}")
+        never = [key for key in wanted if self._due(key) is None]
+        if never:
+            found.warnings.append(
+                f"{len(never)} page(s) have no clinical sign-off yet: {', '.join(never)}"
+            )
+        stale = sorted(set(self.pages) - set(wanted))
+        if stale:
+            found.warnings.append(f"{FILE_NAME}: not pages any more: {', '.join(stale)}")
+        return found
+
+    def signed_off(self, keys: Iterable[str], reviewer: str, on: date) -> Provenance:
+        """The same records with these pages signed off by `reviewer` on `on`."""
+        if not reviewer.strip():
+            raise CatalogError("a sign-off needs the reviewer's name")
+        pages = dict(self.pages)
+        for key in keys:
+            record = pages.get(key) or PageRecord(key)
+            pages[key] = replace(
+                record, reviewed_by=reviewer.strip(), reviewed_on=on, review_by=None
+            )
+        return replace(self, pages=pages)
+
+    def to_data(self) -> dict[str, Any]:
+        """The records as sources.yaml holds them (for the console to write back)."""
+        return {
+            "review_interval_days": self.interval.days,
+            "sources": {
+                c.id: {"label": c.label, "url": c.url, "checked": c.checked}
+                for c in self.citations.values()
+            },
+            "pages": {key: _page_data(record) for key, record in self.pages.items()},
+        }
+
+    def _due(self, key: str) -> date | None:
+        record = self.pages.get(key)
+        return record.due(self.interval) if record else None
+
+
+def _page(key: str, spec: Mapping[str, Any]) -> PageRecord:
+    return PageRecord(
+        key,
+        tuple(str(s) for s in spec.get("sources") or ()),
+        bool(spec.get("facts", True)),
+        str(spec.get("reviewed_by") or ""),
+        _date(spec.get("reviewed_on"), f"'{key}' reviewed_on"),
+        _date(spec.get("review_by"), f"'{key}' review_by"),
+    )
+
+
+def _page_data(record: PageRecord) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    if record.sources:
+        data["sources"] = list(record.sources)
+    if not record.facts:
+        data["facts"] = False
+    if record.reviewed_by:
+        data["reviewed_by"] = record.reviewed_by
+    if record.reviewed_on:
+        data["reviewed_on"] = record.reviewed_on
+    if record.review_by:
+        data["review_by"] = record.review_by
+    return data
+
+
+def _date(value: object, where: str) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise CatalogError(f"{FILE_NAME}: {where} is not a date like 2026-12-01") from exc
