@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.content import Content
 from bot.conversation import Conversation
 from bot.errors import CatalogError
+from bot.insights import ClinicDay, InsightsKeys, InsightsRecorder, Vocabulary
 from bot.keywords import Keywords
 from bot.metrics import Metrics
 from bot.redis import connect
@@ -36,6 +37,10 @@ class Bot:
     store: SessionStore
     conversation: Conversation
     catalog_version: int = 0  # 0: the files; N: version N published from the staff console
+
+    @property
+    def insights(self) -> InsightsRecorder | None:
+        return self.conversation.insights
 
     @property
     def content(self) -> Content:
@@ -105,7 +110,23 @@ def load_content(settings: Settings) -> Content:
     )
 
 
-def make_store(settings: Settings, metrics: Metrics | None = None) -> SessionStore:
+def make_insights(settings: Settings) -> InsightsRecorder | None:
+    """Aggregate counters for /staff/insights; they need Redis, where the console is too."""
+    if not (settings.redis_url and settings.insights):
+        return None
+    languages = (settings.locale_en.split("_")[0], settings.locale_es.split("_")[0])
+    return InsightsRecorder(
+        InsightsKeys(settings.redis_key_prefix),
+        Vocabulary.from_wordfreq(languages),
+        ClinicDay(settings.clinic_timezone),
+    )
+
+
+def make_store(
+    settings: Settings,
+    metrics: Metrics | None = None,
+    insights: InsightsRecorder | None = None,
+) -> SessionStore:
     keys = Keys(settings.redis_key_prefix)
     limits = Limits(
         session_ttl=settings.session_ttl_seconds,
@@ -120,6 +141,7 @@ def make_store(settings: Settings, metrics: Metrics | None = None) -> SessionSto
             limits,
             timeout=settings.redis_timeout_seconds,
             on_round_trip=metrics.round_trips.inc if metrics else lambda: None,
+            riders=insights.take if insights else list,
         )
     log.warning(
         "REDIS_URL is not set: sessions live in this process only (single process, lost on restart)"
@@ -164,5 +186,7 @@ def build_bot(settings: Settings, store: SessionStore | None = None) -> Bot:
         understanding=understanding,
     )
     metrics = Metrics()
-    store = store or make_store(settings, metrics)
-    return Bot(settings, store, Conversation(router, content, store, metrics))
+    insights = make_insights(settings) if store is None else None
+    store = store or make_store(settings, metrics, insights)
+    conversation = Conversation(router, content, store, metrics, insights=insights)
+    return Bot(settings, store, conversation)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, PrivateAttr, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,6 +38,8 @@ class Settings(BaseSettings):
 
     clinic_phone: str = ""  # required outside local mode: patients are told to call it
     clinic_hours: str = "Mon-Fri 08:00-17:00"
+    # The clinic's time zone (IANA name): the staff console's times and the insights' days.
+    clinic_timezone: str = "America/New_York"
     # The 24/7 number for nights, weekends and holidays. Unset, the replies that would give it
     # tell patients to ask their care team for it.
     after_hours_phone: str = ""
@@ -60,9 +63,23 @@ class Settings(BaseSettings):
     staff_cookie_secure: bool | None = None  # default: only over HTTPS, except in local mode
     staff_review_max_age_days: int = Field(default=365, ge=1)
     catalog_poll_seconds: float = Field(default=2.0, gt=0)  # how soon a publish reaches a worker
+    # What one SMS segment costs the clinic, for the insights page (Twilio's US list price).
+    sms_segment_price: float = Field(default=0.0083, ge=0)
+    insights: bool = True  # aggregate counters for /staff/insights (with REDIS_URL)
 
     messages_dir: Path = PROJECT_ROOT / "messages"
     locales_dir: Path = PROJECT_ROOT / "locales"
+
+    @field_validator("clinic_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"CLINIC_TIMEZONE '{value}' is not a time zone name such as America/Chicago"
+            ) from exc
+        return value
 
     @field_validator("public_base_url")
     @classmethod

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from bot.content import Content
 from bot.errors import StoreUnavailable
+from bot.insights import InsightsRecorder
 from bot.metrics import Metrics
 from bot.models import AnswerOutcome, Inbound, Reply, Session
 from bot.router import Router
@@ -39,18 +40,30 @@ class Conversation:
         store: SessionStore,
         metrics: Metrics | None = None,
         clock: Callable[[], float] = time.time,
+        insights: InsightsRecorder | None = None,
     ):
         self.router = router
         self.content = content
         self.store = store
         self.metrics = metrics or Metrics()
         self.clock = clock
+        self.insights = insights
 
     async def handle(self, inbound: Inbound) -> Answer:
         started = time.perf_counter()
         answer = await self._handle(inbound)
         elapsed = time.perf_counter() - started
         self._observe(answer, elapsed)
+        if self.insights is not None and answer.outcome != "duplicate":  # a retry is no news
+            reply = answer.reply
+            self.insights.record(
+                self.clock(),
+                reply.language,
+                reply.intent,
+                answer.texts,
+                inbound.sender,
+                inbound.body,
+            )
         log.debug(  # /metrics has the counts; this line is for tracing one conversation
             "message sender=%s intent=%s lang=%s outcome=%s sms=%d ms=%.1f",
             inbound.sender[:8],

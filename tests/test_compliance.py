@@ -116,7 +116,10 @@ class TestForget:
         phone.text("ESPAÑOL")
         phone.text("EFECTOS")
         assert phone.text("BORRAR") == expect(phone, "es", ("reply.forget",))
-        assert list(rdb.scan_iter(match=f"{prefix}:*")) == []
+        left = list(rdb.scan_iter(match=f"{prefix}:*"))
+        # Only the day's aggregate counters (messages by language and outcome) stay: nothing
+        # in them is about this sender.
+        assert all(":insights}:d:" in key and rdb.type(key) == "hash" for key in left), left
         # Nothing remembered: a new conversation, in the default language, welcomed again.
         assert phone.text("TYPES") == expect(
             phone, "en", ("reply.welcome_short", "offer.language"), ("menu:types",)

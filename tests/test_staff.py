@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import re
 import shutil
 import time
@@ -91,8 +92,15 @@ class Staff:
         return self.post("/staff/publish", {**fields, "note": note})
 
     def restore(self, number: int):
+        """From the version's page, where a reviewer sees what it said and confirms."""
         action = f"/staff/restore/{number}"
-        return self.post(action, self.form("/staff/history", action))
+        return self.post(action, self.form(f"/staff/version/{number}", action))
+
+
+def drafted(review_html: str) -> list[str]:
+    """The texts in the review's Draft column, as they read without the changed-word marks."""
+    cells = re.findall(r'<div class="after text">(.*?)</div>', review_html, re.S)
+    return [html.unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in cells]
 
 
 @pytest.fixture
@@ -182,12 +190,16 @@ class TestPublishing:
         editor.post(f"/staff/snippet/{SIDE_EFFECTS}", {"en": english, "es": new})
         assert spanish(console) == original  # drafts never reach patients
         review = editor.get("/staff/review")
-        assert new in review.text and "Approve and publish" not in review.text
+        assert new in drafted(review.text) and "Approve and publish" not in review.text
 
         reviewer = Staff(console)
         reviewer.sign_in("rita")
         page = reviewer.get("/staff/review")
-        assert new in page.text and original.split(".")[0] in page.text  # a diff
+        before = re.findall(r'<div class="before text">(.*?)</div>', page.text, re.S)
+        assert new in drafted(page.text) and original.split(".")[0] in re.sub(
+            r"<[^>]+>", "", html.unescape(before[0])
+        )  # a diff
+        assert "<ins>" in page.text and "<del>" in page.text  # the changed words marked
         assert reviewer.publish("clearer").status_code == 200
         deadline = time.monotonic() + 5
         while spanish(console) != new:
@@ -224,8 +236,8 @@ class TestPublishing:
             {"en": "Immunotherapy is not a cure. It can help.", "es": spanish(console, key)},
         )
         assert "needs review: the English changed" in editor.get(f"/staff/snippet/{key}").text
-        overview = editor.get("/staff").text
-        row = overview[overview.index(f'href="/staff/snippet/{key}"') :].split("</tr>")[0]
+        overview = editor.get("/staff/?show=review").text  # the "Needs review" filter
+        row = overview[overview.index(f'href="/staff/snippet/{key}"') :].split("</li>")[0]
         assert "needs review" in row  # on the overview too, before anything is published
         reviewer = Staff(console)
         reviewer.sign_in("rita")
@@ -293,7 +305,7 @@ class TestRoundTrips:
         assert "Listo, le escribo en español." in page.text and "Make these drafts" in page.text
         token = re.search(r'name="token" value="([^"]+)"', page.text).group(1)
         staff.post("/staff/import/confirm", {"token": token})
-        assert "Listo, le escribo en español." in staff.get("/staff/review").text
+        assert "Listo, le escribo en español." in drafted(staff.get("/staff/review").text)
 
     def test_a_bad_upload_is_explained(self, console) -> None:
         staff = Staff(console)

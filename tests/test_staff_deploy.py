@@ -111,7 +111,7 @@ def test_a_deploy_after_a_publish_serves_both(redis_url, prefix, files) -> None:
 
         staff = Staff(after)
         staff.sign_in("rita")
-        overview = staff.get("/staff/")
+        overview = staff.get("/staff/?topic=call")  # the page the deploy added, in its topic
         assert overview.status_code == 200 and NEW_PAGE_EN in overview.text
 
 

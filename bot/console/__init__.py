@@ -12,7 +12,11 @@ browser. Nothing here is reachable without signing in; every form carries a CSRF
     files       CSV and PO import and export (pure)
     views       what the pages show (where a snippet appears, rows, the preview)
     follower    every worker serves the newest published version
-    routes/     the pages: auth, catalog, review, files
+    index       human titles for every text, and the search
+    wording     over-budget sentences and changed words
+    spreadsheets, text_input   files as Excel saves them; typed text as stored
+    insights_page, charts      /staff/insights
+    routes/     the pages: auth, catalog, review, files, insights
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -30,7 +35,7 @@ from bot.app import Bot, clinic_details, locales
 from bot.config import Settings
 from bot.console.accounts import Accounts
 from bot.console.deps import Console
-from bot.console.routes import auth, catalog, files, review
+from bot.console.routes import auth, catalog, files, insights, review
 from bot.console.versions import CatalogVersions
 from bot.errors import SignInRequired
 from bot.store.keys import StaffKeys
@@ -54,8 +59,11 @@ def mount_console(
         clinic_details(settings),
         locales(settings),
         settings.staff_review_max_age_days,
+        ZoneInfo(settings.clinic_timezone),
+        settings.redis_key_prefix,
+        settings.sms_segment_price,
     )
-    for area in (auth, catalog, review, files):
+    for area in (auth, catalog, review, files, insights):
         api.include_router(area.router, prefix="/staff", include_in_schema=False)
     api.mount(
         "/staff-static",

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import hmac
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends, HTTPException, Request
 
@@ -14,9 +16,12 @@ from bot.catalog.check import Report, check_data
 from bot.catalog.model import CatalogData, Structure
 from bot.clinic import ClinicDetails
 from bot.console.accounts import Account, Accounts
+from bot.console.index import Entry, build_index
 from bot.console.versions import CatalogVersions
 from bot.content import Content
 from bot.errors import SignInRequired
+
+UTC = ZoneInfo("UTC")
 
 
 @dataclass
@@ -29,10 +34,23 @@ class Console:
     details: ClinicDetails
     locales: dict[str, str]
     review_max_age_days: int
+    timezone: ZoneInfo = UTC
+    prefix: str = "smsbot"  # REDIS_KEY_PREFIX, for the insights' keys
+    segment_price: float = 0.0
 
     @property
     def structure(self) -> Structure:
         return self.bot.content.structure
+
+    def when(self, timestamp: float) -> str:
+        """A time as the clinic reads it: its own time zone, named (EST, CDT...)."""
+        return datetime.fromtimestamp(timestamp, self.timezone).strftime("%Y-%m-%d %H:%M %Z")
+
+    def index(self, data: CatalogData) -> list[Entry]:
+        return build_index(self.structure, data)
+
+    def entry(self, data: CatalogData, key: str) -> Entry:
+        return next(entry for entry in self.index(data) if entry.key == key)
 
     def content_for(self, data: CatalogData) -> Content:
         return self.bot.content_for(data)

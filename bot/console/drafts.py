@@ -194,3 +194,20 @@ def overlay(base: CatalogData, texts: CatalogData) -> CatalogData:
             {key: entry for key, entry in entries.items() if key in base.english}
         )
     return CatalogData(english, translations, base.keywords, base.examples)
+
+
+def restore_changes(before: CatalogData, after: CatalogData) -> list[Change]:
+    """Everything a restore changes: the texts and each topic's keywords."""
+    return diff(before, after) + keyword_changes(before, after)
+
+
+def keyword_changes(before: CatalogData, after: CatalogData) -> list[Change]:
+    old, new = before.keywords.get("topics") or {}, after.keywords.get("topics") or {}
+    changes = []
+    for topic in new:
+        for language in sorted(set(new[topic] or {}) | set(old.get(topic) or {})):
+            was = list((old.get(topic) or {}).get(language) or [])
+            now = list((new[topic] or {}).get(language) or [])
+            if was != now:
+                changes.append(Change("keywords", language, topic, ", ".join(was), ", ".join(now)))
+    return changes

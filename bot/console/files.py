@@ -12,31 +12,45 @@ from babel.messages.pofile import PoFileError, read_po
 from bot.catalog.model import CatalogData, Structure, Translation
 from bot.catalog.po import DOMAIN, po_bytes
 from bot.console.drafts import Change, cell, older
-from bot.console.views import describe
+from bot.console.index import build_index
+from bot.console.spreadsheets import UnreadableSpreadsheet, read_table, xlsx_bytes
+from bot.console.text_input import normalize_text, same_text
 from bot.errors import ImportFileError
+
+SPREADSHEET_COLUMNS = ("id", "where", "english", "spanish", "spanish_needs_review")
+
+
+def spreadsheet_rows(structure: Structure, data: CatalogData) -> list[list[str]]:
+    """One row per text, in menu order, named as on the catalog page."""
+    rows = []
+    for entry in build_index(structure, data):
+        es = data.translations.get("es", {}).get(entry.key, Translation("", ""))
+        review = "yes" if data.needs_review("es", entry.key) else ""
+        rows.append([entry.key, entry.label, data.english[entry.key], es.text, review])
+    return rows
 
 
 def to_csv(structure: Structure, data: CatalogData) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["id", "where", "english", "spanish", "spanish_needs_review"])
-    for key, text in data.english.items():
-        es = data.translations.get("es", {}).get(key, Translation("", ""))
-        review = "yes" if data.needs_review("es", key) else ""
-        writer.writerow([key, describe(structure, key), text, es.text, review])
+    writer.writerow(SPREADSHEET_COLUMNS)
+    writer.writerows(spreadsheet_rows(structure, data))
     return out.getvalue()
+
+
+def to_xlsx(structure: Structure, data: CatalogData) -> bytes:
+    return xlsx_bytes("catalog", SPREADSHEET_COLUMNS, spreadsheet_rows(structure, data))
 
 
 def from_csv(
     base: CatalogData, published: CatalogData, raw: bytes
 ) -> tuple[CatalogData, list[Change]]:
-    """`base` with the texts of the file, and the drafts kept where the file is older."""
+    """`base` with the texts of the file (CSV as Excel saves it, or .xlsx), and the drafts kept
+    where the file is older."""
     try:
-        rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise ImportFileError(f"not a readable CSV file: {exc}") from exc
-    if not rows or not {"id", "english", "spanish"} <= set(rows[0]):
-        raise ImportFileError("the CSV needs the columns id, english and spanish")
+        rows = read_table(raw, required=("id", "english", "spanish")).rows
+    except UnreadableSpreadsheet as exc:  # it says what to do in Excel
+        raise ImportFileError(str(exc)) from exc
     english = dict(base.english)
     spanish = dict(base.translations.get("es", {}))
     kept: list[Change] = []
@@ -45,7 +59,7 @@ def from_csv(
         if key not in english:
             raise ImportFileError(f"unknown snippet id '{key}'")
         text = row["english"]
-        if text == base.english[key]:
+        if same_text(text, base.english[key]):
             continue
         if older(published, base, "en", key, text):
             kept.append(Change("text", "en", key, base.english[key], text))
@@ -53,11 +67,11 @@ def from_csv(
             english[key] = text
     for row in rows:
         key, text = row["id"].strip(), row["spanish"]
-        if text == cell(base, "es", key):
+        if same_text(text, cell(base, "es", key)):
             if (
                 reviewed(row)
                 and base.needs_review("es", key)
-                and row["english"] == base.english[key]
+                and same_text(row["english"], base.english[key])
             ):
                 spanish[key] = Translation(text, row["english"])
             continue
@@ -114,7 +128,7 @@ def from_po(
                 "download the file again"
             )
         old = entries.get(key)
-        text = str(message.string or "")
+        text = normalize_text(str(message.string or ""))
         if message.fuzzy:
             continue  # a translator's unfinished work is not imported
         if older(published, base, language, key, text):

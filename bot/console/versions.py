@@ -50,6 +50,14 @@ FAILED_SIGN_INS_AUDITED = 20
 FAILED_SIGN_IN_WINDOW = 900  # seconds
 
 
+# Marks a draft as sent back only if it is still the one the reviewer saw.
+SEND_BACK_SCRIPT = """
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+redis.call('RPUSH', KEYS[2], ARGV[4])
+return 1
+"""
+
 AUDIT_FAILED_SCRIPT = """
 local count = redis.call('INCR', KEYS[1])
 if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
@@ -84,6 +92,11 @@ class Candidate:
         """Names these drafts on this version: what a reviewer saw, and may publish."""
         return drafts_digest(self.number, self.drafts)
 
+    def only(self, drafts: Mapping[str, str]) -> Candidate:
+        """The published version with only these of the drafts: what approving them publishes."""
+        data, changes = apply_drafts(self.published, parse_drafts(drafts))
+        return Candidate(self.number, self.published, data, changes, dict(drafts))
+
 
 def drafts_digest(number: int, drafts: Mapping[str, str]) -> str:
     digest = hashlib.sha256(str(number).encode())
@@ -111,6 +124,12 @@ class CatalogVersions:
         self._topics = frozenset(files.keywords.get("topics") or ()) if topics is None else topics
         self._publish = client.register_script(PUBLISH_SCRIPT)
         self._audit_failed = client.register_script(AUDIT_FAILED_SCRIPT)
+        self._send_back = client.register_script(SEND_BACK_SCRIPT)
+
+    @property
+    def client(self) -> Any:
+        """The console's Redis connection, for the insights page to read the counters."""
+        return self._redis
 
     # -- published versions -------------------------------------------------------------------
 
@@ -207,6 +226,17 @@ class CatalogVersions:
         draft = json.dumps({"value": questions, "who": who})
         await self._redis.hset(self._keys.drafts, field, draft)
         await self.audit(who, "draft", f"examples {topic} {language}")
+
+    async def send_back(self, field: str, stored: str, who: str, note: str) -> bool:
+        """A reviewer sends a draft back to its editor: it stays a draft, marked with who sent
+        it back and why, unless it changed meanwhile (then the new draft wins)."""
+        draft = json.loads(stored)
+        draft["returned"] = {"who": who, "note": note, "at": time.time()}
+        changed = await self._send_back(
+            keys=[self._keys.drafts, self._keys.audit],
+            args=[field, stored, json.dumps(draft), _audit_entry(who, "sent back", field)],
+        )
+        return bool(changed)
 
     async def discard(self, who: str) -> None:
         await self._redis.delete(self._keys.drafts)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 from bot import readability
-from bot.catalog.check import measure_replies
+from bot.catalog.check import MAX_CHARACTERS, MAX_SEGMENTS, measure_replies
 from bot.catalog.model import MENU_PREFIX, CatalogData, Structure, Translation
 from bot.console.deps import Console
-from bot.console.drafts import Change
+from bot.console.drafts import Change, cell
+from bot.console.index import Entry, labelled_shapes, search, topic_index
+from bot.console.versions import Candidate
+from bot.console.wording import budget_warning, changed_words
 from bot.errors import CatalogError, PreviewError
 from bot.router import reply_shapes
 from bot.sms import measure, non_gsm_characters
@@ -30,6 +33,70 @@ def describe(structure: Structure, key: str) -> str:
             number = topic.pages.index(key) + 1
             return f"{topic.id}, page {number} of {len(topic.pages)}"
     return "A reply the bot sends on its own (help, stop, emergency...)"
+
+
+# What a nurse filters the catalog by: (name shown, test on a row's cells)
+FILTERS: dict[str, str] = {
+    "drafts": "Drafts",
+    "review": "Needs review",
+    "over": "Over budget",
+    "due": "Review due",
+    "missing": "Missing",
+}
+REPLIES = "replies"  # the topic filter for menus and the bot's own replies
+FILTER_FLAGS = {"drafts": "draft", "review": "review", "over": "over", "due": "stale"}
+
+
+def flagged(row: dict[str, Any], show: str) -> bool:
+    cells = row["cells"].values()
+    return any(cell[FILTER_FLAGS.get(show, show)] for cell in cells)
+
+
+def find(
+    entries: list[Entry],
+    topic_names: list[tuple[str, str]],
+    groups_of_rows: list[dict[str, Any]],
+    query: str = "",
+    show: str = "",
+    topic: str = "",
+) -> dict[str, Any]:
+    """The catalog page: a search, a filter or a topic chosen, and the topic index."""
+    cells = {row["key"]: row for group in groups_of_rows for row in group["rows"]}
+    show = show if show in FILTERS else ""
+    counts = {name: sum(flagged(row, name) for row in cells.values()) for name in FILTERS}
+    found, understood = search(entries, query) if query.strip() else (entries, "")
+    chosen = [e for e in found if in_topic(e, topic)]
+    if show:
+        chosen = [e for e in chosen if flagged(cells[e.key], show)]
+    listing = bool(query.strip() or show or topic)
+    topics = [
+        {"id": topic_id, "name": name, "texts": sum(in_topic(e, topic_id) for e in entries)}
+        for topic_id, name in topic_names
+    ]
+    topics.append(
+        {
+            "id": REPLIES,
+            "name": "Menus and replies",
+            "texts": sum(in_topic(e, REPLIES) for e in entries),
+        }
+    )
+    return {
+        "query": query,
+        "understood": understood if understood != " ".join(query.lower().split()) else "",
+        "show": show,
+        "topic": topic,
+        "counts": counts,
+        "topics": topics,
+        "results": [{"entry": e, **cells[e.key]} for e in chosen] if listing else [],
+        "listing": listing,
+    }
+
+
+def in_topic(entry: Entry, topic: str) -> bool:
+    """No topic chosen, or `entry` is shown in it; REPLIES: the texts outside any topic."""
+    if topic == REPLIES:
+        return not entry.topics
+    return not topic or topic in entry.topics
 
 
 def groups(structure: Structure, keys: list[str]) -> Iterator[tuple[str, str, list[str]]]:
@@ -75,13 +142,41 @@ def snippet_rows(
                     "review": language != "en" and candidate.needs_review(language, key),
                     "over": (language, key) in over,
                     "draft": (language, key) in drafted,
-                    "reviewed": when(at[1]) if at else "in the files",
+                    "reviewed": console.when(at[1]) if at else "in the files",
                     "version": at[0] if at else 0,
                     "stale": bool(at and at[1] < stale_before),
                 }
             rows.append({"key": key, "cells": cells})
         result.append({"title": title, "topic": topic, "rows": rows})
     return result
+
+
+def review_rows(console: Console, found: Candidate) -> list[dict[str, Any]]:
+    """Each change with its draft, its name as staff say it and the words it changes."""
+    titles = {entry.key: entry.title for entry in console.index(found.data)}
+    names = dict(topic_index(console.structure, found.data.english))
+    rows = []
+    for change in found.changes:
+        if change.kind == "keywords":
+            field, title = (
+                f"k|{change.key}|{change.language}",
+                f"Words that open {names.get(change.key, change.key)}",
+            )
+        else:
+            field, title = f"t|{change.language}|{change.key}", titles.get(change.key, change.key)
+        draft = json.loads(found.drafts.get(field, "{}"))
+        rows.append(
+            {
+                "change": change,
+                "field": field,
+                "title": title,
+                "language": LANGUAGE_NAMES.get(change.language, change.language),
+                "runs": changed_words(change.before, change.after),
+                "who": draft.get("who", ""),
+                "returned": draft.get("returned"),
+            }
+        )
+    return rows
 
 
 def over_budget(console: Console, data: CatalogData) -> set[tuple[str, str]]:
@@ -132,22 +227,26 @@ def preview_of(
         content = console.content_for(CatalogData(english, translations, candidate.keywords))
     except (CatalogError, ValueError) as exc:  # an unknown placeholder, a stray brace or spec
         raise PreviewError(str(exc)) from exc
-    messages = []
-    for name, parts in reply_shapes(console.structure):
-        if key in snippets_in(console.structure, parts):
-            sms = content.render(language, parts)  # type: ignore[arg-type]
-            cost = measure(sms)
-            messages.append(
-                {
-                    "name": name,
-                    "text": sms,
-                    "characters": cost.characters,
-                    "encoding": cost.encoding,
-                    "segments": cost.segments,
-                    "over": cost.characters > 320 or cost.segments > 3,
-                    "runs": runs(sms),
-                }
-            )
+    messages: list[dict[str, Any]] = []
+    by_text: dict[str, dict[str, Any]] = {}
+    for label, parts in labelled_shapes(console.structure, english):
+        if key not in snippets_in(console.structure, parts):
+            continue
+        sms = content.render(language, parts)  # type: ignore[arg-type]
+        if sms in by_text:  # the same SMS in two topics: one bubble naming both (B9)
+            by_text[sms]["name"] += f" · {label}"
+            continue
+        cost = measure(sms)
+        by_text[sms] = {
+            "name": label,
+            "text": sms,
+            "characters": cost.characters,
+            "encoding": cost.encoding,
+            "segments": cost.segments,
+            "over": cost.characters > MAX_CHARACTERS or cost.segments > MAX_SEGMENTS,
+            "runs": runs(sms),
+        }
+        messages.append(by_text[sms])
     score = readability.score(content.text(language, key), language)  # type: ignore[arg-type]
     return {
         "messages": messages,
@@ -170,5 +269,17 @@ def runs(text: str) -> list[list[Any]]:
     return pieces
 
 
-def when(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
+def too_long(console: Console, data: CatalogData, key: str) -> list[str]:
+    """In words, every SMS with this text that the catalog check would refuse to publish."""
+    found: list[str] = []
+    for language in ("en", "es"):
+        try:
+            result = preview_of(console, data, key, language, cell(data, language, key))
+        except PreviewError:
+            continue  # the preview says what is wrong
+        for message in result.get("messages", []):
+            name = f"{LANGUAGE_NAMES[language]}, {message['name']}"
+            sentence = budget_warning(message["text"], name) if message["over"] else None
+            if sentence and sentence not in found:
+                found.append(sentence)
+    return found

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import hiredis
 from redis.exceptions import NoScriptError, ResponseError
+
+Rider = tuple[str | int, ...]  # a command sent along with the commit scripts, reply unread
 
 
 class ScriptBatcher:
@@ -27,12 +29,18 @@ class ScriptBatcher:
     """
 
     def __init__(
-        self, client: Any, script: str, timeout: float, on_round_trip: Callable[[], object]
+        self,
+        client: Any,
+        script: str,
+        timeout: float,
+        on_round_trip: Callable[[], object],
+        riders: Callable[[], list[Rider]] = list,
     ):
         self._client = client
         self._script = client.register_script(script)
         self._timeout = timeout
         self._on_round_trip = on_round_trip
+        self._riders = riders
         self._waiting: list[tuple[list[str], list[Any], asyncio.Future[Any]]] = []
 
     async def call(self, keys: list[str], args: list[Any]) -> Any:
@@ -64,7 +72,7 @@ class ScriptBatcher:
                 future.set_result(result)
 
     async def _execute(self, batch: list[tuple[list[str], list[Any], Any]]) -> list[Any]:
-        results = await self._send_calls(batch)
+        results = await self._send_calls(batch, self._riders())
         missing = [i for i, result in enumerate(results) if isinstance(result, NoScriptError)]
         if missing:  # after a flush or failover; only those calls, the others have run
             await self._client.script_load(self._script.script)
@@ -73,12 +81,23 @@ class ScriptBatcher:
                 results[i] = result
         return results
 
-    async def _send_calls(self, batch: list[tuple[list[str], list[Any], Any]]) -> list[Any]:
+    async def _send_calls(
+        self, batch: list[tuple[list[str], list[Any], Any]], riders: Sequence[Rider] = ()
+    ) -> list[Any]:
+        """The script calls, and after them any `riders`: commands whose replies nobody waits
+        for (the insights counters), carried in the same write at no extra round trip. If the
+        round trip fails, the riders' counts are lost with it: figures, not state."""
         packed = b"".join(
-            hiredis.pack_command(("EVALSHA", self._script.sha, len(keys), *keys, *args))
-            for keys, args, _ in batch
+            [
+                *(
+                    hiredis.pack_command(("EVALSHA", self._script.sha, len(keys), *keys, *args))
+                    for keys, args, _ in batch
+                ),
+                *(hiredis.pack_command(rider) for rider in riders),  # type: ignore[arg-type]
+            ]
         )
-        return await self._send_packed(packed, len(batch))
+        results = await self._send_packed(packed, len(batch) + len(riders))
+        return results[: len(batch)]
 
     async def _send_packed(self, packed: bytes, replies: int) -> list[Any]:
         """One write and one read on a pooled connection. redis-py keeps connecting, auth, TLS

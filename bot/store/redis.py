@@ -16,7 +16,7 @@ from redis.exceptions import RedisError
 from bot.errors import StoreUnavailable
 from bot.models import Session
 from bot.store import MAX_ANSWERS, CommitResult, Committed, Duplicate, Limits, Stale, State
-from bot.store.batching import ScriptBatcher
+from bot.store.batching import Rider, ScriptBatcher
 from bot.store.codec import encode_session
 from bot.store.keys import Keys
 
@@ -89,6 +89,7 @@ class RedisStore:
         cache_size: int = 100_000,
         cooldown: float = 1.0,
         on_round_trip: Callable[[], object] = lambda: None,
+        riders: Callable[[], list[Rider]] = list,
     ):
         self._redis = client
         self._keys = keys
@@ -104,7 +105,13 @@ class RedisStore:
             script = client.register_script(COMMIT_SCRIPT)
             self._commit = lambda keys, args: self._counted(script(keys=keys, args=args))
         else:
-            self._commit = ScriptBatcher(client, COMMIT_SCRIPT, timeout, on_round_trip).call
+            batcher = ScriptBatcher(client, COMMIT_SCRIPT, timeout, on_round_trip, riders)
+            self._commit = batcher.call
+
+    @property
+    def client(self) -> Any:
+        """For the insights' own flush in a quiet spell: the same pool and timeouts."""
+        return self._redis
 
     def guess(self, sender: str) -> State | None:
         return self._recent.get(sender)

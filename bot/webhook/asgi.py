@@ -14,6 +14,7 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
+from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -24,6 +25,7 @@ from bot.config import Settings, load_settings
 from bot.console import mount_console
 from bot.console.follower import follow_published
 from bot.console.versions import CatalogVersions, catalog_versions
+from bot.insights import FLUSH_SECONDS, flush_now, keep_flushing
 from bot.metrics import CONTENT_TYPE
 from bot.redis import Client, connect
 from bot.webhook import twilio
@@ -124,9 +126,19 @@ async def lifespan(api: FastAPI) -> AsyncIterator[None]:
     gc.collect()
     gc.freeze()
     await _log_ready(served)
+    recorder, store = served.bot.insights, served.bot.store
+    client = getattr(store, "client", None)
+    flusher = None
+    if recorder is not None and client is not None:
+        flusher = asyncio.create_task(keep_flushing(recorder, client, FLUSH_SECONDS))
     try:
         yield
     finally:
+        if flusher is not None and recorder is not None:
+            flusher.cancel()
+            with suppress(asyncio.CancelledError):
+                await flusher
+            await flush_now(recorder, client)  # what no message's pipeline carried yet
         if follower is not None:
             follower.cancel()
             with suppress(asyncio.CancelledError):
@@ -150,6 +162,7 @@ async def _log_ready(served: Served) -> None:
 
 
 routes = APIRouter()
+FAVICON = (Path(__file__).parent / "static" / "favicon.svg").read_bytes()
 
 
 @routes.post("/sms", response_class=Response, openapi_extra=TWILIO_FORM, responses=TWIML_RESPONSES)
@@ -167,6 +180,14 @@ async def sms(request: Request) -> Response:
 async def prometheus(request: Request) -> Response:
     webhook: Webhook = request.app.state.webhook
     return Response(webhook.metrics.export(), media_type=CONTENT_TYPE)
+
+
+@routes.get("/favicon.svg", include_in_schema=False)
+@routes.get("/favicon.ico", include_in_schema=False)
+async def favicon() -> Response:
+    # SVG under both names: browsers that ask for /favicon.ico take it too, and no page shows
+    # a 404 in the console (B12).
+    return Response(FAVICON, media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
 
 
 @routes.get("/healthz")

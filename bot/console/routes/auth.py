@@ -40,10 +40,11 @@ async def login(
     try:
         account = await console.accounts.sign_in(name, password, address)
     except AccountError as exc:
-        return page(request, "staff/login.html", None, error=str(exc), status=429)
+        return page(request, "staff/login.html", None, error=str(exc), status=429, typed=name)
     if account is None:
         await console.versions.audit_failed_sign_in(name.strip()[:64])
-        return page(request, "staff/login.html", None, error="Wrong name or password.")
+        error = "Wrong name or password."
+        return page(request, "staff/login.html", None, error=error, typed=name)  # B17
     request.session.clear()
     request.session.update({"user": account.name, "csrf": secrets.token_urlsafe(24)})
     await console.versions.audit(account.name, "sign-in", account.role)

@@ -7,9 +7,18 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from bot.console.accounts import Account
 from bot.console.deps import ConsoleDep, checked, signed_in
+from bot.console.index import topic_index
 from bot.console.routes import page
+from bot.console.text_input import normalize_text, normalize_words, same_text
 from bot.console.trial import try_a_message
-from bot.console.views import LANGUAGE_NAMES, describe, preview_of, snippet_rows
+from bot.console.views import (
+    FILTERS,
+    LANGUAGE_NAMES,
+    find,
+    preview_of,
+    snippet_rows,
+    too_long,
+)
 from bot.errors import PreviewError
 
 router = APIRouter()
@@ -21,14 +30,23 @@ async def overview(
 ) -> HTMLResponse:
     number, published, candidate, changes = await console.versions.candidate()
     history = await console.versions.history()
-    rows = snippet_rows(console, published, candidate, changes, history)
+    asked = request.query_params
+    found = find(
+        console.index(candidate),
+        topic_index(console.structure, candidate.english),
+        snippet_rows(console, published, candidate, changes, history),
+        query=asked.get("q", "")[:100],
+        show=asked.get("show", ""),
+        topic=asked.get("topic", ""),
+    )
     return page(
         request,
         "staff/index.html",
         account,
         version=number,
-        groups=rows,
         drafts=len(changes),
+        filters=FILTERS,
+        **found,
     )
 
 
@@ -40,16 +58,20 @@ async def edit(
     if key not in candidate.english:
         raise HTTPException(404, "no such snippet")
     es = candidate.translations.get("es", {}).get(key)
+    entry = console.entry(candidate, key)
     return page(
         request,
         "staff/edit.html",
         account,
         key=key,
-        where=describe(console.structure, key),
+        title=entry.title,
+        also=entry.also,
+        topic=entry.topic,
         english=candidate.english[key],
         spanish=es.text if es else "",
         needs_review=candidate.needs_review("es", key),
         published_english=published.english.get(key, ""),
+        too_long=too_long(console, candidate, key),
     )
 
 
@@ -64,12 +86,15 @@ async def save(
     _, _, candidate, _ = await console.versions.candidate()
     if key not in candidate.english:
         raise HTTPException(404, "no such snippet")
-    english, spanish = str(form.get("en", "")).strip(), str(form.get("es", "")).strip()
-    if english != candidate.english[key]:
+    # As stored: a textarea's CRLF, spaces at line ends or a decomposed accent are not an
+    # edit, so a text the editor did not touch is never drafted (B5).
+    english = normalize_text(str(form.get("en", "")))
+    spanish = normalize_text(str(form.get("es", "")))
+    if not same_text(english, candidate.english[key]):
         await console.versions.save_text("en", key, english, account.name)
     current_es = candidate.translations.get("es", {}).get(key)
     confirmed = form.get("es_reviewed") == "yes"  # "the Spanish still says the same"
-    if current_es is None or spanish != current_es.text or confirmed:
+    if current_es is None or not same_text(spanish, current_es.text) or confirmed:
         # A saved Spanish text is one read against the English it now stands beside. An
         # English change alone leaves the Spanish marked as needing review.
         await console.versions.save_text("es", key, spanish, account.name, english)
@@ -98,19 +123,16 @@ async def keywords_save(
         raise HTTPException(422, f"there is no topic '{topic}' in the menus")
     form = await request.form()
     _, _, candidate, _ = await console.versions.candidate()
+    current = candidate.keywords.get("topics", {}).get(topic) or {}
     drafted = candidate.examples.get("topics", {}).get(topic) or {}
     for language in ("en", "es"):
-        words = _lines(form.get(language, ""))
-        await console.versions.save_keywords(topic, language, words, account.name)
-        questions = _lines(form.get(f"examples_{language}", ""))
+        words = normalize_words(str(form.get(language, "")))
+        if words != list(current.get(language) or []):  # an untouched list is no draft
+            await console.versions.save_keywords(topic, language, words, account.name)
+        questions = normalize_words(str(form.get(f"examples_{language}", "")))
         if f"examples_{language}" in form and questions != list(drafted.get(language) or []):
             await console.versions.save_examples(topic, language, questions, account.name)
     return RedirectResponse(f"/staff/keywords/{topic}?saved=1", status_code=303)
-
-
-def _lines(value: object) -> list[str]:
-    """One entry per line; a browser's CRLF and blank lines do not count."""
-    return [line.strip() for line in str(value).splitlines() if line.strip()]
 
 
 @router.get("/try", response_class=HTMLResponse)

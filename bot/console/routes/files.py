@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from bot.console.accounts import Account
 from bot.console.deps import ConsoleDep, checked, signed_in
 from bot.console.drafts import cells, diff, overlay
-from bot.console.files import from_csv, from_po, to_csv, to_po
+from bot.console.files import from_csv, from_po, to_csv, to_po, to_xlsx
 from bot.console.routes import page
 from bot.errors import ImportFileError
 
@@ -26,13 +26,19 @@ async def export(console: ConsoleDep, name: str, account: Account = Depends(sign
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="catalog.csv"'},
         )
+    if name == "catalog.xlsx":
+        return Response(
+            to_xlsx(console.structure, candidate),
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": 'attachment; filename="catalog.xlsx"'},
+        )
     if name == "es.po":
         return Response(
             to_po(candidate, "es"),
             media_type="text/x-gettext-translation; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="es.po"'},
         )
-    raise HTTPException(404, "export es.po or catalog.csv")
+    raise HTTPException(404, "export es.po, catalog.csv or catalog.xlsx")
 
 
 @router.post("/import", response_class=HTMLResponse)
@@ -45,7 +51,7 @@ async def import_file(
     _, published, candidate, _ = await console.versions.candidate()
     raw = await upload.read()
     try:
-        if (upload.filename or "").endswith(".csv"):
+        if (upload.filename or "").lower().endswith((".csv", ".xlsx", ".txt")):
             imported, kept = from_csv(candidate, published, raw)
         else:
             imported, kept = from_po(candidate, published, raw, "es")
