@@ -8,9 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from bot.catalog.check import budget_problems, check_data, measure_replies
+from bot.catalog.files import read_yaml
 from bot.catalog.model import CatalogData, Structure
 from bot.clinic import ClinicDetails
 from bot.config import Settings
@@ -20,6 +19,7 @@ from bot.errors import CatalogError
 from bot.insights import ClinicDay, InsightsKeys, InsightsRecorder, Vocabulary
 from bot.keywords import Keywords
 from bot.metrics import Metrics
+from bot.models import Language
 from bot.redis import connect
 from bot.router import Router
 from bot.store import Limits, SessionStore
@@ -100,7 +100,7 @@ def clinic_details(settings: Settings) -> ClinicDetails:
     )
 
 
-def locales(settings: Settings) -> dict[str, str]:
+def locales(settings: Settings) -> dict[Language, str]:
     return {"en": settings.locale_en, "es": settings.locale_es}
 
 
@@ -150,7 +150,7 @@ def make_store(
 
 
 def keywords_data(settings: Settings) -> dict[str, Any]:
-    data = yaml.safe_load((settings.messages_dir / "keywords.yaml").read_text(encoding="utf-8"))
+    data = read_yaml(settings.messages_dir / "keywords.yaml")
     return data if isinstance(data, dict) else {}
 
 

@@ -72,22 +72,26 @@ def serve(host: str, port: int, log_level: str, workers: int) -> None:
         )
     # No access log (it would carry nothing the metrics lack); no Server or Date header (Twilio
     # reads neither): less work on every text.
-    options = {
-        "host": host,
-        "port": port,
-        "log_level": log_level,
-        "access_log": False,
-        "server_header": False,
-        "date_header": False,
-    }
+
+    def run(target: object, workers: int | None = None) -> None:
+        uvicorn.run(
+            target,  # type: ignore[arg-type]  # an app, or with workers the factory's import path
+            factory=workers is not None,
+            workers=workers,
+            host=host,
+            port=port,
+            log_level=log_level,
+            access_log=False,
+            server_header=False,
+            date_header=False,
+        )
+
     if workers == 1:
-        uvicorn.run(app, **options)
+        run(app)
         return
     with _shared_metrics_directory():
         os.environ["SMSBOT_LOG_LEVEL"] = log_level
-        uvicorn.run(
-            "bot.webhook.asgi:app_from_environment", factory=True, workers=workers, **options
-        )
+        run("bot.webhook.asgi:app_from_environment", workers=workers)
 
 
 @contextmanager

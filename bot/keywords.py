@@ -14,7 +14,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-import yaml
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
@@ -172,11 +171,9 @@ class Keywords:
 
     @classmethod
     def load(cls, path: Path) -> Keywords:
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
-            raise CatalogError(f"{path}: cannot read keywords: {exc}") from exc
-        return cls.from_data(data, source=str(path))
+        from bot.catalog.files import read_yaml  # only at start-up: keeps Babel out of imports
+
+        return cls.from_data(read_yaml(path), source=str(path))
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any], source: str = "keywords") -> Keywords:

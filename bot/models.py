@@ -28,7 +28,6 @@ class Inbound:
     sender: str
     message_id: str
     body: str
-    media_count: int = 0
     from_country: str = ""
     opt_out_type: str = ""  # Twilio Advanced Opt-Out: "STOP", "START", "HELP" or ""
     previous_sender: str = ""  # the hash under the previous key, while the key is rotated
@@ -39,12 +38,11 @@ class Session:
     """What the bot remembers about one sender between messages."""
 
     language: Language | None = None  # None until first saved
-    explicit: bool = False  # the sender chose the language (ESPAÑOL / ENGLISH / a Spanish keyword)
     menu: str | None = None  # the last menu this sender saw
     topic: str | None = None  # topic being read, for MORE
     page: int = 0  # next page of `topic` to send on MORE
-    seen: int = 0  # unix time of the last message
     opted_out: bool = False
+    explicit: bool = False  # the language was chosen, not guessed (see Router._language)
     alarmed: int = 0  # unix time of the last emergency or urgent-symptom reply
 
 
@@ -60,7 +58,3 @@ class Reply:
     language: Language
     messages: tuple[tuple[Part, ...], ...] = field(default_factory=tuple)
     intent: str = "none"  # for metrics and logs: which rule answered
-
-    @property
-    def silent(self) -> bool:
-        return not self.messages

@@ -46,15 +46,17 @@ class Router:
         self.understanding = understanding
 
     def route(
-        self, inbound: Inbound, saved: Session | None, now: int, recent: int = 1
+        self, inbound: Inbound, saved: Session | None, recent: int = 1, now: int = 0
     ) -> tuple[Reply, Session]:
-        """`recent`: messages from this sender in the current flood window, this one included."""
+        """`recent`: messages from this sender in the current flood window, this one included;
+        `now`: the time (unix seconds), given as data so routing stays pure. It spaces the
+        safety replies during a flood pause."""
         session = saved or Session()
         match = self.keywords.match(inbound.body, in_sentence=self.understanding is None)
         exact = match is not None and match.kind in ("command", "number", "topic")
         reading = self.read(inbound.body, session, rank=not exact)
         language = self._language(inbound, match, reading, session)
-        session = replace(session, language=language, seen=now, explicit=_explicit(match, session))
+        session = replace(session, language=language, explicit=_explicit(match, session))
         if inbound.opt_out_type:  # Twilio Advanced Opt-Out has answered already: record only
             return self._twilio_answered(inbound.opt_out_type, session)
         if recent > self.flood_limit:
@@ -371,6 +373,8 @@ def _say(language: Language, intent: str, *messages: tuple[Part, ...]) -> Reply:
 
 
 def _explicit(match: Match | None, session: Session) -> bool:
+    """The sender chose the language (ENGLISH / ESPAÑOL, or a Spanish-only word): a guess from
+    a later message's words does not switch it back."""
     if match and match.kind == "command" and match.name in ("english", "spanish"):
         return True
     return session.explicit or bool(match and match.language == "es")

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
+import redis
 
 from bot.catalog.files import Source
 from bot.config import PROJECT_ROOT
-from bot.store.codec import decode_session
-from tests.conftest import Phone
+from bot.models import Language
+from tests.helpers.phone import MAIN, Phone, expect
+from tests.helpers.store import key_of, session_of, stored_count
 
-MAIN = ("menu:main",)
 TYPES = ("menu:types",)
 SAFETY = ("reply.safety",)  # "not understood" starts with its own SMS: 911, then the care team
 NOT_UNDERSTOOD = [SAFETY, MAIN]
@@ -22,11 +26,6 @@ STRUCTURE = Source.load(PROJECT_ROOT / "messages").structure
 def number(topic: str, menu: str = "main") -> str:
     """What a patient texts to open `topic` from `menu`."""
     return str(STRUCTURE.menus[menu].items.index(topic) + 1)
-
-
-def expect(phone: Phone, language: str, *messages: tuple[str, ...]) -> list[str]:
-    content = phone.client.app.state.bot.content
-    return [content.render(language, parts) for parts in messages]
 
 
 def page(topic: str, position: int) -> tuple[str, ...]:
@@ -156,22 +155,24 @@ CONVERSATIONS = [
 
 
 @pytest.mark.parametrize("steps", CONVERSATIONS)
-def test_conversation(new_phone, steps) -> None:
+def test_conversation(new_phone: Callable[..., Phone], steps: Any) -> None:
     phone = new_phone()
     for body, language, messages in steps:
         assert phone.text(body) == expect(phone, language, *messages), body
 
 
-def test_first_contact_from_spanish_speaking_country_is_spanish(new_phone) -> None:
+def test_first_contact_from_spanish_speaking_country_is_spanish(
+    new_phone: Callable[..., Phone],
+) -> None:
     phone = new_phone(country="MX")
     assert phone.text("menu") == expect(phone, "es", WELCOME, ("offer.language",), MAIN)
 
 
-def test_default_language_spanish(redis_url, prefix) -> None:
+def test_default_language_spanish(redis_url: str, prefix: str) -> None:
     from fastapi.testclient import TestClient
 
     from bot.webhook.asgi import create_app
-    from tests.conftest import make_settings
+    from tests.helpers.settings import make_settings
 
     settings = make_settings(redis_url=redis_url, redis_key_prefix=prefix, default_language="es")
     with TestClient(create_app(settings)) as client:
@@ -179,26 +180,27 @@ def test_default_language_spanish(redis_url, prefix) -> None:
         assert phone.text("123") == expect(phone, "es", SHORT_WELCOME, MAIN)
 
 
-def test_media_only_message_gets_menu(new_phone) -> None:
+def test_media_only_message_gets_menu(new_phone: Callable[..., Phone]) -> None:
     phone = new_phone()
     phone.text("menu")
     response = phone.post(phone.form("", NumMedia="1", MediaUrl0="https://example.org/x.jpg"))
-    from tests.conftest import replies
+    from tests.helpers.phone import replies
 
     assert replies(response.text) == expect(phone, "en", *NOT_UNDERSTOOD)
 
 
-def test_language_choice_is_saved_in_redis(new_phone, rdb, prefix) -> None:
+def test_language_choice_is_saved_in_redis(
+    new_phone: Callable[..., Phone], rdb: redis.Redis, prefix: str
+) -> None:
     phone = new_phone()
     phone.text("ESPAÑOL")
-    sessions = [k for k in rdb.scan_iter(match=f"{prefix}:*:s")]
-    assert len(sessions) == 1
-    stored = decode_session(rdb.get(sessions[0]), opted_out=False)
-    assert stored.language == "es" and stored.explicit
-    assert rdb.ttl(sessions[0]) > 29 * 86400  # idle sessions expire after 30 days
+    assert stored_count(rdb, prefix, "session") == 1
+    saved = session_of(rdb, prefix, phone.number)
+    assert saved is not None and saved.language == "es"
+    assert rdb.ttl(key_of(prefix, phone.number, "session")) > 29 * 86400  # expires in 30 days
 
 
-def test_whatsapp_sender_is_the_same_person(new_phone) -> None:
+def test_whatsapp_sender_is_the_same_person(new_phone: Callable[..., Phone]) -> None:
     phone = new_phone("+15551112222")
     phone.text("ESPAÑOL")
     whatsapp = new_phone("whatsapp:+15551112222")
@@ -206,53 +208,63 @@ def test_whatsapp_sender_is_the_same_person(new_phone) -> None:
 
 
 class TestOptOut:
-    def test_stop_confirms_once_then_silence(self, new_phone, rdb, prefix) -> None:
+    def test_stop_confirms_once_then_silence(
+        self, new_phone: Callable[..., Phone], rdb: redis.Redis, prefix: str
+    ) -> None:
         phone = new_phone()
         phone.text("menu")
         assert phone.text("STOP") == expect(phone, "en", ("reply.stop",))
         assert phone.text("TYPES") == []
         assert phone.text("STOP") == []
         assert phone.text("chest pain") == []
-        opt_outs = list(rdb.scan_iter(match=f"{prefix}:*:o"))
-        assert len(opt_outs) == 1 and rdb.ttl(opt_outs[0]) == -1  # never expires
+        assert stored_count(rdb, prefix, "opt_out") == 1
+        assert rdb.ttl(key_of(prefix, phone.number, "opt_out")) == -1  # never expires
 
     @pytest.mark.parametrize(
         "word", ["STOP", "stopall", "Unsubscribe", "CANCEL", "end", "QUIT", "revoke", "OPTOUT"]
     )
-    def test_twilio_words(self, new_phone, word) -> None:
+    def test_twilio_words(self, new_phone: Callable[..., Phone], word: str) -> None:
         phone = new_phone()
         assert phone.text(word) == expect(phone, "en", ("reply.stop",))
         assert phone.text("menu") == []
 
     @pytest.mark.parametrize("word", ["ALTO", "parar", "Cancelar", "BAJA"])
-    def test_spanish_words_confirm_in_spanish(self, new_phone, word) -> None:
+    def test_spanish_words_confirm_in_spanish(
+        self, new_phone: Callable[..., Phone], word: str
+    ) -> None:
         phone = new_phone()
         assert phone.text(word) == expect(phone, "es", ("reply.stop",))
 
-    def test_help_still_answered_after_opt_out(self, new_phone) -> None:
+    def test_help_still_answered_after_opt_out(self, new_phone: Callable[..., Phone]) -> None:
         phone = new_phone()
         phone.text("ALTO")
         assert phone.text("AYUDA") == expect(phone, "es", ("reply.help",))
 
     @pytest.mark.parametrize("word", ["START", "yes", "UNSTOP", "INICIO", "comenzar"])
-    def test_opt_in_clears_and_shows_menu(self, new_phone, word, rdb, prefix) -> None:
+    def test_opt_in_clears_and_shows_menu(
+        self, new_phone: Callable[..., Phone], word: str, rdb: redis.Redis, prefix: str
+    ) -> None:
         phone = new_phone()
         phone.text("STOP")
-        language = "es" if word.lower() in ("inicio", "comenzar") else "en"
+        language: Language = "es" if word.lower() in ("inicio", "comenzar") else "en"
         assert phone.text(word) == expect(phone, language, ("reply.start",), MAIN)
-        assert list(rdb.scan_iter(match=f"{prefix}:*:o")) == []
+        assert stored_count(rdb, prefix, "opt_out") == 0
         assert phone.text(number("how")) == expect(phone, language, page("how", 1))
 
-    def test_advanced_opt_out_records_and_says_nothing(self, new_phone, rdb, prefix) -> None:
+    def test_advanced_opt_out_records_and_says_nothing(
+        self, new_phone: Callable[..., Phone], rdb: redis.Redis, prefix: str
+    ) -> None:
         phone = new_phone()
         assert phone.text("STOP", OptOutType="STOP") == []
-        assert len(list(rdb.scan_iter(match=f"{prefix}:*:o"))) == 1
+        assert stored_count(rdb, prefix, "opt_out") == 1
         assert phone.text("menu") == []
         assert phone.text("START", OptOutType="START") == []
-        assert list(rdb.scan_iter(match=f"{prefix}:*:o")) == []
+        assert stored_count(rdb, prefix, "opt_out") == 0
         assert phone.text("TYPES") == expect(phone, "en", TYPES)
 
-    def test_stop_inside_a_sentence_is_not_an_opt_out_word(self, new_phone) -> None:
+    def test_stop_inside_a_sentence_is_not_an_opt_out_word(
+        self, new_phone: Callable[..., Phone]
+    ) -> None:
         phone = new_phone()
         phone.text("menu")
         assert phone.text("when do side effects stop") == expect(
@@ -260,7 +272,9 @@ class TestOptOut:
         )
 
 
-def test_replayed_message_sid_gets_same_answer_and_advances_once(new_phone, rdb, prefix) -> None:
+def test_replayed_message_sid_gets_same_answer_and_advances_once(
+    new_phone: Callable[..., Phone], rdb: redis.Redis, prefix: str
+) -> None:
     phone = new_phone()
     phone.text("CURE")
     form = phone.form("MORE")

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import time
 
-from tests.conftest import Phone
-from tests.test_staff import Staff, console  # noqa: F401
+import redis
+from fastapi.testclient import TestClient
+
+from bot.models import Session
+from bot.understanding.reading import Reading
+from tests.helpers.console import Staff
+from tests.helpers.phone import Phone, bot_of
 
 QUESTION = "zorblat quixplen"  # no topic has these words until staff add the example
 
 
-def test_example_questions_are_drafted_reviewed_and_published(console) -> None:  # noqa: F811
-    router = console.app.state.bot.conversation.router
-    assert router.read(QUESTION, router_session()).decision == "none"
+def test_example_questions_are_drafted_reviewed_and_published(console: TestClient) -> None:
+    assert reading(console).decision == "none"
     editor = Staff(console)
     editor.sign_in("nora")
     page = editor.get("/staff/keywords/cure")
@@ -26,7 +30,7 @@ def test_example_questions_are_drafted_reviewed_and_published(console) -> None: 
         follow_redirects=False,
     )
     assert saved.status_code == 303, saved.text
-    assert router.read(QUESTION, router_session()).decision == "none"  # a draft only
+    assert reading(console).decision == "none"  # a draft only
     review = editor.get("/staff/review").text
     assert QUESTION in review and "example questions" in review
 
@@ -34,19 +38,19 @@ def test_example_questions_are_drafted_reviewed_and_published(console) -> None: 
     reviewer.sign_in("rita")
     assert reviewer.publish("patients ask it this way").status_code == 200
     deadline = time.monotonic() + 5
-    while (
-        console.app.state.bot.conversation.router.read(QUESTION, router_session()).topic != "cure"
-    ):
+    while reading(console).topic != "cure":
         assert time.monotonic() < deadline, "the published example did not reach the bot"
         time.sleep(0.05)
     assert (
         Phone(console)
         .text(QUESTION)[-1]
-        .startswith(console.app.state.bot.content.text("en", "topic.cure.1"))
+        .startswith(bot_of(console).content.text("en", "topic.cure.1"))
     )
 
 
-def test_try_a_message_shows_the_answer_and_why_and_keeps_nothing(console, rdb, prefix) -> None:  # noqa: F811
+def test_try_a_message_shows_the_answer_and_why_and_keeps_nothing(
+    console: TestClient, rdb: redis.Redis, prefix: str
+) -> None:
     def sender_keys() -> list[str]:  # sessions, answers, flood counters, opt-outs
         return [
             k for k in rdb.scan_iter(match=f"{prefix}:*") if k.endswith((":s", ":m", ":f", ":o"))
@@ -65,7 +69,8 @@ def test_try_a_message_shows_the_answer_and_why_and_keeps_nothing(console, rdb, 
     assert sender_keys() == before  # nothing stored for the message tried
 
 
-def router_session():  # type: ignore[no-untyped-def]
-    from bot.models import Session
-
-    return Session()
+def reading(console: TestClient) -> Reading:
+    """What the running bot reads in QUESTION now."""
+    found = bot_of(console).conversation.router.read(QUESTION, Session())
+    assert found is not None
+    return found

@@ -9,13 +9,10 @@ from bot.models import LANGUAGES, Language, Part, Reply, Session
 log = logging.getLogger("smsbot.store")
 
 # A session is stored as one short line, fields in a fixed order after a format version:
-#   "2|es|1|types|side_effects|2|1790000000|1789999000"
-#   (language, chosen, menu, topic, page, last seen, last safety reply). Format 1 had no
-#   last field and is still read.
+#   "3|es|1|types|side_effects|2|1790000000"
+#   (language, language chosen, menu, topic, next page, last safety reply)
 # An idle session then costs well under 200 bytes in Redis, and reading one is a split.
-SESSION_FORMAT = "2"
-READABLE_FORMATS = {"1": 7, "2": 8}  # format -> number of fields
-LANGUAGE_CODES = {"en": "en", "es": "es"}
+SESSION_FORMAT = "3"
 
 
 def encode_session(session: Session) -> str:
@@ -27,7 +24,6 @@ def encode_session(session: Session) -> str:
             session.menu or "",
             session.topic or "",
             str(session.page) if session.page else "",
-            str(session.seen) if session.seen else "",
             str(session.alarmed) if session.alarmed else "",
         )
     )
@@ -36,25 +32,41 @@ def encode_session(session: Session) -> str:
 def decode_session(raw: str, opted_out: bool) -> Session | None:
     if not raw:
         return Session(opted_out=True) if opted_out else None
-    fields = raw.split("|")
     try:
-        if READABLE_FORMATS.get(fields[0]) != len(fields):
-            raise ValueError(fields[0])
-        _, language, explicit, menu, topic, page, seen, *rest = fields
-        alarmed = int(rest[0] or 0) if rest else 0
+        language, explicit, menu, topic, page, alarmed = _current_fields(raw.split("|"))
         return Session(
-            language=LANGUAGE_CODES.get(language),  # type: ignore[arg-type]
+            language=_language(language),
             explicit=explicit == "1",
             menu=menu or None,
             topic=topic or None,
             page=int(page or 0),
-            seen=int(seen or 0),
             opted_out=opted_out,
-            alarmed=alarmed,
+            alarmed=int(alarmed or 0),
         )
     except ValueError:
         log.warning("discarding an unreadable session")
         return Session(opted_out=opted_out)
+
+
+def _current_fields(fields: list[str]) -> tuple[str, str, str, str, str, str]:
+    """The fields of format 3 from any format still in Redis (older ones are read, never written):
+    1: language, chosen, menu, topic, page, last seen
+    2 (5 fields): language, menu, topic, page
+    2 (8 fields): language, chosen, menu, topic, page, last seen, last safety reply."""
+    version, rest = fields[0], fields[1:]
+    if version == SESSION_FORMAT and len(rest) == 6:
+        language, explicit, menu, topic, page, alarmed = rest
+        return language, explicit, menu, topic, page, alarmed
+    if version == "2" and len(rest) == 4:
+        language, menu, topic, page = rest
+        return language, "", menu, topic, page, ""
+    if version == "2" and len(rest) == 7:
+        language, explicit, menu, topic, page, _seen, alarmed = rest
+        return language, explicit, menu, topic, page, alarmed
+    if version == "1" and len(rest) == 6:
+        language, explicit, menu, topic, page, _seen = rest
+        return language, explicit, menu, topic, page, ""
+    raise ValueError(version)
 
 
 # A recorded answer names snippets, never text:
@@ -69,8 +81,16 @@ def encode_reply(reply: Reply) -> str:
 
 def decode_reply(recorded: str) -> Reply:
     language, intent, messages = recorded.split("|", 2)
-    lang: Language = language if language in LANGUAGES else "en"  # type: ignore[assignment]
+    lang: Language = _language(language) or "en"
     parsed: tuple[tuple[Part, ...], ...] = tuple(
         tuple(message.split(",")) for message in messages.split(";") if message
     )
     return Reply(lang, parsed, intent)
+
+
+def _language(code: str) -> Language | None:
+    """A stored language code, or None for one this version does not serve."""
+    for language in LANGUAGES:
+        if code == language:
+            return language
+    return None

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from ruamel.yaml import YAML
 
 from bot.models import Inbound, Language, Reply, Session
 from bot.router import CHOICES_PREFIX, Router
@@ -38,7 +38,7 @@ class Tally:
 
 
 def load_items(path: Path) -> list[dict[str, Any]]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = YAML(typ="safe").load(path.read_text(encoding="utf-8")) or {}
     return list(data.get("items") or [])
 
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
 
 from bot.errors import CatalogError
 from bot.keywords import normalize
@@ -82,8 +83,8 @@ class Examples:
     @classmethod
     def load(cls, path: Path) -> Examples:
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
+            data = YAML(typ="safe").load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, YAMLError) as exc:
             raise CatalogError(f"{path}: cannot read examples: {exc}") from exc
         return cls.from_data(data)
 

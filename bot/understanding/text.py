@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import Stemmer
-import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
 
 from bot.errors import CatalogError
 from bot.keywords import normalize
@@ -84,8 +85,8 @@ def read_word_data(path: Path) -> dict[str, Any]:
     """A word-data file with every value read as text: to YAML, a bare `no` or `yes` is a
     boolean, and a nurse adding "no" to a list must get the word."""
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
-    except (OSError, yaml.YAMLError) as exc:
+        data = YAML(typ="base").load(path.read_text(encoding="utf-8"))  # every scalar a string
+    except (OSError, YAMLError) as exc:
         raise CatalogError(f"{path}: cannot read: {exc}") from exc
     if not isinstance(data, dict):
         raise CatalogError(f"{path}: expected a mapping at the top level")

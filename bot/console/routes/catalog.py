@@ -28,7 +28,13 @@ router = APIRouter()
 async def overview(
     console: ConsoleDep, request: Request, account: Account = Depends(signed_in)
 ) -> HTMLResponse:
-    number, published, candidate, changes = await console.versions.candidate()
+    review = await console.versions.for_review()
+    number, published, candidate, changes = (
+        review.number,
+        review.published,
+        review.data,
+        review.changes,
+    )
     history = await console.versions.history()
     asked = request.query_params
     found = find(
@@ -54,7 +60,8 @@ async def overview(
 async def edit(
     console: ConsoleDep, request: Request, key: str, account: Account = Depends(signed_in)
 ) -> Response:
-    _, published, candidate, _ = await console.versions.candidate()
+    found = await console.versions.for_review()
+    published, candidate = found.published, found.data
     if key not in candidate.english:
         raise HTTPException(404, "no such snippet")
     es = candidate.translations.get("es", {}).get(key)
@@ -83,7 +90,7 @@ async def save(
     account: Account = Depends(checked),
 ) -> Response:
     form = await request.form()
-    _, _, candidate, _ = await console.versions.candidate()
+    candidate = (await console.versions.for_review()).data
     if key not in candidate.english:
         raise HTTPException(404, "no such snippet")
     # As stored: a textarea's CRLF, spaces at line ends or a decomposed accent are not an
@@ -105,7 +112,7 @@ async def save(
 async def keywords_form(
     console: ConsoleDep, request: Request, topic: str, account: Account = Depends(signed_in)
 ) -> Response:
-    _, _, candidate, _ = await console.versions.candidate()
+    candidate = (await console.versions.for_review()).data
     words = candidate.keywords.get("topics", {}).get(topic)
     if words is None:
         raise HTTPException(404, "no such topic")
@@ -167,7 +174,7 @@ async def preview(
     if missing:
         raise HTTPException(422, f"missing in the request: {', '.join(missing)}")
     key, language, text = str(body["key"]), str(body["language"]), str(body["text"])
-    _, _, candidate, _ = await console.versions.candidate()
+    candidate = (await console.versions.for_review()).data
     if key not in candidate.english or language not in LANGUAGE_NAMES:
         raise HTTPException(404, "no such snippet")
     try:
