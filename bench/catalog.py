@@ -7,8 +7,8 @@ import shutil
 from io import BytesIO
 from pathlib import Path
 
-import yaml
 from babel.messages.pofile import read_po, write_po
+from ruamel.yaml import YAML
 
 from bot.catalog.po import po_path
 from bot.catalog.tools import compile_catalogs
@@ -35,9 +35,10 @@ def ten_times_catalog(root: Path, dest: Path, factor: int = 10) -> tuple[Path, d
     made_up_word = MadeUpWords(10)
     shutil.copytree(root / "messages", dest / "messages")
     shutil.copytree(root / "locales", dest / "locales")
-    english = yaml.safe_load((dest / "messages/en.yaml").read_text(encoding="utf-8"))
-    menus = yaml.safe_load((dest / "messages/menus.yaml").read_text(encoding="utf-8"))
-    words = yaml.safe_load((dest / "messages/keywords.yaml").read_text(encoding="utf-8"))
+    english = YAML(typ="safe").load(dest / "messages/en.yaml")
+    menus = YAML(typ="safe").load(dest / "messages/menus.yaml")
+    words = YAML(typ="safe").load(dest / "messages/keywords.yaml")
+    examples = YAML(typ="safe").load(dest / "messages/examples.yaml")
     po_file = po_path(dest / "locales", "es")
     with po_file.open("rb") as handle:
         po = read_po(handle)
@@ -65,10 +66,17 @@ def ten_times_catalog(root: Path, dest: Path, factor: int = 10) -> tuple[Path, d
                 + [made_up_word() for _ in range(3)]
                 for language in ("en", "es")
             }
+            examples["topics"][clone] = {
+                language: [f"{text} {made_up_word()}" for text in texts]
+                for language, texts in (examples["topics"].get(name) or {}).items()
+            }
         menus["menus"][f"more{copy}"] = {"header": "menu.main.header", "items": items[:10]}
-    (dest / "messages/en.yaml").write_text(yaml.safe_dump(english, allow_unicode=True))
-    (dest / "messages/menus.yaml").write_text(yaml.safe_dump(menus, allow_unicode=True))
-    (dest / "messages/keywords.yaml").write_text(yaml.safe_dump(words, allow_unicode=True))
+    writer = YAML(typ="safe")
+    writer.default_flow_style = False
+    writer.dump(english, dest / "messages/en.yaml")
+    writer.dump(menus, dest / "messages/menus.yaml")
+    writer.dump(words, dest / "messages/keywords.yaml")
+    writer.dump(examples, dest / "messages/examples.yaml")
     buffer = BytesIO()
     write_po(buffer, po, width=76)
     po_file.write_bytes(buffer.getvalue())

@@ -28,7 +28,7 @@ import redis
 from bench.catalog import ten_times_catalog
 from bench.traffic import write_requests
 from bot.config import PROJECT_ROOT
-from tests.redis_server import RedisServer, free_port
+from tests.helpers.redis_server import RedisServer, free_port
 
 TOKEN = "bench-auth-token-0123456789abcdef"
 HASH_KEY = "bench-hash-key-0123456789abcdef0123"

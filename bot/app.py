@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.catalog.check import budget_problems, check_data, measure_replies
-from bot.catalog.model import CatalogData
+from bot.catalog.files import read_yaml
+from bot.catalog.model import CatalogData, Structure
 from bot.clinic import ClinicDetails
 from bot.config import Settings
 from bot.content import Content
@@ -17,12 +19,14 @@ from bot.errors import CatalogError
 from bot.insights import ClinicDay, InsightsKeys, InsightsRecorder, Vocabulary
 from bot.keywords import Keywords
 from bot.metrics import Metrics
+from bot.models import Language
 from bot.redis import connect
 from bot.router import Router
 from bot.store import Limits, SessionStore
 from bot.store.keys import Keys
 from bot.store.memory import MemoryStore
 from bot.store.redis import RedisStore
+from bot.understanding.reading import Examples, Understanding
 
 if TYPE_CHECKING:
     from bot.callbacks.desk import CallbackDesk
@@ -78,8 +82,16 @@ class Bot:
         CatalogError, and keeps serving the current catalog, when the check fails.
         """
         content, keywords = await asyncio.to_thread(self.prepare_catalog, data)
+        understanding = self.conversation.router.understanding
+        if understanding is not None:
+            examples = Examples.from_data(data.examples) if data.examples else None
+            topics = ranked_topics(understanding, content)
+            understanding = await asyncio.to_thread(
+                understanding.with_topics, data.keywords, topics, examples
+            )
         self.conversation.content = content
         self.conversation.router.keywords = keywords
+        self.conversation.router.understanding = understanding
         self.catalog_version = version
         log.info("now serving catalog version %d (%s)", version, content.version)
 
@@ -95,7 +107,7 @@ def clinic_details(settings: Settings) -> ClinicDetails:
     )
 
 
-def locales(settings: Settings) -> dict[str, str]:
+def locales(settings: Settings) -> dict[Language, str]:
     return {"en": settings.locale_en, "es": settings.locale_es}
 
 
@@ -144,6 +156,23 @@ def make_store(
     return MemoryStore(keys, limits)
 
 
+def keywords_data(settings: Settings) -> dict[str, Any]:
+    data = read_yaml(settings.messages_dir / "keywords.yaml")
+    return data if isinstance(data, dict) else {}
+
+
+def load_understanding(
+    settings: Settings, structure: Structure, keywords: Mapping[str, Any]
+) -> Understanding:
+    """Safety concepts, drug names, menu words and the topic ranker, from messages/."""
+    return Understanding.load(settings.messages_dir, keywords, structure.topics, all_examples=True)
+
+
+def ranked_topics(understanding: Understanding, content: Content) -> set[str]:
+    """The menus' topics, and those with examples but no page yet (see load_understanding)."""
+    return {*content.structure.topics, *understanding.examples.topics}
+
+
 def _warn_over_budget(content: Content) -> None:
     """The catalog check passed with some clinic details; this run's may be longer."""
     for problem in budget_problems(measure_replies(content)):
@@ -155,12 +184,14 @@ def build_bot(settings: Settings, store: SessionStore | None = None) -> Bot:
     content = load_content(settings)
     _warn_over_budget(content)
     keywords = Keywords.load(settings.messages_dir / "keywords.yaml")
+    understanding = load_understanding(settings, content.structure, keywords_data(settings))
     router = Router(
         keywords,
         content.structure,
         settings.default_language,
         flood_limit=settings.flood_limit,
         callbacks=settings.callbacks,
+        understanding=understanding,
     )
     metrics = Metrics()
     insights = make_insights(settings) if store is None else None

@@ -9,13 +9,14 @@ import sys
 import tempfile
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from bot.app import clinic_details, locales
 from bot.catalog.model import CatalogData
-from bot.config import Settings, load_settings
+from bot.config import PROJECT_ROOT, Settings, load_settings
 from bot.errors import SmsbotError
 from bot.models import LANGUAGES, ROLES
 
@@ -71,22 +72,26 @@ def serve(host: str, port: int, log_level: str, workers: int) -> None:
         )
     # No access log (it would carry nothing the metrics lack); no Server or Date header (Twilio
     # reads neither): less work on every text.
-    options = {
-        "host": host,
-        "port": port,
-        "log_level": log_level,
-        "access_log": False,
-        "server_header": False,
-        "date_header": False,
-    }
+
+    def run(target: object, workers: int | None = None) -> None:
+        uvicorn.run(
+            target,  # type: ignore[arg-type]  # an app, or with workers the factory's import path
+            factory=workers is not None,
+            workers=workers,
+            host=host,
+            port=port,
+            log_level=log_level,
+            access_log=False,
+            server_header=False,
+            date_header=False,
+        )
+
     if workers == 1:
-        uvicorn.run(app, **options)
+        run(app)
         return
     with _shared_metrics_directory():
         os.environ["SMSBOT_LOG_LEVEL"] = log_level
-        uvicorn.run(
-            "bot.webhook.asgi:app_from_environment", factory=True, workers=workers, **options
-        )
+        run("bot.webhook.asgi:app_from_environment", workers=workers)
 
 
 @contextmanager
@@ -204,6 +209,35 @@ def callbacks_new_key() -> None:
     from bot.config import new_callback_key
 
     click.echo(new_callback_key())
+
+
+@main.group()
+def understand() -> None:
+    """Measure how well free text is understood."""
+
+
+@understand.command("eval")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--floors", is_flag=True, help="Exit 1 when a file is below the floors.")
+def understand_eval(files: tuple[Path, ...], floors: bool) -> None:
+    """Top-1/top-3 per language, emergency and urgent recall, false alarms, per file."""
+    from bot.app import build_bot
+    from bot.understanding import evaluate as ev
+
+    bot = build_bot(_settings())
+    router = bot.conversation.router
+    paths = files or tuple(sorted((PROJECT_ROOT / "tests/data/understanding").glob("*.yaml")))
+    failed = []
+    for path in paths:
+        items = ev.load_items(path)
+        ev.resolve_menu_items(router, items)
+        tally = ev.evaluate(router, items)
+        click.echo("\n".join(ev.summary(path.name, tally)))
+        failed += [f"{path.name}: {p}" for p in ev.below_floors(tally)]
+    for problem in failed:
+        click.echo(f"below the floor: {problem}", err=True)
+    if floors and failed:
+        sys.exit(1)
 
 
 @main.group()

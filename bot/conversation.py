@@ -82,16 +82,16 @@ class Conversation:
         return answer
 
     async def _handle(self, inbound: Inbound) -> Answer:
-        now = int(self.clock())
         try:
             expected = await self._starting_state(inbound)
             saved = self._with_deferred(
                 inbound, expected.session or await self._carried_over(inbound)
             )
         except StoreUnavailable as exc:
-            return self._stateless(inbound, now, exc)
+            return self._stateless(inbound, exc)
+        now = int(self.clock())
         for _ in range(COMMIT_ATTEMPTS):
-            reply, session = self.router.route(inbound, saved, now, recent=expected.recent + 1)
+            reply, session = self.router.route(inbound, saved, recent=expected.recent + 1, now=now)
             try:
                 result = await self.store.commit(
                     inbound.sender, inbound.message_id, expected, session, encode_reply(reply)
@@ -136,14 +136,14 @@ class Conversation:
             self.metrics.store_errors.labels("forget").inc()
             log.warning("could not forget a sender (%s)", exc)
 
-    def _stateless(self, inbound: Inbound, now: int, exc: Exception) -> Answer:
+    def _stateless(self, inbound: Inbound, exc: Exception) -> Answer:
         """The store is away: answer from what this process last saw of the sender (an opt-out
         included), else from this message alone, as to a known sender."""
         self.metrics.store_errors.labels("read").inc()
         log.warning("session store unavailable (%s); answering without a session", exc)
         known = self.store.guess(inbound.sender)
         before = self._with_deferred(inbound, known.session if known else None) or Session()
-        reply, session = self.router.route(inbound, before, now)
+        reply, session = self.router.route(inbound, before, now=int(self.clock()))
         self._keep_opt_change(inbound, before, session)
         return self._render(_without_queue(reply), "stateless")  # the queue shares that Redis
 

@@ -14,7 +14,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-import yaml
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
@@ -181,11 +180,9 @@ class Keywords:
 
     @classmethod
     def load(cls, path: Path) -> Keywords:
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
-            raise CatalogError(f"{path}: cannot read keywords: {exc}") from exc
-        return cls.from_data(data, source=str(path))
+        from bot.catalog.files import read_yaml  # only at start-up: keeps Babel out of imports
+
+        return cls.from_data(read_yaml(path), source=str(path))
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any], source: str = "keywords") -> Keywords:
@@ -257,8 +254,10 @@ class Keywords:
             return ranked[0][0]
         return None
 
-    def match(self, text: str) -> Match | None:
-        """The intent of a message, or None when nothing in it is clear enough to act on."""
+    def match(self, text: str, in_sentence: bool = True) -> Match | None:
+        """The intent of a message, or None when nothing in it is clear enough to act on.
+
+        `in_sentence=False` leaves topics named inside a longer sentence to a better reader."""
         normalized = normalize(text)
         if not normalized:
             return None
@@ -275,7 +274,14 @@ class Keywords:
         opt_out = self._opt_out.find(tokens)
         if opt_out:  # "stop texting me" means STOP, wherever it stands
             return Match("command", "stop", language=opt_out[0][2])
-        return self._fuzzy_whole(tokens) or self._in_a_sentence(tokens)
+        whole = self._fuzzy_whole(tokens)
+        if whole is not None or not in_sentence:
+            return whole
+        return self._in_a_sentence(tokens)
+
+    def in_a_sentence(self, text: str) -> Match | None:
+        """A topic or MENU/HELP/MORE word named inside a sentence, as a last resort."""
+        return self._in_a_sentence(normalize(text).split())
 
     def _fuzzy_whole(self, tokens: list[str]) -> Match | None:
         """The whole message is one keyword with small typos ('side efects', 'tyeps')."""

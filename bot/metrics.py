@@ -133,6 +133,6 @@ class Metrics:
     def export(self) -> bytes:
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # several workers: add up their files
             combined = CollectorRegistry()
-            multiprocess.MultiProcessCollector(combined)
+            multiprocess.MultiProcessCollector(combined)  # type: ignore[no-untyped-call]
             return generate_latest(combined)
         return generate_latest(self.registry)

@@ -15,7 +15,7 @@ MatchKind = Literal["command", "topic", "number", "emergency"]
 # session store was away, "contended" one given after too many concurrent updates.
 AnswerOutcome = Literal["ok", "duplicate", "stateless", "contended"]
 # What a catalog change touches: a snippet's text, or a topic's keyword list.
-ChangeKind = Literal["text", "keywords"]
+ChangeKind = Literal["text", "keywords", "examples"]
 # A staff account's role: an editor drafts, a reviewer also publishes.
 Role = Literal["editor", "reviewer", "nurse"]
 ROLES: tuple[Role, ...] = ("editor", "reviewer", "nurse")
@@ -28,7 +28,6 @@ class Inbound:
     sender: str
     message_id: str
     body: str
-    media_count: int = 0
     from_country: str = ""
     opt_out_type: str = ""  # Twilio Advanced Opt-Out: "STOP", "START", "HELP" or ""
     previous_sender: str = ""  # the hash under the previous key, while the key is rotated
@@ -41,12 +40,12 @@ class Session:
     """What the bot remembers about one sender between messages."""
 
     language: Language | None = None  # None until first saved
-    explicit: bool = False  # the sender chose the language (ESPAÑOL / ENGLISH / a Spanish keyword)
     menu: str | None = None  # the last menu this sender saw
     topic: str | None = None  # topic being read, for MORE
     page: int = 0  # next page of `topic` to send on MORE
-    seen: int = 0  # unix time of the last message
     opted_out: bool = False
+    explicit: bool = False  # the language was chosen, not guessed (see Router._language)
+    alarmed: int = 0  # unix time of the last emergency or urgent-symptom reply
     # The sender may have an open nurse callback request: only then do STOP and FORGET look in
     # the queue, so other messages keep their single round trip. A hint; the queue is the truth.
     callback: bool = False
@@ -66,7 +65,3 @@ class Reply:
     messages: tuple[tuple[Part, ...], ...] = field(default_factory=tuple)
     intent: str = "none"  # for metrics and logs: which rule answered
     callback: str = ""  # for the callback queue: "request", "withdraw" or nothing to do
-
-    @property
-    def silent(self) -> bool:
-        return not self.messages

@@ -54,16 +54,18 @@ def connect(settings: Settings, *, purpose: Purpose) -> Client:
     if not settings.redis_url:
         raise ConfigError("REDIS_URL is not set")
     chosen = policy(settings, purpose)
-    options = {
-        "decode_responses": True,
-        "socket_timeout": chosen.socket_timeout,
-        "socket_connect_timeout": chosen.connect_timeout,
-    }
     if settings.redis_cluster:
-        return RedisCluster.from_url(settings.redis_url, **options)
+        return RedisCluster.from_url(
+            settings.redis_url,
+            decode_responses=True,
+            socket_timeout=chosen.socket_timeout,
+            socket_connect_timeout=chosen.connect_timeout,
+        )
     return Redis.from_url(
         settings.redis_url,
+        decode_responses=True,
+        socket_timeout=chosen.socket_timeout,
+        socket_connect_timeout=chosen.connect_timeout,
         retry=Retry(NoBackoff(), chosen.retries),
         health_check_interval=chosen.health_check_interval,
-        **options,
     )

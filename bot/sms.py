@@ -59,19 +59,41 @@ def non_gsm_characters(text: str) -> tuple[str, ...]:
 def measure(text: str) -> SmsCost:
     offenders = non_gsm_characters(text)
     if offenders:
-        units = len(text.encode("utf-16-le")) // 2
-        segments = _segments(units, UCS2_SINGLE, UCS2_PART)
-        return SmsCost("UCS-2", units, segments, len(text), offenders)
-    units = len(text.encode("gsm03.38"))  # extension characters ([ ] { } € ...) take two
-    return SmsCost("GSM-7", units, _segments(units, GSM_SINGLE, GSM_PART), len(text), ())
+        # UTF-16 units: a character beyond the BMP (an emoji) is a surrogate pair of two.
+        sizes = [2 if ord(char) > 0xFFFF else 1 for char in text]
+        segments = _segments(sizes, UCS2_SINGLE, UCS2_PART)
+        return SmsCost("UCS-2", sum(sizes), segments, len(text), offenders)
+    # Septets: an extension character ([ ] { } € ...) is an escape plus itself, two.
+    sizes = [len(char.encode("gsm03.38")) for char in text]
+    return SmsCost("GSM-7", sum(sizes), _segments(sizes, GSM_SINGLE, GSM_PART), len(text), ())
 
 
-def _segments(units: int, single: int, part: int) -> int:
-    if units == 0:
+def _segments(sizes: list[int], single: int, part: int) -> int:
+    """Segments for characters of these sizes. A split never separates the two units of one
+    character (an escape pair, a surrogate pair): a segment that cannot take the whole
+    character ends one unit early."""
+    if sum(sizes) <= single:
         return 1
-    if units <= single:
-        return 1
-    return -(-units // part)
+    segments, used = 1, 0
+    for size in sizes:
+        if used + size > part:
+            segments, used = segments + 1, 0
+        used += size
+    return segments
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """The most one reply may cost: the catalog check, the console and the PO header use it."""
+
+    characters: int = 320
+    segments: int = 3
+
+    def over(self, cost: SmsCost) -> bool:
+        return cost.characters > self.characters or cost.segments > self.segments
+
+
+BUDGET = Budget()
 
 
 def _is_gsm(char: str) -> bool:

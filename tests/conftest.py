@@ -1,8 +1,9 @@
-"""Shared fixtures. Every test talks to a real Redis server.
+"""Shared fixtures. Every test talks to a real Redis server, and none to a developer's.
 
-Which server: $SMSBOT_TEST_REDIS_URL if set; otherwise one answering on 127.0.0.1:6379;
-otherwise a redis-server these tests start on a free port. Tests write only under a key prefix
-of their own and delete only those keys, so a developer's Redis keeps its data.
+Which server: $SMSBOT_TEST_REDIS_URL if set; otherwise a redis-server these tests start on a
+free port for this run (never the Redis on 6379 a developer may be using). Tests write only
+under a key prefix of their own and delete only those keys. Nothing is read from the shell's
+environment or a .env file: each test starts from the settings it asks for.
 """
 
 from __future__ import annotations
@@ -10,21 +11,21 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
 
 import pytest
 import redis
 from fastapi.testclient import TestClient
 
-from bot.config import Settings, load_settings
-from bot.webhook import twilio
+from bot.config import Settings
 from bot.webhook.asgi import create_app
-from tests.redis_server import RedisServer
+from tests.helpers.console import CHEAP_HASHER, add_account, staff_settings
+from tests.helpers.phone import Phone
+from tests.helpers.redis_server import RedisServer
+from tests.helpers.settings import make_settings
 
-TOKEN = "test-auth-token-0123456789abcdef"
-HASH_KEY = "test-hash-key-0123456789abcdef0123"
-WEBHOOK = "http://testserver/sms"
+# Variables that change what smsbot does, besides the settings' own names.
+OTHER_VARIABLES = ("PROMETHEUS_MULTIPROC_DIR", "SMSBOT_LOG_LEVEL")
 
 
 @pytest.fixture(scope="session")
@@ -33,17 +34,25 @@ def redis_url() -> Iterator[str]:
     if configured:
         yield configured
         return
-    try:
-        redis.Redis(port=6379, socket_timeout=0.5).ping()
-        yield "redis://127.0.0.1:6379/9"  # a database of its own; keys under a test prefix
-        return
-    except redis.RedisError:
-        pass
     server = RedisServer().start()
     try:
         yield server.url
     finally:
         server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def empty_directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("no-dotenv")
+
+
+@pytest.fixture(autouse=True)
+def hermetic(monkeypatch: pytest.MonkeyPatch, empty_directory: Path) -> None:
+    """No .env from the working directory, no exported REDIS_URL or PUBLIC_BASE_URL: the CLI
+    and every Settings() see only what the test sets."""
+    for name in [*Settings.model_fields, *OTHER_VARIABLES]:
+        monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.chdir(empty_directory)
 
 
 @pytest.fixture
@@ -55,72 +64,19 @@ def prefix(redis_url: str) -> Iterator[str]:
     keys = list(client.scan_iter(match=f"{name}:*", count=1000))
     if keys:
         client.delete(*keys)
+    client.close()
 
 
 @pytest.fixture
-def rdb(redis_url: str) -> redis.Redis:
-    return redis.Redis.from_url(redis_url, decode_responses=True)
-
-
-def make_settings(**overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "twilio_auth_token": TOKEN,
-        "session_hash_key": HASH_KEY,
-        "clinic_phone": "+1 555 010 0100",
-        "clinic_hours": "Mon-Fri 08:00-17:00",
-        "program_name": "Test Cancer Center",
-    }
-    values.update(overrides)
-    return load_settings(**values)
+def rdb(redis_url: str) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    yield client
+    client.close()
 
 
 @pytest.fixture
 def settings(redis_url: str, prefix: str) -> Settings:
     return make_settings(redis_url=redis_url, redis_key_prefix=prefix)
-
-
-@dataclass
-class Phone:
-    """A patient's phone: sends signed webhooks like Twilio and reads the TwiML back."""
-
-    client: TestClient
-    number: str = "+15551230000"
-    country: str = "US"
-    url: str = WEBHOOK
-    token: str = TOKEN
-    sent: int = 0
-
-    def post(self, form: dict[str, str], headers: dict[str, str] | None = None) -> Any:
-        signature = twilio.signature(self.token, self.url, form)
-        all_headers = {"X-Twilio-Signature": signature, **(headers or {})}
-        return self.client.post("/sms", data=form, headers=all_headers)
-
-    def form(self, body: str, **extra: str) -> dict[str, str]:
-        self.sent += 1
-        return {
-            "MessageSid": f"SM{uuid.uuid4().hex}",
-            "AccountSid": "AC" + "0" * 32,
-            "From": self.number,
-            "To": "+15550000000",
-            "Body": body,
-            "NumMedia": "0",
-            "FromCountry": self.country,
-            **extra,
-        }
-
-    def text(self, body: str, **extra: str) -> list[str]:
-        response = self.post(self.form(body, **extra))
-        assert response.status_code == 200, response.text
-        assert response.headers["content-type"].startswith("application/xml")
-        return replies(response.text)
-
-
-def replies(twiml: str) -> list[str]:
-    import xml.etree.ElementTree as ET
-
-    root = ET.fromstring(twiml)
-    assert root.tag == "Response"
-    return [message.text or "" for message in root.findall("Message")]
 
 
 @pytest.fixture
@@ -140,3 +96,20 @@ def new_phone(client: TestClient) -> Callable[..., Phone]:
         return Phone(client, number or f"+1555{uuid.uuid4().int % 10**7:07d}", country)
 
     return make
+
+
+@pytest.fixture
+def console(redis_url: str, prefix: str) -> Iterator[TestClient]:
+    """The app with the staff console on, an editor (nora) and a reviewer (rita)."""
+    add_account(redis_url, prefix, "nora", "editor")
+    add_account(redis_url, prefix, "rita", "reviewer")
+    app = create_app(staff_settings(redis_url, prefix), password_hasher=CHEAP_HASHER)
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def console_with_production_hashing(redis_url: str, prefix: str) -> Iterator[TestClient]:
+    """As `console`, with Argon2 at its production cost for unknown names (the timing test)."""
+    with TestClient(create_app(staff_settings(redis_url, prefix))) as test_client:
+        yield test_client

@@ -11,14 +11,15 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
+from ruamel.yaml import YAML
 
 from bot.config import PROJECT_ROOT
 from bot.webhook.asgi import create_app
-from tests.conftest import Phone, make_settings
-from tests.redis_server import free_port
+from tests.helpers.phone import Phone
+from tests.helpers.redis_server import free_port
+from tests.helpers.settings import make_settings
 
 RULES = PROJECT_ROOT / "deploy" / "prometheus"
 # scripts/test puts Debian's promtool next to the interpreter when the machine lacks one
@@ -33,11 +34,12 @@ MATCHER = re.compile(r'(\w+)="([^"]*)"')
 @pytest.mark.skipif(PROMTOOL is None, reason="needs promtool (apt-get install prometheus)")
 def test_rules_are_valid_and_their_unit_tests_pass() -> None:
     for command in (["check", "rules", "alerts.yml"], ["test", "rules", "alerts.test.yml"]):
+        assert PROMTOOL is not None
         run = subprocess.run([PROMTOOL, *command], cwd=RULES, capture_output=True, text=True)
         assert run.returncode == 0, run.stdout + run.stderr
 
 
-def test_rules_name_only_metrics_and_labels_the_app_exposes(redis_url, prefix) -> None:
+def test_rules_name_only_metrics_and_labels_the_app_exposes(redis_url: str, prefix: str) -> None:
     exposed = exposed_series(redis_url, prefix)
     for name, matchers in selectors(RULES / "alerts.yml"):
         assert any(series == name and matchers <= labels for series, labels in exposed), (
@@ -47,7 +49,7 @@ def test_rules_name_only_metrics_and_labels_the_app_exposes(redis_url, prefix) -
 
 def selectors(path: Path) -> list[tuple[str, set[tuple[str, str]]]]:
     found = []
-    for group in yaml.safe_load(path.read_text())["groups"]:
+    for group in YAML(typ="safe").load(path)["groups"]:
         for rule in group["rules"]:
             for name, inside in SELECTOR.findall(rule["expr"]):
                 found.append((name, set(MATCHER.findall(inside))))

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx2 as httpx
 import pytest
@@ -17,9 +19,10 @@ import pytest
 from bot.catalog.files import Source
 from bot.config import PROJECT_ROOT
 from bot.webhook import twilio
-from tests.conftest import TOKEN, replies
-from tests.test_cli import ServerProcess, production_env
-from tests.test_staff import PASSWORD, add_account
+from tests.helpers.console import PASSWORD, add_account
+from tests.helpers.phone import replies
+from tests.helpers.processes import ServerProcess, production_env
+from tests.helpers.settings import TOKEN
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = PROJECT_ROOT / "build" / "screenshots"
@@ -30,11 +33,14 @@ NEW_TEXT = (  # GSM-7 as typed (é is in GSM-7); the "á" typed after it makes i
     "nuevo o empeora, aunque sea leve, llame a su equipo médico al {clinic_phone}."
 )
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium"),
+]
 
 
 @pytest.fixture
-def servers(redis_url, prefix):
+def servers(redis_url: str, prefix: str) -> Iterator[tuple[ServerProcess, ServerProcess]]:
     add_account(redis_url, prefix, "nora", "editor")
     add_account(redis_url, prefix, "rita", "reviewer")
     env = production_env(
@@ -64,7 +70,7 @@ def infusion_day_last_page(base: str) -> str:
     return answer
 
 
-def wait_for(check, seconds: float = 5.0) -> float:
+def wait_for(check: Any, seconds: float = 5.0) -> float:
     started = time.monotonic()
     while not check():
         assert time.monotonic() - started < seconds, "not live within 5 seconds"
@@ -72,7 +78,7 @@ def wait_for(check, seconds: float = 5.0) -> float:
     return time.monotonic() - started
 
 
-def test_edit_preview_publish_and_rollback_in_a_browser(servers) -> None:
+def test_edit_preview_publish_and_rollback_in_a_browser(servers: Any) -> None:
     from playwright.sync_api import sync_playwright
 
     editor_side, patient_side = servers
@@ -108,13 +114,13 @@ def test_edit_preview_publish_and_rollback_in_a_browser(servers) -> None:
             editor.wait_for_function(
                 "document.querySelector('#stats-es').textContent.includes('GSM-7')"
             )
-            gsm_segments = int(counter.get_attribute("data-segments"))
+            gsm_segments = int(counter.get_attribute("data-segments") or 0)
             editor.screenshot(path=SHOTS / "3-preview-gsm.png")
             spanish.type(" Está en buenas manos.", delay=5)
             editor.wait_for_function(
                 "document.querySelector('#stats-es').textContent.includes('UCS-2')"
             )
-            ucs2_segments = int(counter.get_attribute("data-segments"))
+            ucs2_segments = int(counter.get_attribute("data-segments") or 0)
             assert ucs2_segments > gsm_segments  # the á made it UCS-2: a bigger SMS bill
             assert editor.locator("mark.ucs2", has_text="á").count() >= 1  # highlighted
             editor.screenshot(path=SHOTS / "4-preview-ucs2.png")

@@ -11,8 +11,8 @@ import io
 import pytest
 
 from tests.chromium import DESKTOP, DOCS, PHONE, console_errors, launch, needs_chromium
-from tests.conftest import Phone
-from tests.test_staff import PASSWORD, add_account, staff_settings
+from tests.helpers.console import PASSWORD, add_account, staff_settings
+from tests.helpers.phone import Phone
 
 pytestmark = needs_chromium
 SIGNS = "topic.side_effects.signs_more"
@@ -26,7 +26,7 @@ def server(redis_url, prefix):
     import uvicorn
 
     from bot.webhook.asgi import create_app
-    from tests.redis_server import free_port
+    from tests.helpers.redis_server import free_port
 
     add_account(redis_url, prefix, "nora", "editor")
     add_account(redis_url, prefix, "rita", "reviewer")

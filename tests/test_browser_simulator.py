@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.chromium import DOCS, PHONE, console_errors, launch, needs_chromium
-from tests.test_cli import ServerProcess
+from tests.helpers.processes import ServerProcess
 
 pytestmark = needs_chromium
 

@@ -24,7 +24,7 @@ from bot.keywords import RESERVED, Keywords, normalize
 from bot.router import CALLBACK_REPLIES
 from bot.sms import measure
 from bot.webhook.asgi import create_app
-from tests.conftest import make_settings
+from tests.helpers.settings import make_settings
 
 KEY = new_callback_key()
 ZONE = ZoneInfo("America/New_York")

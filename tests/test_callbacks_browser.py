@@ -12,15 +12,20 @@ import pytest
 
 from bot.config import new_callback_key
 from bot.webhook import twilio
-from tests.conftest import TOKEN, replies
-from tests.test_browser import CHROMIUM, PUBLIC, SHOTS
-from tests.test_cli import ServerProcess, production_env
-from tests.test_staff import PASSWORD, add_account
+from tests.chromium import CHROMIUM
+from tests.helpers.console import PASSWORD, add_account
+from tests.helpers.phone import replies
+from tests.helpers.processes import ServerProcess, production_env
+from tests.helpers.settings import TOKEN
+from tests.test_browser import PUBLIC, SHOTS
 
 PATIENT = "+15557651234"
 PHONE_SCREEN = {"width": 390, "height": 844}
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium"),
+]
 
 
 @pytest.fixture

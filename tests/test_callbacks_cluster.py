@@ -11,10 +11,12 @@ from fastapi.testclient import TestClient
 
 from bot.config import new_callback_key
 from bot.webhook.asgi import create_app
-from tests.conftest import Phone
+from tests.helpers.console import PASSWORD, staff_settings
+from tests.helpers.phone import Phone
 from tests.test_callbacks_console import claim_first, signed_in
 from tests.test_scaling import Cluster
-from tests.test_staff import PASSWORD, staff_settings
+
+pytestmark = pytest.mark.e2e  # a Redis Cluster of three processes
 
 
 @pytest.mark.skipif(shutil.which("redis-cli") is None, reason="redis-cli comes with redis-server")

@@ -15,9 +15,10 @@ from bot.config import new_callback_key
 from bot.privacy import sender_key
 from bot.store.keys import Keys
 from bot.webhook.asgi import create_app
-from tests.conftest import HASH_KEY, Phone
+from tests.helpers.console import PASSWORD, Staff, add_account, staff_settings
+from tests.helpers.phone import Phone
+from tests.helpers.settings import HASH_KEY
 from tests.test_callbacks import dump_redis
-from tests.test_staff import PASSWORD, Staff, add_account, staff_settings
 
 NUMBER = "+15557650001"
 KEY = new_callback_key()

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Callable
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 import pytest
-import yaml
+from babel.messages.catalog import Message
 from babel.messages.pofile import read_po, write_po
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
+from ruamel.yaml import YAML
 
 from bot.app import build_bot
 from bot.catalog import check as checks
@@ -18,13 +21,15 @@ from bot.catalog import tools
 from bot.catalog.po import mo_path, po_path, read_po_file
 from bot.cli import main
 from bot.clinic import ClinicDetails
-from bot.config import PROJECT_ROOT
+from bot.config import PROJECT_ROOT, Settings
+from bot.content import Content
 from bot.errors import CatalogError
+from bot.models import Language
 from bot.readability import ENGLISH_MAX_GRADE, SPANISH_MIN_SCORE
-from tests.conftest import make_settings
+from tests.helpers.settings import make_settings
 
 DETAILS = ClinicDetails("Test Cancer Center", "+1 555 010 0100", "Mon-Fri 08:00-17:00")
-LOCALES = {"en": "en_US", "es": "es_US"}
+LOCALES: dict[Language, str] = {"en": "en_US", "es": "es_US"}
 
 
 class Catalogs:
@@ -42,9 +47,11 @@ class Catalogs:
 
     def edit_english(self, key: str, text: str) -> None:
         path = self.messages / "en.yaml"
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        yaml = YAML(typ="safe")
+        yaml.default_flow_style = False
+        data = yaml.load(path)
         data["snippets"][key] = text
-        path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        yaml.dump(data, path)
 
     def edit_spanish(self, key: str, text: str) -> None:
         path = po_path(self.locales, "es")
@@ -57,10 +64,10 @@ class Catalogs:
         write_po(buffer, catalog, width=76)
         path.write_bytes(buffer.getvalue())
 
-    def spanish_entry(self, key: str):
+    def spanish_entry(self, key: str) -> Message:
         return next(m for m in read_po_file(po_path(self.locales, "es")) if m.context == key)
 
-    def settings(self):
+    def settings(self) -> Settings:
         return make_settings(messages_dir=self.messages, locales_dir=self.locales)
 
 
@@ -206,7 +213,7 @@ def test_stale_mo_refuses_to_start(catalogs: Catalogs) -> None:
 
 
 class TestCommands:
-    def run(self, catalogs: Catalogs, *args: str):
+    def run(self, catalogs: Catalogs, *args: str) -> Result:
         env = {"MESSAGES_DIR": str(catalogs.messages), "LOCALES_DIR": str(catalogs.locales)}
         return CliRunner().invoke(main, list(args), env=env)
 
@@ -235,7 +242,7 @@ class TestCommands:
         assert result.exit_code == 0 and "compiled" in result.output
 
 
-def test_long_clinic_details_are_flagged_at_start_up(caplog) -> None:
+def test_long_clinic_details_are_flagged_at_start_up(caplog: pytest.LogCaptureFixture) -> None:
     build_bot(
         make_settings(
             redis_url=None,
@@ -249,14 +256,12 @@ def test_long_clinic_details_are_flagged_at_start_up(caplog) -> None:
 # -- numbers a clinic may not have (AFTER_HOURS_PHONE, FINANCIAL_COUNSELOR_PHONE) ----------
 
 
-def _content(catalogs: Catalogs, details: ClinicDetails):
-    from bot.content import Content
-
+def _content(catalogs: Catalogs, details: ClinicDetails) -> Content:
     return Content.load(catalogs.messages, catalogs.locales, details, LOCALES)
 
 
 @pytest.mark.parametrize("language", ["en", "es"])
-def test_after_hours_number_is_given_when_set(catalogs: Catalogs, language: str) -> None:
+def test_after_hours_number_is_given_when_set(catalogs: Catalogs, language: Language) -> None:
     details = ClinicDetails(
         "Test Cancer Center", "+1 555 010 0100", "Mon-Fri 08:00-17:00", "+1 555 010 0199"
     )
@@ -266,7 +271,9 @@ def test_after_hours_number_is_given_when_set(catalogs: Catalogs, language: str)
 
 
 @pytest.mark.parametrize("language", ["en", "es"])
-def test_without_after_hours_number_the_text_says_to_ask(catalogs: Catalogs, language: str):
+def test_without_after_hours_number_the_text_says_to_ask(
+    catalogs: Catalogs, language: Language
+) -> None:
     content = _content(catalogs, DETAILS)
     for part in ("topic.call.2", "reply.help"):
         text = content.text(language, part)
@@ -297,11 +304,13 @@ def test_budget_is_checked_with_and_without_the_after_hours_number(catalogs: Cat
 # -- sources and clinical review (messages/sources.yaml) -------------------------------------
 
 
-def _edit_sources(catalogs: Catalogs, change) -> None:
+def _edit_sources(catalogs: Catalogs, change: Callable[[dict[str, Any]], object]) -> None:
     path = catalogs.messages / "sources.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    yaml = YAML(typ="safe")
+    yaml.default_flow_style = False
+    data = yaml.load(path)
     change(data)
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    yaml.dump(data, path)
 
 
 def test_every_shipped_page_names_its_sources(catalogs: Catalogs) -> None:
@@ -329,7 +338,7 @@ def test_unknown_source_is_an_error(catalogs: Catalogs) -> None:
 
 
 def test_pages_past_their_review_by_date_are_listed(catalogs: Catalogs) -> None:
-    def signed_long_ago(data) -> None:
+    def signed_long_ago(data: Any) -> None:
         data["pages"]["topic.cure.1"].update(reviewed_by="A. Nurse, RN", reviewed_on="2020-01-02")
         data["pages"]["topic.cure.2"].update(reviewed_by="A. Nurse, RN", reviewed_on="2026-11-30")
 

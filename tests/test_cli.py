@@ -2,44 +2,45 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
+from collections.abc import Iterator, Mapping
 
 import httpx2 as httpx
 import pytest
+import redis
 from click.testing import CliRunner
 
 from bot.app import build_bot
 from bot.cli import main
+from bot.content import Content
 from bot.webhook import twilio
-from tests.conftest import HASH_KEY, TOKEN, make_settings, replies
-from tests.redis_server import free_port
+from tests.helpers.phone import replies
+from tests.helpers.processes import ServerProcess, production_env
+from tests.helpers.settings import TOKEN, make_settings
+from tests.helpers.store import stored_count
 
 
-def chat(*args: str, lines: list[str], env: dict[str, str] | None = None):
+def chat(*args: str, lines: list[str], env: Mapping[str, str | None] | None = None) -> str:
     result = CliRunner().invoke(main, ["chat", *args], input="\n".join(lines) + "\n", env=env)
     assert result.exit_code == 0, result.output
     return result.output
 
 
 @pytest.fixture(scope="module")
-def content():
+def content() -> Content:
     return build_bot(make_settings()).content
 
 
-def test_chat_in_english(content) -> None:
+def test_chat_in_english(content: Content) -> None:
     how = content.structure.menus["main"].items.index("how") + 1
     output = chat(lines=["menu", str(how), "MORE", "asdf"])
     assert content.render("en", ("menu:main",)) in output
     assert content.render("en", ("topic.how.1", "hint.more")) in output
     assert content.render("en", ("topic.how.2", "hint.more")) in output
-    assert content.render("en", ("reply.not_understood",)) in output
+    assert content.render("en", ("reply.safety",)) in output  # its own SMS, then the menu
     assert "GSM-7, 1 segment]" in output
 
 
-def test_chat_in_spanish_with_typos(content) -> None:
+def test_chat_in_spanish_with_typos(content: Content) -> None:
     cell_therapy = content.structure.menus["types"].items.index("cell_therapy") + 1
     output = chat("--lang", "es", lines=["tipso", str(cell_therapy), "efectos secundaios", "ayuda"])
     assert content.render("es", ("menu:types",)) in output
@@ -48,10 +49,12 @@ def test_chat_in_spanish_with_typos(content) -> None:
     assert "UCS-2, 3 segments]" in output
 
 
-def test_chat_with_redis_remembers_between_runs(redis_url, prefix, rdb, content) -> None:
+def test_chat_with_redis_remembers_between_runs(
+    redis_url: str, prefix: str, rdb: redis.Redis, content: Content
+) -> None:
     env = {"REDIS_URL": redis_url, "REDIS_KEY_PREFIX": prefix, "SESSION_HASH_KEY": "k" * 32}
     chat("--from", "+15557770000", lines=["ESPAÑOL"], env=env)
-    assert len(list(rdb.scan_iter(match=f"{prefix}:*:s"))) == 1
+    assert stored_count(rdb, prefix, "session") == 1
     output = chat("--from", "+15557770000", lines=["TYPES"], env=env)
     assert content.render("es", ("menu:types",)) in output
 
@@ -70,58 +73,17 @@ def test_production_needs_real_secrets() -> None:
     assert result.exit_code != 0 and "SESSION_HASH_KEY" in result.output
 
 
-class ServerProcess:
-    """`smsbot serve` in its own process, as an operator runs it."""
-
-    def __init__(self, env: dict[str, str], *args: str):
-        port = free_port()
-        self.base = f"http://127.0.0.1:{port}"
-        command = [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)]
-        self.process = subprocess.Popen(
-            [*command, "--log-level", "debug", *args],
-            env={**os.environ, **env},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                httpx.get(f"{self.base}/healthz", timeout=0.5)
-                return
-            except httpx.HTTPError:
-                assert self.process.poll() is None, self.stop()
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.1)
-
-    def stop(self) -> str:
-        """Stop the server; everything it printed."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-        return self.process.stdout.read().decode() if self.process.stdout else ""
-
-
-def production_env(redis_url: str, prefix: str, **extra: str) -> dict[str, str]:
-    """What an operator sets for `smsbot serve` next to Twilio and Redis."""
-    return {
-        "TWILIO_AUTH_TOKEN": TOKEN,
-        "SESSION_HASH_KEY": HASH_KEY,
-        "REDIS_URL": redis_url,
-        "REDIS_KEY_PREFIX": prefix,
-        "PUBLIC_BASE_URL": "https://sms.example-clinic.org",
-        "CLINIC_PHONE": "+1 555 010 0100",
-        **extra,
-    }
-
-
 @pytest.fixture
-def server(redis_url, prefix):
+def server(redis_url: str, prefix: str) -> Iterator[ServerProcess]:
     process = ServerProcess(production_env(redis_url, prefix))
     yield process
     process.stop()
 
 
-def test_real_server_round_trip(server, rdb, prefix, content) -> None:
+@pytest.mark.e2e
+def test_real_server_round_trip(
+    server: ServerProcess, rdb: redis.Redis, prefix: str, content: Content
+) -> None:
     health = httpx.get(f"{server.base}/healthz").json()
     assert health["store"] == {"backend": "redis", "ok": True}
     form = {
@@ -136,8 +98,9 @@ def test_real_server_round_trip(server, rdb, prefix, content) -> None:
     )
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/xml")
-    assert replies(response.text) == [content.render("es", ("menu:types",))]
-    assert len(list(rdb.scan_iter(match=f"{prefix}:*:s"))) == 1
+    answered = replies(response.text)  # a first message: the welcome, then the menu
+    assert len(answered) == 2 and answered[-1] == content.render("es", ("menu:types",))
+    assert stored_count(rdb, prefix, "session") == 1
     refused = httpx.post(f"{server.base}/sms", data=form, headers={"X-Twilio-Signature": "x"})
     assert refused.status_code == 403
     assert httpx.get(f"{server.base}/").status_code == 404  # no simulator outside local mode
@@ -153,7 +116,7 @@ def test_production_needs_a_clinic_phone() -> None:
     assert result.exit_code != 0 and "CLINIC_PHONE" in result.output
 
 
-def test_real_server_logs_hold_no_numbers_or_bodies(server) -> None:
+def test_real_server_logs_hold_no_numbers_or_bodies(server: ServerProcess) -> None:
     form = {"MessageSid": "SMlog1", "From": "+15559871234", "Body": "quokka-7731 efectos"}
     url = "https://sms.example-clinic.org/sms"
     signature = twilio.signature(TOKEN, url, form)

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import pytest
+import redis
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from bot.cli import main
+from bot.models import Language
 from bot.webhook.asgi import create_app
-from tests.conftest import HASH_KEY, TOKEN, Phone, make_settings
-from tests.redis_server import RedisServer
-from tests.test_conversation import MAIN, expect
+from tests.helpers.phone import MAIN, Phone, expect
+from tests.helpers.redis_server import RedisServer
+from tests.helpers.settings import HASH_KEY, TOKEN, make_settings
+from tests.helpers.store import stored_count
 
 
-def opt_out_keys(rdb, prefix: str) -> list[str]:
+def opt_out_keys(rdb: redis.Redis, prefix: str) -> list[str]:
     return list(rdb.scan_iter(match=f"{prefix}:*:o"))
 
 
@@ -29,7 +33,7 @@ class TestHelp:
         ],
     )
     def test_help_says_who_how_to_reach_rates_and_how_to_stop(
-        self, new_phone, word, rates, how_to_stop
+        self, new_phone: Callable[..., Phone], word: str, rates: str, how_to_stop: str
     ) -> None:
         (reply,) = new_phone().text(word)
         assert "Test Cancer Center" in reply and "(555) 010-0100" in reply
@@ -50,13 +54,22 @@ class TestOptOut:
             ("dejen de escribirme", "es"),
         ],
     )
-    def test_plain_revocations_opt_out(self, new_phone, rdb, prefix, text, language) -> None:
+    def test_plain_revocations_opt_out(
+        self,
+        new_phone: Callable[..., Phone],
+        rdb: redis.Redis,
+        prefix: str,
+        text: str,
+        language: Language,
+    ) -> None:
         phone = new_phone()
         assert phone.text(text) == expect(phone, language, ("reply.stop",))
         assert len(opt_out_keys(rdb, prefix)) == 1
         assert phone.text("side effects") == []
 
-    def test_exactly_one_confirmation_with_nothing_else(self, new_phone) -> None:
+    def test_exactly_one_confirmation_with_nothing_else(
+        self, new_phone: Callable[..., Phone]
+    ) -> None:
         phone = new_phone()
         phone.text("TYPES")
         (confirmation,) = phone.text("STOP")
@@ -64,7 +77,9 @@ class TestOptOut:
         for body in ("STOP", "stop texting me", "MENU", "2", "hello?", "chest pain"):
             assert phone.text(body) == [], body
 
-    def test_opt_out_survives_session_expiry(self, new_phone, rdb, prefix) -> None:
+    def test_opt_out_survives_session_expiry(
+        self, new_phone: Callable[..., Phone], rdb: redis.Redis, prefix: str
+    ) -> None:
         phone = new_phone()
         phone.text("ALTO")
         (session,) = rdb.scan_iter(match=f"{prefix}:*:s")
@@ -73,7 +88,9 @@ class TestOptOut:
         assert rdb.exists(session) == 0
         assert phone.text("TIPOS") == []
 
-    def test_opt_out_survives_forget(self, new_phone, rdb, prefix) -> None:
+    def test_opt_out_survives_forget(
+        self, new_phone: Callable[..., Phone], rdb: redis.Redis, prefix: str
+    ) -> None:
         phone = new_phone()
         phone.text("STOP")
         assert phone.text("FORGET") == []  # honoured silently: no texts to an opted-out number
@@ -94,7 +111,7 @@ class TestOptOut:
         finally:
             server.cleanup()
 
-    def test_opt_out_survives_hash_key_rotation(self, redis_url, prefix) -> None:
+    def test_opt_out_survives_hash_key_rotation(self, redis_url: str, prefix: str) -> None:
         old = make_settings(redis_url=redis_url, redis_key_prefix=prefix)
         with TestClient(create_app(old)) as client:
             Phone(client).text("STOP")
@@ -111,7 +128,9 @@ class TestOptOut:
 
 
 class TestForget:
-    def test_forget_deletes_everything_but_confirms(self, new_phone, rdb, prefix) -> None:
+    def test_forget_deletes_everything_but_confirms(
+        self, new_phone: Callable[..., Phone], rdb: redis.Redis, prefix: str
+    ) -> None:
         phone = new_phone()
         phone.text("ESPAÑOL")
         phone.text("EFECTOS")
@@ -120,17 +139,23 @@ class TestForget:
         # Only the day's aggregate counters (messages by language and outcome) stay: nothing
         # in them is about this sender.
         assert all(":insights}:d:" in key and rdb.type(key) == "hash" for key in left), left
-        # Nothing remembered: a new conversation, in the default language.
-        assert phone.text("TYPES") == expect(phone, "en", ("menu:types",))
+        # Nothing remembered: a new conversation, in the default language, welcomed again.
+        assert phone.text("TYPES") == expect(
+            phone, "en", ("reply.welcome_short", "offer.language"), ("menu:types",)
+        )
 
-    def test_forget_inside_a_sentence_is_not_a_request(self, new_phone) -> None:
+    def test_forget_inside_a_sentence_is_not_a_request(
+        self, new_phone: Callable[..., Phone]
+    ) -> None:
         phone = new_phone()
         phone.text("menu")
         assert phone.text("I forget what checkpoint means") == expect(
             phone, "en", ("topic.checkpoint.1", "hint.more")
         )
 
-    def test_forget_command_for_requests_by_phone(self, new_phone, rdb, prefix, redis_url) -> None:
+    def test_forget_command_for_requests_by_phone(
+        self, new_phone: Callable[..., Phone], rdb: redis.Redis, prefix: str, redis_url: str
+    ) -> None:
         phone = new_phone("+15558887777")
         phone.text("ESPAÑOL")
         new_phone("+15558880000").text("ESPAÑOL")  # someone else
@@ -144,5 +169,7 @@ class TestForget:
         result = CliRunner().invoke(main, ["forget", "+1 (555) 888-7777"], env=env)
         assert result.exit_code == 0, result.output
         assert "5558887777" not in result.output
-        assert len(list(rdb.scan_iter(match=f"{prefix}:*:s"))) == 1  # only the other person
-        assert phone.text("TYPES") == expect(phone, "en", ("menu:types",))
+        assert stored_count(rdb, prefix, "session") == 1  # only the other person
+        assert phone.text("TYPES") == expect(
+            phone, "en", ("reply.welcome_short", "offer.language"), ("menu:types",)
+        )

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from bot.config import PROJECT_ROOT, load_settings
 from bot.errors import ConfigError
 from bot.webhook.asgi import create_app
-from tests.conftest import HASH_KEY, TOKEN
+from tests.helpers.settings import HASH_KEY, TOKEN
 
 
 def env_file(tmp_path: Path, **values: str) -> Path:
@@ -32,7 +32,9 @@ def test_the_example_env_as_shipped_is_local_mode(tmp_path: Path) -> None:
     assert len(settings.staff_secret_key.get_secret_value()) >= 32  # made up for this run
 
 
-def test_a_blank_staff_key_turns_the_console_off(tmp_path: Path, redis_url, prefix) -> None:
+def test_a_blank_staff_key_turns_the_console_off(
+    tmp_path: Path, redis_url: str, prefix: str
+) -> None:
     """Blank means unset: nobody can sign a staff cookie with an empty key."""
     path = env_file(
         tmp_path,

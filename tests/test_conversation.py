@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
+import redis
 
 from bot.catalog.files import Source
 from bot.config import PROJECT_ROOT
-from bot.store.codec import decode_session
-from tests.conftest import Phone
+from bot.models import Language
+from tests.helpers.phone import MAIN, Phone, expect
+from tests.helpers.store import key_of, session_of, stored_count
 
-MAIN = ("menu:main",)
 TYPES = ("menu:types",)
-NOT_UNDERSTOOD = ("reply.not_understood",)  # its own SMS, ahead of the menu
+SAFETY = ("reply.safety",)  # "not understood" starts with its own SMS: 911, then the care team
+NOT_UNDERSTOOD = [SAFETY, MAIN]
+WELCOME = ("reply.welcome",)  # then the other language on its own
+SHORT_WELCOME = ("reply.welcome_short", "offer.language")  # a first message answered with a topic
 # Menu numbers and page order come from the menu tree, so moving a topic does not break a test.
 STRUCTURE = Source.load(PROJECT_ROOT / "messages").structure
 
@@ -19,11 +26,6 @@ STRUCTURE = Source.load(PROJECT_ROOT / "messages").structure
 def number(topic: str, menu: str = "main") -> str:
     """What a patient texts to open `topic` from `menu`."""
     return str(STRUCTURE.menus[menu].items.index(topic) + 1)
-
-
-def expect(phone: Phone, language: str, *messages: tuple[str, ...]) -> list[str]:
-    content = phone.client.app.state.bot.content
-    return [content.render(language, parts) for parts in messages]
 
 
 def page(topic: str, position: int) -> tuple[str, ...]:
@@ -35,7 +37,7 @@ def page(topic: str, position: int) -> tuple[str, ...]:
 
 def read_to_the_end(topic: str, keyword: str) -> list[tuple[str, str, list[tuple[str, ...]]]]:
     """Open a topic by keyword, then MORE through every page, then MORE once too many."""
-    steps = [(keyword, "en", [page(topic, 1)])]
+    steps = [(keyword, "en", [SHORT_WELCOME, page(topic, 1)])]  # a first message: welcomed
     for position in range(2, len(STRUCTURE.topics[topic].pages) + 1):
         steps.append(("MORE", "en", [page(topic, position)]))
     return [*steps, ("more", "en", [MAIN])]
@@ -43,47 +45,65 @@ def read_to_the_end(topic: str, keyword: str) -> list[tuple[str, str, list[tuple
 
 # Each row: a conversation from a new number, as (text sent, language of the answer, SMS expected).
 CONVERSATIONS = [
-    pytest.param([("SIDE EFFECTS", "en", [page("side_effects", 1)])], id="en-keyword"),
-    pytest.param([("side-effects", "en", [page("side_effects", 1)])], id="en-punctuation"),
-    pytest.param([("  Types.  ", "en", [TYPES])], id="en-spaces-and-dot"),
-    pytest.param([("side efects", "en", [page("side_effects", 1)])], id="en-typo"),
-    pytest.param([("tyeps", "en", [TYPES])], id="en-transposition"),
     pytest.param(
-        [("what are the side effects?", "en", [page("side_effects", 1)])], id="en-in-sentence"
+        [("SIDE EFFECTS", "en", [SHORT_WELCOME, page("side_effects", 1)])], id="en-keyword"
     ),
-    pytest.param([("is immunotherapy a cure?", "en", [page("cure", 1)])], id="en-common-word"),
-    pytest.param([("CALL", "en", [page("call", 1)])], id="en-call"),
-    pytest.param([("TÍPOS", "es", [TYPES])], id="es-accent"),
-    pytest.param([("tipos", "es", [TYPES])], id="es-keyword"),
-    pytest.param([("efectos secundarios", "es", [page("side_effects", 1)])], id="es-two-words"),
-    pytest.param([("EFECTOS", "es", [page("side_effects", 1)])], id="es-efectos"),
-    pytest.param([("lamar", "es", [page("call", 1)])], id="es-typo"),
-    pytest.param([("cuándo llamar al médico", "es", [page("call", 1)])], id="es-in-sentence"),
     pytest.param(
-        [("quiero hablar con alguien", "es", [("reply.callback.off",)])],
+        [("quiero hablar con alguien", "es", [SHORT_WELCOME, ("reply.callback.off",)])],
         id="es-nurse-callbacks-off",
     ),
     pytest.param(
-        [("MENU", "en", [("reply.welcome",), MAIN]), (number("how"), "en", [page("how", 1)])],
+        [("side-effects", "en", [SHORT_WELCOME, page("side_effects", 1)])], id="en-punctuation"
+    ),
+    pytest.param([("  Types.  ", "en", [SHORT_WELCOME, TYPES])], id="en-spaces-and-dot"),
+    pytest.param([("side efects", "en", [SHORT_WELCOME, page("side_effects", 1)])], id="en-typo"),
+    pytest.param([("tyeps", "en", [SHORT_WELCOME, TYPES])], id="en-transposition"),
+    pytest.param(
+        [("what are the side effects?", "en", [SHORT_WELCOME, page("side_effects", 1)])],
+        id="en-in-sentence",
+    ),
+    pytest.param(
+        [("is immunotherapy a cure?", "en", [SHORT_WELCOME, page("cure", 1)])], id="en-common-word"
+    ),
+    pytest.param([("CALL", "en", [SHORT_WELCOME, page("call", 1)])], id="en-call"),
+    pytest.param([("TÍPOS", "es", [SHORT_WELCOME, TYPES])], id="es-accent"),
+    pytest.param([("tipos", "es", [SHORT_WELCOME, TYPES])], id="es-keyword"),
+    pytest.param(
+        [("efectos secundarios", "es", [SHORT_WELCOME, page("side_effects", 1)])], id="es-two-words"
+    ),
+    pytest.param([("EFECTOS", "es", [SHORT_WELCOME, page("side_effects", 1)])], id="es-efectos"),
+    pytest.param([("lamar", "es", [SHORT_WELCOME, page("call", 1)])], id="es-typo"),
+    pytest.param(
+        [("cuándo llamar al médico", "es", [SHORT_WELCOME, page("call", 1)])], id="es-in-sentence"
+    ),
+    pytest.param(
+        [
+            ("MENU", "en", [WELCOME, ("offer.language",), MAIN]),
+            (number("how"), "en", [page("how", 1)]),
+        ],
         id="number-after-menu",
     ),
     pytest.param(
         [
-            ("menu", "en", [("reply.welcome",), MAIN]),
+            ("menu", "en", [WELCOME, ("offer.language",), MAIN]),
             (f"#{number('types')}", "en", [TYPES]),
             (f"opción {number('cell_therapy', 'types')}", "en", [page("cell_therapy", 1)]),
         ],
         id="number-variants-and-submenu",
     ),
     pytest.param(
-        [("menu", "en", [("reply.welcome",), MAIN]), ("42", "en", [MAIN])], id="number-out-of-range"
+        [("menu", "en", [WELCOME, ("offer.language",), MAIN]), ("42", "en", [MAIN])],
+        id="number-out-of-range",
     ),
     pytest.param(read_to_the_end("cure", "CURE"), id="more-to-the-end"),
     pytest.param(
-        [("EFECTOS", "es", [page("side_effects", 1)]), ("más", "es", [page("side_effects", 2)])],
+        [
+            ("EFECTOS", "es", [SHORT_WELCOME, page("side_effects", 1)]),
+            ("más", "es", [page("side_effects", 2)]),
+        ],
         id="mas-continues",
     ),
-    pytest.param([("7", "en", [MAIN])], id="number-without-menu"),
+    pytest.param([("7", "en", [SHORT_WELCOME, MAIN])], id="number-without-menu"),
     pytest.param(
         [
             ("ESPAÑOL", "es", [("reply.language",), MAIN]),
@@ -94,7 +114,7 @@ CONVERSATIONS = [
     ),
     pytest.param(
         [
-            ("tipos", "es", [TYPES]),
+            ("tipos", "es", [SHORT_WELCOME, TYPES]),
             ("english", "en", [("reply.language",), MAIN]),
             ("AYUDA", "es", [("reply.help",)]),
         ],
@@ -102,26 +122,34 @@ CONVERSATIONS = [
     ),
     pytest.param([("spanish", "es", [("reply.language",), MAIN])], id="spanish-in-english"),
     pytest.param([("ingles", "en", [("reply.language",), MAIN])], id="ingles-without-accent"),
-    pytest.param([("hola", "es", [("reply.welcome",), MAIN])], id="greeting-es"),
+    pytest.param([("hola", "es", [WELCOME, ("offer.language",), MAIN])], id="greeting-es"),
     pytest.param(
-        [("I have chest pain and side effects", "en", [("reply.emergency",)])],
+        [("I have chest pain and side effects", "en", [("reply.emergency",), SHORT_WELCOME])],
         id="emergency-en-first",
     ),
-    pytest.param([("no puedo respirar", "es", [("reply.emergency",)])], id="emergency-es"),
-    pytest.param([("EMERGENCIA", "es", [("reply.emergency",)])], id="emergency-word-es"),
-    pytest.param([("asdfgh", "en", [("reply.welcome",), MAIN])], id="junk-first-contact"),
     pytest.param(
-        [("menu", "en", [("reply.welcome",), MAIN]), ("asdfgh", "en", [NOT_UNDERSTOOD, MAIN])],
+        [("no puedo respirar", "es", [("reply.emergency",), SHORT_WELCOME])], id="emergency-es"
+    ),
+    pytest.param(
+        [("EMERGENCIA", "es", [("reply.emergency",), SHORT_WELCOME])], id="emergency-word-es"
+    ),
+    pytest.param(
+        [("asdfgh", "en", [SAFETY, WELCOME, ("offer.language",), MAIN])], id="junk-first-contact"
+    ),
+    pytest.param(
+        [("menu", "en", [WELCOME, ("offer.language",), MAIN]), ("asdfgh", "en", NOT_UNDERSTOOD)],
         id="junk-later",
     ),
     pytest.param(
-        [("tipos", "es", [TYPES]), ("😀😀", "es", [NOT_UNDERSTOOD, MAIN])], id="emoji-in-spanish"
+        [("tipos", "es", [SHORT_WELCOME, TYPES]), ("😀😀", "es", [("reply.courtesy",)])],
+        id="emoji-in-spanish",
     ),
     pytest.param(
-        [("menu", "en", [("reply.welcome",), MAIN]), ("", "en", [NOT_UNDERSTOOD, MAIN])], id="empty"
+        [("menu", "en", [WELCOME, ("offer.language",), MAIN]), ("", "en", NOT_UNDERSTOOD)],
+        id="empty",
     ),
     pytest.param(
-        [("menu", "en", [("reply.welcome",), MAIN]), ("x" * 1600, "en", [NOT_UNDERSTOOD, MAIN])],
+        [("menu", "en", [WELCOME, ("offer.language",), MAIN]), ("x" * 1600, "en", NOT_UNDERSTOOD)],
         id="1600-junk",
     ),
     pytest.param(
@@ -131,49 +159,52 @@ CONVERSATIONS = [
 
 
 @pytest.mark.parametrize("steps", CONVERSATIONS)
-def test_conversation(new_phone, steps) -> None:
+def test_conversation(new_phone: Callable[..., Phone], steps: Any) -> None:
     phone = new_phone()
     for body, language, messages in steps:
         assert phone.text(body) == expect(phone, language, *messages), body
 
 
-def test_first_contact_from_spanish_speaking_country_is_spanish(new_phone) -> None:
+def test_first_contact_from_spanish_speaking_country_is_spanish(
+    new_phone: Callable[..., Phone],
+) -> None:
     phone = new_phone(country="MX")
-    assert phone.text("menu") == expect(phone, "es", ("reply.welcome",), MAIN)
+    assert phone.text("menu") == expect(phone, "es", WELCOME, ("offer.language",), MAIN)
 
 
-def test_default_language_spanish(redis_url, prefix) -> None:
+def test_default_language_spanish(redis_url: str, prefix: str) -> None:
     from fastapi.testclient import TestClient
 
     from bot.webhook.asgi import create_app
-    from tests.conftest import make_settings
+    from tests.helpers.settings import make_settings
 
     settings = make_settings(redis_url=redis_url, redis_key_prefix=prefix, default_language="es")
     with TestClient(create_app(settings)) as client:
         phone = Phone(client, "+15559990000")
-        assert phone.text("123") == expect(phone, "es", MAIN)
+        assert phone.text("123") == expect(phone, "es", SHORT_WELCOME, MAIN)
 
 
-def test_media_only_message_gets_menu(new_phone) -> None:
+def test_media_only_message_gets_menu(new_phone: Callable[..., Phone]) -> None:
     phone = new_phone()
     phone.text("menu")
     response = phone.post(phone.form("", NumMedia="1", MediaUrl0="https://example.org/x.jpg"))
-    from tests.conftest import replies
+    from tests.helpers.phone import replies
 
-    assert replies(response.text) == expect(phone, "en", NOT_UNDERSTOOD, MAIN)
+    assert replies(response.text) == expect(phone, "en", *NOT_UNDERSTOOD)
 
 
-def test_language_choice_is_saved_in_redis(new_phone, rdb, prefix) -> None:
+def test_language_choice_is_saved_in_redis(
+    new_phone: Callable[..., Phone], rdb: redis.Redis, prefix: str
+) -> None:
     phone = new_phone()
     phone.text("ESPAÑOL")
-    sessions = [k for k in rdb.scan_iter(match=f"{prefix}:*:s")]
-    assert len(sessions) == 1
-    stored = decode_session(rdb.get(sessions[0]), opted_out=False)
-    assert stored.language == "es" and stored.explicit
-    assert rdb.ttl(sessions[0]) > 29 * 86400  # idle sessions expire after 30 days
+    assert stored_count(rdb, prefix, "session") == 1
+    saved = session_of(rdb, prefix, phone.number)
+    assert saved is not None and saved.language == "es"
+    assert rdb.ttl(key_of(prefix, phone.number, "session")) > 29 * 86400  # expires in 30 days
 
 
-def test_whatsapp_sender_is_the_same_person(new_phone) -> None:
+def test_whatsapp_sender_is_the_same_person(new_phone: Callable[..., Phone]) -> None:
     phone = new_phone("+15551112222")
     phone.text("ESPAÑOL")
     whatsapp = new_phone("whatsapp:+15551112222")
@@ -181,53 +212,63 @@ def test_whatsapp_sender_is_the_same_person(new_phone) -> None:
 
 
 class TestOptOut:
-    def test_stop_confirms_once_then_silence(self, new_phone, rdb, prefix) -> None:
+    def test_stop_confirms_once_then_silence(
+        self, new_phone: Callable[..., Phone], rdb: redis.Redis, prefix: str
+    ) -> None:
         phone = new_phone()
         phone.text("menu")
         assert phone.text("STOP") == expect(phone, "en", ("reply.stop",))
         assert phone.text("TYPES") == []
         assert phone.text("STOP") == []
         assert phone.text("chest pain") == []
-        opt_outs = list(rdb.scan_iter(match=f"{prefix}:*:o"))
-        assert len(opt_outs) == 1 and rdb.ttl(opt_outs[0]) == -1  # never expires
+        assert stored_count(rdb, prefix, "opt_out") == 1
+        assert rdb.ttl(key_of(prefix, phone.number, "opt_out")) == -1  # never expires
 
     @pytest.mark.parametrize(
         "word", ["STOP", "stopall", "Unsubscribe", "CANCEL", "end", "QUIT", "revoke", "OPTOUT"]
     )
-    def test_twilio_words(self, new_phone, word) -> None:
+    def test_twilio_words(self, new_phone: Callable[..., Phone], word: str) -> None:
         phone = new_phone()
         assert phone.text(word) == expect(phone, "en", ("reply.stop",))
         assert phone.text("menu") == []
 
     @pytest.mark.parametrize("word", ["ALTO", "parar", "Cancelar", "BAJA"])
-    def test_spanish_words_confirm_in_spanish(self, new_phone, word) -> None:
+    def test_spanish_words_confirm_in_spanish(
+        self, new_phone: Callable[..., Phone], word: str
+    ) -> None:
         phone = new_phone()
         assert phone.text(word) == expect(phone, "es", ("reply.stop",))
 
-    def test_help_still_answered_after_opt_out(self, new_phone) -> None:
+    def test_help_still_answered_after_opt_out(self, new_phone: Callable[..., Phone]) -> None:
         phone = new_phone()
         phone.text("ALTO")
         assert phone.text("AYUDA") == expect(phone, "es", ("reply.help",))
 
     @pytest.mark.parametrize("word", ["START", "yes", "UNSTOP", "INICIO", "comenzar"])
-    def test_opt_in_clears_and_shows_menu(self, new_phone, word, rdb, prefix) -> None:
+    def test_opt_in_clears_and_shows_menu(
+        self, new_phone: Callable[..., Phone], word: str, rdb: redis.Redis, prefix: str
+    ) -> None:
         phone = new_phone()
         phone.text("STOP")
-        language = "es" if word.lower() in ("inicio", "comenzar") else "en"
+        language: Language = "es" if word.lower() in ("inicio", "comenzar") else "en"
         assert phone.text(word) == expect(phone, language, ("reply.start",), MAIN)
-        assert list(rdb.scan_iter(match=f"{prefix}:*:o")) == []
+        assert stored_count(rdb, prefix, "opt_out") == 0
         assert phone.text(number("how")) == expect(phone, language, page("how", 1))
 
-    def test_advanced_opt_out_records_and_says_nothing(self, new_phone, rdb, prefix) -> None:
+    def test_advanced_opt_out_records_and_says_nothing(
+        self, new_phone: Callable[..., Phone], rdb: redis.Redis, prefix: str
+    ) -> None:
         phone = new_phone()
         assert phone.text("STOP", OptOutType="STOP") == []
-        assert len(list(rdb.scan_iter(match=f"{prefix}:*:o"))) == 1
+        assert stored_count(rdb, prefix, "opt_out") == 1
         assert phone.text("menu") == []
         assert phone.text("START", OptOutType="START") == []
-        assert list(rdb.scan_iter(match=f"{prefix}:*:o")) == []
+        assert stored_count(rdb, prefix, "opt_out") == 0
         assert phone.text("TYPES") == expect(phone, "en", TYPES)
 
-    def test_stop_inside_a_sentence_is_not_an_opt_out_word(self, new_phone) -> None:
+    def test_stop_inside_a_sentence_is_not_an_opt_out_word(
+        self, new_phone: Callable[..., Phone]
+    ) -> None:
         phone = new_phone()
         phone.text("menu")
         assert phone.text("when do side effects stop") == expect(
@@ -235,7 +276,9 @@ class TestOptOut:
         )
 
 
-def test_replayed_message_sid_gets_same_answer_and_advances_once(new_phone, rdb, prefix) -> None:
+def test_replayed_message_sid_gets_same_answer_and_advances_once(
+    new_phone: Callable[..., Phone], rdb: redis.Redis, prefix: str
+) -> None:
     phone = new_phone()
     phone.text("CURE")
     form = phone.form("MORE")

@@ -5,18 +5,16 @@ from __future__ import annotations
 import random
 import string
 
-import pytest
-import schemathesis
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.app import build_bot
-from bot.catalog.check import MAX_CHARACTERS, MAX_SEGMENTS
 from bot.models import Inbound, Session
-from bot.sms import measure
+from bot.sms import BUDGET, measure
 from bot.webhook import twilio
-from bot.webhook.asgi import create_app
-from tests.conftest import Phone, make_settings
+from tests.helpers.phone import Phone
+from tests.helpers.settings import make_settings
 
 BOT = build_bot(make_settings(redis_url=None))
 TOPICS = sorted(BOT.content.structure.topics)
@@ -25,11 +23,9 @@ MENUS = sorted(BOT.content.structure.menus)
 sessions = st.builds(
     Session,
     language=st.sampled_from([None, "en", "es"]),
-    explicit=st.booleans(),
     menu=st.one_of(st.none(), st.sampled_from(MENUS), st.text(max_size=8)),
     topic=st.one_of(st.none(), st.sampled_from(TOPICS), st.text(max_size=8)),
     page=st.integers(min_value=-2, max_value=12),
-    seen=st.integers(min_value=0, max_value=2**31),
     opted_out=st.booleans(),
 )
 bodies = st.one_of(
@@ -50,15 +46,17 @@ bodies = st.one_of(
     opt_out_type=st.sampled_from(["", "", "", "STOP", "START", "HELP", "weird"]),
     recent=st.integers(min_value=1, max_value=100),
 )
-def test_router_always_answers_within_budget(body, saved, country, opt_out_type, recent) -> None:
+def test_router_always_answers_within_budget(
+    body: str, saved: Session | None, country: str, opt_out_type: str, recent: int
+) -> None:
     inbound = Inbound("s", "SM1", body, from_country=country, opt_out_type=opt_out_type)
-    reply, after = BOT.conversation.router.route(inbound, saved, now=1, recent=recent)
+    reply, after = BOT.conversation.router.route(inbound, saved, recent=recent)
     assert reply.language in ("en", "es")
     assert after.language in ("en", "es")
     for parts in reply.messages:
         text = BOT.content.render(reply.language, parts)
         cost = measure(text)
-        assert 0 < cost.characters <= MAX_CHARACTERS and cost.segments <= MAX_SEGMENTS
+        assert cost.characters > 0 and not BUDGET.over(cost)
 
 
 FIELDS = [*twilio.WEBHOOK_FIELDS, "MediaUrl0", "NumSegments", "ProfileName", "WaId"]
@@ -79,11 +77,11 @@ def random_value(rng: random.Random) -> str:
     return "".join(rng.choice(string.printable) for _ in range(rng.randrange(1, 60)))
 
 
-def test_signed_webhook_fuzz_never_errors(client) -> None:
+def test_signed_webhook_fuzz_never_errors(client: TestClient) -> None:
     rng = random.Random(20261126)
     phone = Phone(client)
     statuses: dict[int, int] = {}
-    for _ in range(3000):
+    for _ in range(600):
         form = {
             name: random_value(rng) for name in rng.sample(FIELDS, rng.randrange(1, len(FIELDS)))
         }
@@ -92,21 +90,4 @@ def test_signed_webhook_fuzz_never_errors(client) -> None:
         status = phone.post(form).status_code
         statuses[status] = statuses.get(status, 0) + 1
     assert not any(status >= 500 for status in statuses), statuses
-    assert statuses.get(200, 0) > 2000  # most were valid, signed messages
-
-
-schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(make_settings(redis_url=None)))
-
-
-@schema.parametrize()
-@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
-def test_openapi_contract(case) -> None:
-    """Unsigned by design, so never 2xx for /sms; never a 5xx and always as documented."""
-    from schemathesis.specs.openapi.checks import positive_data_acceptance
-
-    case.call_and_validate(excluded_checks=[positive_data_acceptance])
-
-
-@pytest.mark.parametrize("path", ["/healthz", "/openapi.json"])
-def test_plain_endpoints(client, path) -> None:
-    assert client.get(path).status_code == 200
+    assert statuses.get(200, 0) > 400  # most were valid, signed messages

@@ -219,7 +219,7 @@ class TestTheMessagePath:
     def test_answered_messages_are_counted_and_a_retry_is_not(self, recorder) -> None:
         from bot.app import build_bot
         from bot.models import Inbound
-        from tests.conftest import make_settings
+        from tests.helpers.settings import make_settings
 
         bot = build_bot(make_settings(redis_url=None))
         bot.conversation.insights = recorder
@@ -244,7 +244,7 @@ class TestThroughTheWebhook:
         from fastapi.testclient import TestClient
 
         from bot.webhook.asgi import create_app
-        from tests.conftest import Phone
+        from tests.helpers.phone import Phone
         from tests.test_scaling import round_trips
 
         day_keys = f"{prefix}:{{{prefix}:insights}}:d:*"
@@ -267,7 +267,7 @@ class TestThroughTheWebhook:
         from fastapi.testclient import TestClient
 
         from bot.webhook.asgi import create_app
-        from tests.conftest import Phone
+        from tests.helpers.phone import Phone
 
         app = create_app(settings)
         with TestClient(app) as client:

@@ -6,15 +6,16 @@ import pytest
 
 from bot.config import PROJECT_ROOT
 from bot.keywords import Keywords, Match, allowed_typos, normalize
+from bot.models import Language
 
 KEYWORDS = Keywords.load(PROJECT_ROOT / "messages" / "keywords.yaml")
 
 
-def topic(name: str, language: str | None = None) -> Match:
+def topic(name: str, language: Language | None = None) -> Match:
     return Match("topic", name, language=language)
 
 
-def command(name: str, language: str | None = None) -> Match:
+def command(name: str, language: Language | None = None) -> Match:
     return Match("command", name, language=language)
 
 

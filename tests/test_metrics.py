@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.helpers.phone import Phone
 
-def samples(client) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+
+def samples(client: TestClient) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     response = client.get("/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
@@ -16,7 +21,9 @@ def samples(client) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     return found
 
 
-def test_counts_by_intent_language_and_outcome(client, new_phone) -> None:
+def test_counts_by_intent_language_and_outcome(
+    client: TestClient, new_phone: Callable[..., Phone]
+) -> None:
     phone = new_phone("+15556667777")
     for body in ("TIPOS", "zebra-secret-words", "STOP", "START"):
         phone.text(body)
@@ -33,11 +40,12 @@ def test_counts_by_intent_language_and_outcome(client, new_phone) -> None:
     assert "5556667777" not in text and "zebra" not in text
 
 
-def test_store_failures_are_counted(redis_url) -> None:
+def test_store_failures_are_counted(redis_url: str) -> None:
     from fastapi.testclient import TestClient
 
     from bot.webhook.asgi import create_app
-    from tests.conftest import Phone, make_settings
+    from tests.helpers.phone import Phone
+    from tests.helpers.settings import make_settings
 
     settings = make_settings(redis_url="redis://127.0.0.1:1/0", redis_timeout_seconds=0.1)
     with TestClient(create_app(settings)) as client:

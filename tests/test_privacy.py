@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable
 
 import pytest
+import redis
 
 from bot.privacy import normalize_number, sender_key
+from tests.helpers.phone import Phone
 
 
 @pytest.mark.parametrize(
@@ -32,7 +35,9 @@ def test_sender_key_is_keyed_and_stable() -> None:
     assert len(a) == 22 and "5551230000" not in a
 
 
-def test_no_number_or_body_in_redis_or_logs(new_phone, rdb, prefix, caplog) -> None:
+def test_no_number_or_body_in_redis_or_logs(
+    new_phone: Callable[..., Phone], rdb: redis.Redis, prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     rng = random.Random(7)
     sent = []

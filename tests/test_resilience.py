@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import redis
 from fastapi.testclient import TestClient
 
 from bot.webhook.asgi import create_app
-from tests.conftest import Phone, make_settings
-from tests.redis_server import RedisServer
+from tests.helpers.phone import Phone, bot_of
+from tests.helpers.redis_server import RedisServer
+from tests.helpers.settings import make_settings
 
 
 @pytest.fixture
@@ -21,7 +23,7 @@ def server() -> Iterator[RedisServer]:
     own.cleanup()
 
 
-def app_for(server: RedisServer, **overrides) -> TestClient:
+def app_for(server: RedisServer, **overrides: Any) -> TestClient:
     settings = make_settings(
         redis_url=server.url, redis_key_prefix="t", redis_timeout_seconds=0.2, **overrides
     )
@@ -44,7 +46,7 @@ def wait_for_recovery(phone: Phone, server: RedisServer, expected: list[str]) ->
 def test_redis_down_then_back(server: RedisServer) -> None:
     with app_for(server) as client:
         phone = Phone(client)
-        content = client.app.state.bot.content
+        content = bot_of(client).content
         spanish_types = [content.render("es", ("menu:types",))]
         assert phone.text("ESPAÑOL")  # saved while Redis is up
 
@@ -54,12 +56,13 @@ def test_redis_down_then_back(server: RedisServer) -> None:
         # remembers the Spanish choice; for a sender it never saw, the words decide).
         assert phone.text("TIPOS") == spanish_types
         assert phone.text("asdf") == [
-            content.render("es", ("reply.not_understood",)),
+            content.render("es", ("reply.safety",)),
             content.render("es", ("menu:main",)),
         ]
         stranger = Phone(client, "+15550001111")
         assert stranger.text("efectos") == [
-            content.render("es", ("topic.side_effects.1", "hint.more"))
+            content.render("es", ("reply.welcome_short", "offer.language")),
+            content.render("es", ("topic.side_effects.1", "hint.more")),
         ]
         assert stranger.text("HELP") == [content.render("en", ("reply.help",))]
         assert time.monotonic() - started < 2
@@ -73,9 +76,12 @@ def test_redis_down_at_start_up(server: RedisServer) -> None:
     server.stop()
     with app_for(server) as client:
         phone = Phone(client)
-        content = client.app.state.bot.content
+        content = bot_of(client).content
         assert client.get("/healthz").json()["store"]["ok"] is False
-        assert phone.text("TYPES") == [content.render("en", ("menu:types",))]
+        assert phone.text("TYPES") == [  # a sender this process never saw: welcomed
+            content.render("en", ("reply.welcome_short", "offer.language")),
+            content.render("en", ("menu:types",)),
+        ]
         server.start()
         wait_for_recovery(phone, server, [content.render("es", ("menu:types",))])
 
@@ -86,7 +92,7 @@ def test_redis_frozen_answers_within_budget(server: RedisServer) -> None:
     with app_for(server) as client:
         phone = Phone(client)
         phone.text("menu")
-        types = [client.app.state.bot.content.render("en", ("menu:types",))]
+        types = [bot_of(client).content.render("en", ("menu:types",))]
         server.pause()
         try:
             for _ in range(3):
@@ -104,7 +110,7 @@ def test_an_opt_out_while_redis_is_down_is_saved_when_it_is_back(server: RedisSe
     back, even though the sender never texts again."""
     with app_for(server) as client:
         phone = Phone(client, "+15558880000")
-        content = client.app.state.bot.content
+        content = bot_of(client).content
         assert phone.text("MENU")
         server.stop()
         assert phone.text("ALTO") == [content.render("es", ("reply.stop",))]
@@ -129,20 +135,20 @@ def test_flushed_script_cache_is_harmless(server: RedisServer) -> None:
         phone = Phone(client)
         phone.text("menu")
         redis.Redis(port=server.port).script_flush()
-        how = client.app.state.bot.content.structure.menus["main"].items.index("how") + 1
+        how = bot_of(client).content.structure.menus["main"].items.index("how") + 1
         assert phone.text(str(how)) == [
-            client.app.state.bot.content.render("en", ("topic.how.1", "hint.more"))
+            bot_of(client).content.render("en", ("topic.how.1", "hint.more"))
         ]
         assert phone.text("MORE") == [
-            client.app.state.bot.content.render("en", ("topic.how.2", "hint.more"))
+            bot_of(client).content.render("en", ("topic.how.2", "hint.more"))
         ]
 
 
 def test_embedded_store_serves_without_redis_url() -> None:
     settings = make_settings(redis_url=None)
     with TestClient(create_app(settings)) as client:
-        assert client.app.state.bot.store.name == "memory"
+        assert bot_of(client).store.name == "memory"
         phone = Phone(client)
-        content = client.app.state.bot.content
+        content = bot_of(client).content
         phone.text("ESPAÑOL")
         assert phone.text("TYPES") == [content.render("es", ("menu:types",))]

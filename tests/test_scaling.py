@@ -6,7 +6,7 @@ import asyncio
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx2 as httpx
@@ -19,21 +19,27 @@ from bot.app import build_bot
 from bot.privacy import sender_key
 from bot.webhook import twilio
 from bot.webhook.asgi import create_app
-from tests.conftest import HASH_KEY, TOKEN, Phone, make_settings, replies
-from tests.redis_server import RedisServer, free_cluster_port, free_port
-from tests.test_cli import ServerProcess, production_env
+from tests.helpers.phone import Phone, bot_of, replies
+from tests.helpers.processes import ServerProcess, production_env
+from tests.helpers.redis_server import RedisServer, free_cluster_port, free_port
+from tests.helpers.settings import HASH_KEY, TOKEN, make_settings
+from tests.helpers.store import session_of
+
+pytestmark = pytest.mark.e2e  # real server processes, a cluster, TLS
 
 PUBLIC = "https://sms.example-clinic.org"
 
 
-def round_trips(client) -> float:
+def round_trips(client: TestClient) -> float:
     for family in text_string_to_metric_families(client.get("/metrics").text):
         if family.name == "smsbot_store_round_trips":
             return family.samples[0].value
     raise AssertionError("no round-trip counter")
 
 
-def test_one_round_trip_per_message_on_the_common_path(client, new_phone) -> None:
+def test_one_round_trip_per_message_on_the_common_path(
+    client: TestClient, new_phone: Callable[..., Phone]
+) -> None:
     phone = new_phone()
     before = round_trips(client)
     conversation = ["TYPES", "2", "MORE", "MORE", "MENU", "5", "MÁS", "asdf", "HELP", "CURE"]
@@ -42,14 +48,16 @@ def test_one_round_trip_per_message_on_the_common_path(client, new_phone) -> Non
     assert round_trips(client) - before == len(conversation)
 
 
-def test_a_known_sender_new_to_this_process_costs_one_more(redis_url, prefix, new_phone) -> None:
+def test_a_known_sender_new_to_this_process_costs_one_more(
+    redis_url: str, prefix: str, new_phone: Callable[..., Phone]
+) -> None:
     settings = make_settings(redis_url=redis_url, redis_key_prefix=prefix)
     with TestClient(create_app(settings)) as first:
         Phone(first, "+15557001000").text("ESPAÑOL")
     with TestClient(create_app(settings)) as second:  # a restarted or another worker
         phone = Phone(second, "+15557001000")
         start = round_trips(second)  # the start-up ping
-        assert phone.text("TYPES") == [second.app.state.bot.content.render("es", ("menu:types",))]
+        assert phone.text("TYPES") == [bot_of(second).content.render("es", ("menu:types",))]
         assert round_trips(second) - start == 2
         phone.text("MENU")
         assert round_trips(second) - start == 3
@@ -64,7 +72,7 @@ def post(base: str, body: str, number: str) -> list[str]:
 
 
 @pytest.fixture
-def two_servers(redis_url, prefix) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+def two_servers(redis_url: str, prefix: str) -> Iterator[tuple[ServerProcess, ServerProcess]]:
     env = production_env(redis_url, prefix, PROGRAM_NAME="Test Cancer Center")
     servers = (ServerProcess(env), ServerProcess(env))
     yield servers
@@ -72,10 +80,15 @@ def two_servers(redis_url, prefix) -> Iterator[tuple[ServerProcess, ServerProces
         server.stop()
 
 
-def test_a_conversation_alternating_between_two_processes(two_servers) -> None:
+def test_a_conversation_alternating_between_two_processes(
+    two_servers: tuple[ServerProcess, ServerProcess],
+) -> None:
     a, b = (server.base for server in two_servers)
     content = build_bot(make_settings(redis_url=None)).content
-    es = lambda *parts: [content.render("es", parts)]  # noqa: E731
+
+    def es(*parts: str) -> list[str]:
+        return [content.render("es", parts)]
+
     number = "+15557002000"
     assert post(a, "ESPAÑOL", number)[0] == es("reply.language")[0]
     assert post(b, "TYPES", number) == es("menu:types")  # language carried over
@@ -91,7 +104,7 @@ def test_a_conversation_alternating_between_two_processes(two_servers) -> None:
     assert post(b, str(what), number) == es("topic.what.1", "hint.more")
 
 
-def test_serve_with_two_workers(redis_url, prefix) -> None:
+def test_serve_with_two_workers(redis_url: str, prefix: str) -> None:
     server = ServerProcess(production_env(redis_url, prefix), "--workers", "2")
     try:
         for n in range(20):
@@ -153,7 +166,7 @@ def test_redis_cluster() -> None:
             redis_key_prefix="cl",
         )
         with TestClient(create_app(settings)) as client:
-            content = client.app.state.bot.content
+            content = bot_of(client).content
             start = round_trips(client)
             for n in range(30):
                 phone = Phone(client, f"+1555701{n:04d}")
@@ -206,7 +219,7 @@ def test_a_redis_over_tls(tmp_path: Path) -> None:
             redis_url=f"rediss://127.0.0.1:{tls_port}/0?ssl_ca_certs={ca}", redis_key_prefix="tls"
         )
         with TestClient(create_app(trusted)) as client:
-            content = client.app.state.bot.content
+            content = bot_of(client).content
             phone = Phone(client, "+15557030000")
             assert phone.text("ESPAÑOL")
             assert phone.text("TYPES") == [content.render("es", ("menu:types",))]
@@ -224,7 +237,7 @@ def test_a_redis_over_tls(tmp_path: Path) -> None:
         server.cleanup()
 
 
-def test_a_rolling_restart_loses_no_message(redis_url, prefix, rdb) -> None:
+def test_a_rolling_restart_loses_no_message(redis_url: str, prefix: str, rdb: redis.Redis) -> None:
     """SIGTERM under load, as a deploy does: every message answered 200 is saved, none gets an
     error status, and Twilio's retry of a message that went unanswered is applied exactly once."""
     env = production_env(redis_url, prefix)
@@ -285,5 +298,5 @@ def test_a_rolling_restart_loses_no_message(redis_url, prefix, rdb) -> None:
 
 
 def saved_language(rdb: redis.Redis, prefix: str, number: str) -> str:
-    raw = rdb.get(f"{prefix}:{{{sender_key(number, HASH_KEY.encode())}}}:s") or ""
-    return raw.split("|")[1] if raw else ""
+    session = session_of(rdb, prefix, number)
+    return (session.language or "") if session else ""

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import MutableMapping
+from typing import Any
 
 import pytest
+import redis
 from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 
 from bot.webhook import twilio
-from bot.webhook.asgi import create_app
-from tests.conftest import TOKEN, Phone, make_settings, replies
+from bot.webhook.asgi import App, create_app
+from tests.helpers.phone import Phone, replies
+from tests.helpers.settings import TOKEN, make_settings
 
 
-def keys_written(rdb, prefix: str) -> list[str]:
+def keys_written(rdb: redis.Redis, prefix: str) -> list[str]:
     return list(rdb.scan_iter(match=f"{prefix}:*"))
 
 
@@ -29,7 +33,9 @@ def keys_written(rdb, prefix: str) -> list[str]:
         ),
     ],
 )
-def test_unsigned_requests_are_refused_and_write_nothing(client, rdb, prefix, headers, why) -> None:
+def test_unsigned_requests_are_refused_and_write_nothing(
+    client: TestClient, rdb: redis.Redis, prefix: str, headers: dict[str, str], why: str
+) -> None:
     form = Phone(client).form("STOP")
     response = client.post("/sms", data=form, headers=headers)
     assert response.status_code == 403
@@ -46,27 +52,31 @@ def test_unsigned_requests_are_refused_and_write_nothing(client, rdb, prefix, he
         pytest.param({"Host": "[::1"}, id="broken host header"),
     ],
 )
-def test_junk_headers_are_refused_not_an_error(client, rdb, prefix, headers) -> None:
+def test_junk_headers_are_refused_not_an_error(
+    client: TestClient, rdb: redis.Redis, prefix: str, headers: dict[str, str]
+) -> None:
     phone = Phone(client)
     response = phone.post(phone.form("STOP"), headers=headers)
     assert response.status_code == 403
     assert keys_written(rdb, prefix) == []
 
 
-def test_wrong_token_is_refused(client, rdb, prefix) -> None:
+def test_wrong_token_is_refused(client: TestClient, rdb: redis.Redis, prefix: str) -> None:
     phone = Phone(client, token="some-other-account-token")
     response = phone.post(phone.form("STOP"))
     assert response.status_code == 403
     assert keys_written(rdb, prefix) == []
 
 
-def test_signature_for_another_url_is_refused(client, rdb, prefix) -> None:
+def test_signature_for_another_url_is_refused(
+    client: TestClient, rdb: redis.Redis, prefix: str
+) -> None:
     phone = Phone(client, url="http://testserver/other")
     assert phone.post(phone.form("STOP")).status_code == 403
     assert keys_written(rdb, prefix) == []
 
 
-def test_tampered_body_is_refused(client) -> None:
+def test_tampered_body_is_refused(client: TestClient) -> None:
     phone = Phone(client)
     form = phone.form("MENU")
     signature = twilio.signature(TOKEN, phone.url, form)
@@ -75,7 +85,7 @@ def test_tampered_body_is_refused(client) -> None:
     assert response.status_code == 403
 
 
-def test_valid_signature_answers(client) -> None:
+def test_valid_signature_answers(client: TestClient) -> None:
     phone = Phone(client)
     response = phone.post(phone.form("TYPES"))
     assert response.status_code == 200 and replies(response.text)
@@ -84,17 +94,17 @@ def test_valid_signature_answers(client) -> None:
 class TestBehindProxy:
     """TLS ends at the proxy; Twilio signed https://public-host/sms, the app sees http."""
 
-    def test_forwarded_headers_rebuild_the_public_url(self, client) -> None:
+    def test_forwarded_headers_rebuild_the_public_url(self, client: TestClient) -> None:
         phone = Phone(client, url="https://sms.example-clinic.org/sms")
         headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "sms.example-clinic.org"}
         assert phone.post(phone.form("TYPES"), headers=headers).status_code == 200
 
-    def test_without_forwarded_headers_the_https_signature_fails(self, client) -> None:
+    def test_without_forwarded_headers_the_https_signature_fails(self, client: TestClient) -> None:
         phone = Phone(client, url="https://sms.example-clinic.org/sms")
         headers = {"Host": "sms.example-clinic.org"}
         assert phone.post(phone.form("TYPES"), headers=headers).status_code == 403
 
-    def test_forwarded_prefix_and_port(self, client) -> None:
+    def test_forwarded_prefix_and_port(self, client: TestClient) -> None:
         phone = Phone(client, url="https://clinic.example.org:8443/textline/sms")
         headers = {
             "X-Forwarded-Proto": "https",
@@ -104,12 +114,12 @@ class TestBehindProxy:
         }
         assert phone.post(phone.form("TYPES"), headers=headers).status_code == 200
 
-    def test_explicit_default_port_in_signed_url(self, client) -> None:
+    def test_explicit_default_port_in_signed_url(self, client: TestClient) -> None:
         phone = Phone(client, url="https://sms.example-clinic.org:443/sms")
         headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "sms.example-clinic.org"}
         assert phone.post(phone.form("TYPES"), headers=headers).status_code == 200
 
-    def test_public_base_url_wins_over_headers(self, redis_url, prefix) -> None:
+    def test_public_base_url_wins_over_headers(self, redis_url: str, prefix: str) -> None:
         settings = make_settings(
             redis_url=redis_url,
             redis_key_prefix=prefix,
@@ -122,7 +132,7 @@ class TestBehindProxy:
             headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "attacker.example"}
             assert spoofed.post(spoofed.form("TYPES"), headers=headers).status_code == 403
 
-    def test_query_string_is_part_of_the_signed_url(self, client) -> None:
+    def test_query_string_is_part_of_the_signed_url(self, client: TestClient) -> None:
         phone = Phone(client, url="http://testserver/sms?clinic=north")
         form = phone.form("TYPES")
         signature = twilio.signature(TOKEN, phone.url, form)
@@ -136,7 +146,7 @@ SHARED_KEY = "webhook-shared-key-secret-0123456789"
 SHARED_KEY_SETTINGS = "key=webhooks_sharedkey_x,algorithm=HMAC_SHA256"
 
 
-def test_shared_key_signature(redis_url, prefix) -> None:
+def test_shared_key_signature(redis_url: str, prefix: str) -> None:
     """An account that signs webhooks with a SharedKey: HMAC-SHA256 with that key's secret."""
     settings = make_settings(
         redis_url=redis_url, redis_key_prefix=prefix, twilio_shared_key=SHARED_KEY
@@ -152,7 +162,9 @@ def test_shared_key_signature(redis_url, prefix) -> None:
             assert client.post("/sms", data=form, headers=headers).status_code == status
 
 
-def test_shared_key_signature_without_the_key_configured_is_refused(client, rdb, prefix) -> None:
+def test_shared_key_signature_without_the_key_configured_is_refused(
+    client: TestClient, rdb: redis.Redis, prefix: str
+) -> None:
     phone = Phone(client)
     form = phone.form("STOP")
     headers = {
@@ -164,17 +176,17 @@ def test_shared_key_signature_without_the_key_configured_is_refused(client, rdb,
 
 
 class TestBadRequests:
-    def test_a_client_that_hangs_up_mid_body(self, client) -> None:
+    def test_a_client_that_hangs_up_mid_body(self, client: TestClient) -> None:
         """Counted as a hang-up, not as a body too large."""
-        sent: list[dict] = []
+        sent: list[MutableMapping[str, Any]] = []
 
-        async def receive() -> dict:
+        async def receive() -> MutableMapping[str, Any]:
             return {"type": "http.disconnect"}
 
-        async def send(message: dict) -> None:
+        async def send(message: MutableMapping[str, Any]) -> None:
             sent.append(message)
 
-        scope = {
+        scope: dict[str, Any] = {
             "type": "http",
             "method": "POST",
             "path": "/sms",
@@ -182,37 +194,39 @@ class TestBadRequests:
             "scheme": "http",
             "headers": [(b"content-type", b"application/x-www-form-urlencoded")],
         }
-        asyncio.run(client.app(scope, receive, send))
+        app = client.app
+        assert isinstance(app, App)
+        asyncio.run(app(scope, receive, send))
         assert sent[0]["status"] == 400
         metrics = client.get("/metrics").text
         assert 'smsbot_webhook_refused_total{reason="client disconnected"} 1.0' in metrics
         assert "request too large" not in metrics
 
-    def test_not_a_form(self, client) -> None:
+    def test_not_a_form(self, client: TestClient) -> None:
         response = client.post("/sms", json={"Body": "hi"})
         assert response.status_code == 415
 
-    def test_too_large(self, client, rdb, prefix) -> None:
+    def test_too_large(self, client: TestClient, rdb: redis.Redis, prefix: str) -> None:
         phone = Phone(client)
         form = phone.form("x" * 20_000)
         assert phone.post(form).status_code == 413
         assert keys_written(rdb, prefix) == []
 
     @pytest.mark.parametrize("body", [b"Body=%FF%FE&From=%2B1555", b"Body=\xff&From=1"])
-    def test_not_utf8(self, client, body) -> None:
+    def test_not_utf8(self, client: TestClient, body: str) -> None:
         response = client.post(
             "/sms", content=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
         )
         assert response.status_code == 400
 
-    def test_too_many_fields(self, client) -> None:
+    def test_too_many_fields(self, client: TestClient) -> None:
         body = "&".join(f"f{i}=x" for i in range(500))
         response = client.post(
             "/sms", content=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
         )
         assert response.status_code == 400
 
-    def test_signed_but_no_sender(self, client) -> None:
+    def test_signed_but_no_sender(self, client: TestClient) -> None:
         phone = Phone(client)
         form = phone.form("TYPES")
         del form["From"]
@@ -228,7 +242,7 @@ class TestBadRequests:
     ),
     algorithm=st.sampled_from([None, "HMAC_SHA1", "HMAC_SHA256"]),
 )
-def test_signature_matches_twilios_own_code(url, fields, algorithm) -> None:
+def test_signature_matches_twilios_own_code(url: str, fields: Any, algorithm: str) -> None:
     """Our fast signer is Twilio's algorithm: checked against the SDK's RequestValidator."""
     form = twilio.Form(fields)
     expected = RequestValidator(TOKEN).compute_signature(url, form, algorithm)
@@ -244,7 +258,7 @@ def test_signature_matches_twilios_own_code(url, fields, algorithm) -> None:
     st.lists(st.tuples(st.text(), st.text()), max_size=20),
     st.sampled_from(["", "&", "&&x", "=", "a=b=c", "+%2B+"]),
 )
-def test_form_parsing_reads_forms_as_the_standard_library_does(fields, extra) -> None:
+def test_form_parsing_reads_forms_as_the_standard_library_does(fields: Any, extra: Any) -> None:
     from urllib.parse import parse_qsl, urlencode
 
     body = urlencode(fields) + extra

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import html
 import re
 import shutil
@@ -12,107 +11,21 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
-from redis import asyncio as aioredis
 
 from bot.cli import main
 from bot.config import PROJECT_ROOT
-from bot.console.accounts import Accounts
-from bot.store.keys import StaffKeys
 from bot.webhook.asgi import create_app
-from tests.conftest import HASH_KEY, TOKEN, Phone, make_settings
-
-PASSWORD = "correct horse battery"
-SIDE_EFFECTS = "topic.side_effects.1"
-
-
-def staff_settings(redis_url: str, prefix: str, **extra):
-    return make_settings(
-        redis_url=redis_url,
-        redis_key_prefix=prefix,
-        staff_secret_key="staff-secret-key-for-tests-0123456789",
-        staff_cookie_secure=False,
-        catalog_poll_seconds=0.1,
-        **extra,
-    )
-
-
-def add_account(redis_url: str, prefix: str, name: str, role: str) -> None:
-    async def run() -> None:
-        client = aioredis.Redis.from_url(redis_url, decode_responses=True)
-        await Accounts(client, StaffKeys(prefix)).add(name, role, PASSWORD)
-        await client.aclose()
-
-    asyncio.run(run())
-
-
-class Staff:
-    """A browser without a browser: its own sign-in cookie, and the CSRF token of the last page.
-
-    Several can share one TestClient, like two people signed in at the same time.
-    """
-
-    def __init__(self, client: TestClient):
-        self.client = client
-        self.csrf = ""
-        self.cookies = type(client.cookies)()
-
-    def request(self, method: str, path: str, **kwargs):
-        self.client.cookies = self.cookies
-        try:
-            return self.client.request(method, path, **kwargs)
-        finally:
-            self.cookies = self.client.cookies
-
-    def sign_in(self, name: str, password: str = PASSWORD):
-        self.get("/staff/login")
-        response = self.post("/staff/login", {"name": name, "password": password})
-        self.get("/staff/")
-        return response
-
-    def get(self, path: str):
-        response = self.request("GET", path)
-        found = re.search(r'name="csrf" value="([^"]+)"', response.text)
-        if found:
-            self.csrf = found.group(1)
-        return response
-
-    def post(self, path: str, data: dict | None = None, **kwargs):
-        return self.request("POST", path, data={"csrf": self.csrf, **(data or {})}, **kwargs)
-
-    def form(self, path: str, action: str) -> dict[str, str]:
-        """The hidden fields of the form on the page at `path` that posts to `action`."""
-        page = self.get(path).text
-        found = re.search(rf'<form[^>]*action="{re.escape(action)}"[^>]*>(.*?)</form>', page, re.S)
-        assert found, f"no form for {action} on {path}"
-        return dict(re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', found.group(1)))
-
-    def publish(self, note: str = ""):
-        """Open the review page and approve what it shows."""
-        fields = self.form("/staff/review", "/staff/publish")
-        return self.post("/staff/publish", {**fields, "note": note})
-
-    def restore(self, number: int):
-        """From the version's page, where a reviewer sees what it said and confirms."""
-        action = f"/staff/restore/{number}"
-        return self.post(action, self.form(f"/staff/version/{number}", action))
-
-
-def drafted(review_html: str) -> list[str]:
-    """The texts in the review's Draft column, as they read without the changed-word marks."""
-    cells = re.findall(r'<div class="after text">(.*?)</div>', review_html, re.S)
-    return [html.unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in cells]
-
-
-@pytest.fixture
-def console(redis_url, prefix):
-    add_account(redis_url, prefix, "nora", "editor")
-    add_account(redis_url, prefix, "rita", "reviewer")
-    with TestClient(create_app(staff_settings(redis_url, prefix))) as client:
-        yield client
-
-
-def spanish(client: TestClient, key: str = SIDE_EFFECTS) -> str:
-    return client.app.state.bot.content.text("es", key)
+from tests.helpers.console import (
+    PASSWORD,
+    SIDE_EFFECTS,
+    Staff,
+    add_account,
+    drafted,
+    spanish,
+    staff_settings,
+)
+from tests.helpers.phone import Phone, bot_of
+from tests.helpers.settings import HASH_KEY, TOKEN
 
 
 class TestAccess:
@@ -126,45 +39,45 @@ class TestAccess:
             "/staff/export/es.po",
         ],
     )
-    def test_signed_out_is_sent_to_sign_in(self, console, path) -> None:
+    def test_signed_out_is_sent_to_sign_in(self, console: TestClient, path: str) -> None:
         response = console.get(path, follow_redirects=False)
         assert response.status_code == 303 and response.headers["location"] == "/staff/login"
 
-    def test_signed_out_api_is_refused(self, console) -> None:
+    def test_signed_out_api_is_refused(self, console: TestClient) -> None:
         response = console.post(
             "/staff/api/preview", json={"key": SIDE_EFFECTS, "language": "es", "text": "x"}
         )
         assert response.status_code == 401
 
-    def test_wrong_password(self, console) -> None:
+    def test_wrong_password(self, console: TestClient) -> None:
         response = Staff(console).sign_in("nora", "not the password")
         assert "Wrong name or password" in response.text
 
-    def test_sign_in_attempts_are_limited(self, console) -> None:
+    def test_sign_in_attempts_are_limited(self, console: TestClient) -> None:
         staff = Staff(console)
         for _ in range(5):
             staff.sign_in("nora", "guess guess guess")
         response = staff.sign_in("nora", PASSWORD)
         assert response.status_code == 429 and "too many" in response.text
 
-    def test_missing_csrf_token_is_refused(self, console) -> None:
+    def test_missing_csrf_token_is_refused(self, console: TestClient) -> None:
         staff = Staff(console)
         staff.sign_in("nora")
         response = console.post(f"/staff/snippet/{SIDE_EFFECTS}", data={"en": "x", "es": "y"})
         assert response.status_code == 403 and "CSRF" in response.text
 
-    def test_an_editor_cannot_publish(self, console) -> None:
+    def test_an_editor_cannot_publish(self, console: TestClient) -> None:
         staff = Staff(console)
         staff.sign_in("nora")
         staff.post(
             f"/staff/snippet/{SIDE_EFFECTS}",
-            {"en": console.app.state.bot.content.text("en", SIDE_EFFECTS), "es": "Nuevo texto."},
+            {"en": bot_of(console).content.text("en", SIDE_EFFECTS), "es": "Nuevo texto."},
         )
         staff.get("/staff/review")
         assert staff.post("/staff/publish", {"version": "0"}).status_code == 403
-        assert console.app.state.bot.catalog_version == 0
+        assert bot_of(console).catalog_version == 0
 
-    def test_session_cookie_is_httponly_and_strict(self, console) -> None:
+    def test_session_cookie_is_httponly_and_strict(self, console: TestClient) -> None:
         staff = Staff(console)
         staff.get("/staff/login")
         response = staff.post(
@@ -173,7 +86,7 @@ class TestAccess:
         cookie = response.headers["set-cookie"].lower()
         assert "httponly" in cookie and "samesite=strict" in cookie
 
-    def test_console_can_be_switched_off(self, redis_url, prefix) -> None:
+    def test_console_can_be_switched_off(self, redis_url: str, prefix: str) -> None:
         with TestClient(
             create_app(staff_settings(redis_url, prefix, staff_console=False))
         ) as client:
@@ -181,9 +94,9 @@ class TestAccess:
 
 
 class TestPublishing:
-    def test_draft_review_publish_and_rollback(self, console) -> None:
+    def test_draft_review_publish_and_rollback(self, console: TestClient) -> None:
         original = spanish(console)
-        english = console.app.state.bot.content.text("en", SIDE_EFFECTS)
+        english = bot_of(console).content.text("en", SIDE_EFFECTS)
         editor = Staff(console)
         editor.sign_in("nora")
         new = "La inmunoterapia puede causar efectos secundarios. Avísele a su equipo médico."
@@ -206,7 +119,7 @@ class TestPublishing:
             assert time.monotonic() < deadline
             time.sleep(0.05)
         patient = Phone(console)
-        assert patient.text("EFECTOS")[0].startswith(new)
+        assert patient.text("EFECTOS")[-1].startswith(new)  # after the first-contact welcome
 
         history = reviewer.get("/staff/history")
         assert "rita" in history.text and "clearer" in history.text and "nora draft" in history.text
@@ -215,19 +128,19 @@ class TestPublishing:
         while spanish(console) != original:
             assert time.monotonic() < deadline
             time.sleep(0.05)
-        assert console.app.state.bot.catalog_version == 2  # the restore is a new version
+        assert bot_of(console).catalog_version == 2  # the restore is a new version
 
-    def test_publish_is_refused_while_the_check_fails(self, console) -> None:
-        english = console.app.state.bot.content.text("en", SIDE_EFFECTS)
+    def test_publish_is_refused_while_the_check_fails(self, console: TestClient) -> None:
+        english = bot_of(console).content.text("en", SIDE_EFFECTS)
         reviewer = Staff(console)
         reviewer.sign_in("rita")
         reviewer.post(f"/staff/snippet/{SIDE_EFFECTS}", {"en": english, "es": "Día " * 60})
         response = reviewer.publish()
         assert response.status_code == 422
         assert "Not published" in response.text and "UCS-2 segments" in response.text
-        assert console.app.state.bot.catalog_version == 0
+        assert bot_of(console).catalog_version == 0
 
-    def test_english_change_marks_spanish_for_review(self, console) -> None:
+    def test_english_change_marks_spanish_for_review(self, console: TestClient) -> None:
         key = "topic.cure.1"
         editor = Staff(console)
         editor.sign_in("nora")
@@ -253,7 +166,7 @@ class TestPublishing:
         )
         assert reviewer.publish().status_code == 200
 
-    def test_live_preview_uses_the_server_measurements(self, console) -> None:
+    def test_live_preview_uses_the_server_measurements(self, console: TestClient) -> None:
         staff = Staff(console)
         staff.sign_in("nora")
         plain = staff.client.post(
@@ -277,7 +190,7 @@ class TestPublishing:
 
 
 class TestRoundTrips:
-    def test_po_export_then_import_changes_nothing(self, console) -> None:
+    def test_po_export_then_import_changes_nothing(self, console: TestClient) -> None:
         staff = Staff(console)
         staff.sign_in("nora")
         po = staff.client.get("/staff/export/es.po")
@@ -285,7 +198,7 @@ class TestRoundTrips:
         page = staff.post("/staff/import", files={"upload": ("es.po", po.content, "text/x-po")})
         assert "nothing to change" in page.text
 
-    def test_csv_export_then_import_changes_nothing(self, console) -> None:
+    def test_csv_export_then_import_changes_nothing(self, console: TestClient) -> None:
         staff = Staff(console)
         staff.sign_in("nora")
         exported = staff.client.get("/staff/export/catalog.csv")
@@ -294,7 +207,7 @@ class TestRoundTrips:
         )
         assert "nothing to change" in page.text
 
-    def test_an_edited_csv_shows_a_diff_then_becomes_a_draft(self, console) -> None:
+    def test_an_edited_csv_shows_a_diff_then_becomes_a_draft(self, console: TestClient) -> None:
         staff = Staff(console)
         staff.sign_in("nora")
         exported = staff.client.get("/staff/export/catalog.csv").text
@@ -303,11 +216,12 @@ class TestRoundTrips:
         )
         page = staff.post("/staff/import", files={"upload": ("c.csv", edited.encode(), "text/csv")})
         assert "Listo, le escribo en español." in page.text and "Make these drafts" in page.text
-        token = re.search(r'name="token" value="([^"]+)"', page.text).group(1)
-        staff.post("/staff/import/confirm", {"token": token})
+        token = re.search(r'name="token" value="([^"]+)"', page.text)
+        assert token, page.text
+        staff.post("/staff/import/confirm", {"token": token.group(1)})
         assert "Listo, le escribo en español." in drafted(staff.get("/staff/review").text)
 
-    def test_a_bad_upload_is_explained(self, console) -> None:
+    def test_a_bad_upload_is_explained(self, console: TestClient) -> None:
         staff = Staff(console)
         staff.sign_in("nora")
         page = staff.post(
@@ -317,14 +231,14 @@ class TestRoundTrips:
 
 
 def test_a_publish_reaches_another_process_and_export_writes_the_files(
-    redis_url, prefix, tmp_path
+    redis_url: str, prefix: str, tmp_path: Path
 ) -> None:
     add_account(redis_url, prefix, "rita", "reviewer")
     with (
         TestClient(create_app(staff_settings(redis_url, prefix))) as first,
         TestClient(create_app(staff_settings(redis_url, prefix))) as second,
     ):
-        english = first.app.state.bot.content.text("en", "reply.language")
+        english = bot_of(first).content.text("en", "reply.language")
         reviewer = Staff(first)
         reviewer.sign_in("rita")
         reviewer.post(
@@ -357,7 +271,7 @@ def test_a_publish_reaches_another_process_and_export_writes_the_files(
     assert CliRunner().invoke(main, ["catalog", "check", "--quiet"], env=env).exit_code == 0
 
 
-def test_staff_add_prompts_for_the_password(redis_url, prefix) -> None:
+def test_staff_add_prompts_for_the_password(redis_url: str, prefix: str) -> None:
     env = {"REDIS_URL": redis_url, "REDIS_KEY_PREFIX": prefix}
     result = CliRunner().invoke(
         main,
@@ -369,16 +283,16 @@ def test_staff_add_prompts_for_the_password(redis_url, prefix) -> None:
     assert PASSWORD not in result.output
 
 
-def test_an_opt_out_survives_a_catalog_publish(console) -> None:
+def test_an_opt_out_survives_a_catalog_publish(console: TestClient) -> None:
     patient = Phone(console, "+15558889999")
     patient.text("ALTO")
     reviewer = Staff(console)
     reviewer.sign_in("rita")
-    english = console.app.state.bot.content.text("en", "reply.language")
+    english = bot_of(console).content.text("en", "reply.language")
     reviewer.post("/staff/snippet/reply.language", {"en": english, "es": "Listo, en español."})
     assert reviewer.publish().status_code == 200
     deadline = time.monotonic() + 5
-    while console.app.state.bot.catalog_version != 1:
+    while bot_of(console).catalog_version != 1:
         assert time.monotonic() < deadline
         time.sleep(0.05)
     assert patient.text("TIPOS") == []

@@ -8,15 +8,18 @@ import csv
 import io
 import re
 import subprocess
+from typing import Any
 
 import pytest
 from babel.messages.catalog import Message
 from babel.messages.pofile import read_po, write_po
+from fastapi.testclient import TestClient
+from httpx2 import Response
 
 from bot.console.versions import catalog_versions
 from bot.redis import connect
-from tests.test_staff import Staff, console, drafted, spanish, staff_settings  # noqa: F401
-from tests.test_staff_publish import wait_for_version
+from tests.helpers.console import Staff, drafted, spanish, staff_settings, wait_for_version
+from tests.helpers.phone import bot_of
 
 KEY = "topic.cure.1"
 NEW_EN = "Immunotherapy is not a cure. But it can control cancer for some people."
@@ -25,14 +28,14 @@ OTHER_ES = "Listo, le escribo en español."
 
 
 @pytest.fixture
-def editor(console) -> Staff:  # noqa: F811
+def editor(console: TestClient) -> Staff:
     staff = Staff(console)
     staff.sign_in("nora")
     return staff
 
 
 def english(staff: Staff, key: str = KEY) -> str:
-    return staff.client.app.state.bot.content.text("en", key)
+    return bot_of(staff.client).content.text("en", key)
 
 
 def draft_english(staff: Staff, key: str, text: str) -> None:
@@ -41,13 +44,13 @@ def draft_english(staff: Staff, key: str, text: str) -> None:
     assert staff.post(f"/staff/snippet/{key}", form).status_code == 200
 
 
-def text_drafts(redis_url: str, prefix: str) -> dict[tuple[str, str], dict]:
+def text_drafts(redis_url: str, prefix: str) -> dict[tuple[str, str], dict[str, Any]]:
     """(language, snippet) -> the draft as stored in Redis."""
     settings = staff_settings(redis_url, prefix)
     client = connect(settings, purpose="cli")
     versions = catalog_versions(settings, client)
 
-    async def run() -> dict:
+    async def run() -> dict[tuple[str, str, str], dict[str, Any]]:
         try:
             return await versions.drafts()
         finally:
@@ -77,20 +80,22 @@ def csv_rows(content: bytes) -> dict[str, dict[str, str]]:
     return {row["id"]: row for row in csv.DictReader(io.StringIO(content.decode("utf-8-sig")))}
 
 
-def upload(staff: Staff, name: str, content: bytes):
+def upload(staff: Staff, name: str, content: bytes) -> Response:
     return staff.post(
         "/staff/import", files={"upload": (name, content, "application/octet-stream")}
     )
 
 
-def confirm(staff: Staff, page) -> None:
+def confirm(staff: Staff, page: Response) -> None:
     token = re.search(r'name="token" value="([^"]+)"', page.text)
     assert token, page.text
     assert staff.post("/staff/import/confirm", {"token": token.group(1)}).status_code == 200
 
 
 class TestDownloadsIncludeTheDrafts:
-    def test_the_po_has_the_drafted_english_with_the_spanish_marked_fuzzy(self, editor) -> None:
+    def test_the_po_has_the_drafted_english_with_the_spanish_marked_fuzzy(
+        self, editor: Staff
+    ) -> None:
         published = english(editor)
         draft_english(editor, KEY, NEW_EN)
 
@@ -112,7 +117,7 @@ class TestDownloadsIncludeTheDrafts:
         assert "nothing to change" in page.text
 
     def test_the_csv_has_the_drafted_english_and_says_the_spanish_needs_review(
-        self, editor
+        self, editor: Staff
     ) -> None:
         draft_english(editor, KEY, NEW_EN)
 
@@ -123,7 +128,7 @@ class TestDownloadsIncludeTheDrafts:
         assert "nothing to change" in upload(editor, "catalog.csv", exported).text
 
     def test_a_translation_of_the_drafted_english_becomes_a_draft(
-        self, editor, redis_url, prefix
+        self, editor: Staff, redis_url: str, prefix: str
     ) -> None:
         draft_english(editor, KEY, NEW_EN)
         translated = translated_po(
@@ -144,7 +149,7 @@ class TestDownloadsIncludeTheDrafts:
 
 class TestUploadsKeepNewerDrafts:
     def test_a_csv_made_before_an_english_draft_keeps_that_draft(
-        self, editor, redis_url, prefix
+        self, editor: Staff, redis_url: str, prefix: str
     ) -> None:
         published = english(editor)
         exported = editor.client.get("/staff/export/catalog.csv").text
@@ -165,7 +170,7 @@ class TestUploadsKeepNewerDrafts:
         assert published not in drafted(review)
 
     def test_a_po_made_before_a_spanish_draft_keeps_that_draft(
-        self, editor, redis_url, prefix
+        self, editor: Staff, redis_url: str, prefix: str
     ) -> None:
         po = editor.client.get("/staff/export/es.po").content
         english_other = english(editor, OTHER)
@@ -179,7 +184,7 @@ class TestUploadsKeepNewerDrafts:
         assert drafts[("es", "reply.stop")]["value"] == "Se dio de baja."
 
     def test_a_draft_saved_while_an_upload_waits_for_a_yes_is_kept(
-        self, editor, redis_url, prefix
+        self, editor: Staff, redis_url: str, prefix: str
     ) -> None:
         exported = editor.client.get("/staff/export/catalog.csv").text
         edited = exported.replace(spanish(editor.client, OTHER), OTHER_ES)
@@ -222,7 +227,7 @@ def cleared_csv(content: bytes) -> bytes:
     ],
 )
 def test_an_approval_in_a_file_is_a_change_a_reviewer_publishes(
-    editor, redis_url, prefix, name, clear
+    editor: Staff, redis_url: str, prefix: str, name: str, clear: Any
 ) -> None:
     es = spanish(editor.client, KEY)
     draft_english(editor, KEY, NEW_EN)

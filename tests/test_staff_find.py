@@ -3,42 +3,42 @@ and a reviewer would use them."""
 
 from __future__ import annotations
 
-from tests.test_staff import Staff, console, drafted, spanish  # noqa: F401
+from tests.helpers.console import Staff, drafted, spanish
 
 SIGNS = "topic.side_effects.signs_more"
 
 
-def signed_in(console, name: str = "nora") -> Staff:  # noqa: F811
+def signed_in(console, name: str = "nora") -> Staff:
     staff = Staff(console)
     staff.sign_in(name)
     return staff
 
 
-def test_find_a_spanish_word_and_see_where_the_text_is(console) -> None:  # noqa: F811
+def test_find_a_spanish_word_and_see_where_the_text_is(console) -> None:
     page = signed_in(console).get("/staff/?q=fiebre").text
     assert f'href="/staff/snippet/{SIGNS}"' in page
     assert "When to call, page 3 of 6" in page and "Also in Side effects, page 4" in page
     assert page.count('class="card snippet"') < 10  # a few texts, not the whole catalog
 
 
-def test_a_typo_is_forgiven_and_said(console) -> None:  # noqa: F811
+def test_a_typo_is_forgiven_and_said(console) -> None:
     page = signed_in(console).get("/staff/?q=diarea").text
     assert "diarrea" in page and "nothing had" in page
 
 
-def test_the_first_page_is_an_index_not_every_text(console) -> None:  # noqa: F811
+def test_the_first_page_is_an_index_not_every_text(console) -> None:
     page = signed_in(console).get("/staff/").text
     assert 'href="/staff/?topic=side_effects"' in page and "Menus and replies" in page
     assert 'class="card snippet"' not in page
 
 
-def test_a_topic_lists_its_pages_shared_ones_included(console) -> None:  # noqa: F811
+def test_a_topic_lists_its_pages_shared_ones_included(console) -> None:
     page = signed_in(console).get("/staff/?topic=call").text
     assert f'href="/staff/snippet/{SIGNS}"' in page and "topic.call.1" in page
     assert "topic.cure.1" not in page
 
 
-def test_filters_count_and_list_drafts(console) -> None:  # noqa: F811
+def test_filters_count_and_list_drafts(console) -> None:
     editor = signed_in(console)
     english = console.app.state.bot.content.text("en", SIGNS)
     editor.post(f"/staff/snippet/{SIGNS}", {"en": english, "es": spanish(console, SIGNS) + " Ya."})
@@ -46,7 +46,7 @@ def test_filters_count_and_list_drafts(console) -> None:  # noqa: F811
     assert "Drafts: 1 text(s)" in page and f'href="/staff/snippet/{SIGNS}"' in page
 
 
-def test_an_untouched_textarea_sent_with_crlf_is_no_draft(console) -> None:  # noqa: F811
+def test_an_untouched_textarea_sent_with_crlf_is_no_draft(console) -> None:
     editor = signed_in(console)
     english = console.app.state.bot.content.text("en", SIGNS)
     es = spanish(console, SIGNS)
@@ -57,7 +57,7 @@ def test_an_untouched_textarea_sent_with_crlf_is_no_draft(console) -> None:  # n
     assert "\r" not in "".join(drafted(review))
 
 
-def test_saving_a_draft_too_long_to_publish_says_so_in_words(console) -> None:  # noqa: F811
+def test_saving_a_draft_too_long_to_publish_says_so_in_words(console) -> None:
     editor = signed_in(console)
     english = console.app.state.bot.content.text("en", SIGNS)
     long_es = spanish(console, SIGNS) + "\n- fiebre de 38 °C (100.4 °F) o más" * 3
@@ -66,7 +66,7 @@ def test_saving_a_draft_too_long_to_publish_says_so_in_words(console) -> None:  
     assert "is too long to publish" in page and "Remove about" in page and "avoid" in page
 
 
-def test_each_draft_is_published_or_sent_back_on_its_own(console) -> None:  # noqa: F811
+def test_each_draft_is_published_or_sent_back_on_its_own(console) -> None:
     editor = signed_in(console)
     cure_en = console.app.state.bot.content.text("en", "topic.cure.1")
     editor.post("/staff/snippet/topic.cure.1", {"en": cure_en, "es": "Texto nuevo uno."})
@@ -86,7 +86,7 @@ def test_each_draft_is_published_or_sent_back_on_its_own(console) -> None:  # no
     assert "topic.cure.1 (es)" in history and f"{SIGNS} (es)" not in history
 
 
-def test_a_restore_shows_the_old_text_and_asks_first(console) -> None:  # noqa: F811
+def test_a_restore_shows_the_old_text_and_asks_first(console) -> None:
     editor = signed_in(console, "rita")
     english = console.app.state.bot.content.text("en", SIGNS)
     editor.post(f"/staff/snippet/{SIGNS}", {"en": english, "es": "Texto nuevo."})

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from fastapi.testclient import TestClient
 
-from tests.test_staff import PASSWORD, Staff, console  # noqa: F401
+from tests.helpers.console import PASSWORD, Staff
 
 
-def test_keywords_for_a_topic_that_does_not_exist_are_refused(console) -> None:  # noqa: F811
+def test_keywords_for_a_topic_that_does_not_exist_are_refused(console: TestClient) -> None:
     staff = Staff(console)
     staff.sign_in("nora")
     response = staff.post("/staff/keywords/no_such_topic", {"en": "thing", "es": "cosa"})
@@ -25,10 +26,10 @@ def test_keywords_for_a_topic_that_does_not_exist_are_refused(console) -> None: 
     ],
 )
 def test_a_preview_request_without_what_it_needs_is_explained(
-    console,  # noqa: F811
-    body,
-    status,
-    says,
+    console: TestClient,
+    body: str,
+    status: int,
+    says: str,
 ) -> None:
     staff = Staff(console)
     staff.sign_in("nora")
@@ -41,7 +42,7 @@ def test_a_preview_request_without_what_it_needs_is_explained(
     assert response.status_code == status and says in response.json()["detail"]
 
 
-def test_signing_in_needs_the_token_of_the_sign_in_page(console) -> None:  # noqa: F811
+def test_signing_in_needs_the_token_of_the_sign_in_page(console: TestClient) -> None:
     staff = Staff(console)
     response = staff.request(
         "POST",

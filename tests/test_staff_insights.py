@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
-from tests.conftest import Phone
-from tests.test_staff import Staff, console  # noqa: F401
+from tests.helpers.console import Staff
+from tests.helpers.phone import Phone
 
 TRAFFIC = {  # body -> how many different patients text it
     "MENU": 6,
@@ -29,7 +29,7 @@ def a_day_of_traffic(client) -> int:
     return sent
 
 
-def test_the_insights_page_after_a_day(console) -> None:  # noqa: F811
+def test_the_insights_page_after_a_day(console) -> None:
     sent = a_day_of_traffic(console)
     staff = Staff(console)
     staff.sign_in("nora")
@@ -50,14 +50,14 @@ def test_the_insights_page_after_a_day(console) -> None:  # noqa: F811
     assert float(rows[-1]["segment_cost"]) > 0
 
 
-def test_a_period_typed_in_the_wrong_order_is_read_and_said(console) -> None:  # noqa: F811
+def test_a_period_typed_in_the_wrong_order_is_read_and_said(console) -> None:
     staff = Staff(console)
     staff.sign_in("nora")
     page = staff.get("/staff/insights?from=2026-11-30&to=2026-11-01")
     assert page.status_code == 200 and "wrong way round" in page.text
 
 
-def test_signed_out_no_insights(console) -> None:  # noqa: F811
+def test_signed_out_no_insights(console) -> None:
     response = console.get("/staff/insights", follow_redirects=False)
     assert response.status_code == 303
     assert console.get("/staff/insights.csv", follow_redirects=False).status_code == 303

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 from fastapi.testclient import TestClient
 
 from bot.console.versions import catalog_versions
 from bot.redis import connect
-from tests.test_staff import Staff, console, drafted, spanish, staff_settings  # noqa: F401
+from tests.helpers.console import Staff, drafted, spanish, staff_settings, wait_for_version
+from tests.helpers.phone import bot_of
 
 FIRST = "reply.language"
 SECOND = "reply.stop"
@@ -18,15 +20,8 @@ SECOND_ES = "Se dio de baja. Responda INICIO para volver."
 
 
 def draft(staff: Staff, key: str, es: str) -> None:
-    english = staff.client.app.state.bot.content.text("en", key)
+    english = bot_of(staff.client).content.text("en", key)
     assert staff.post(f"/staff/snippet/{key}", {"en": english, "es": es}).status_code == 200
-
-
-def wait_for_version(client: TestClient, number: int) -> None:
-    deadline = time.monotonic() + 5
-    while client.app.state.bot.catalog_version != number:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
 
 
 def open_review(app: TestClient) -> tuple[Staff, Staff, dict[str, str]]:
@@ -38,7 +33,7 @@ def open_review(app: TestClient) -> tuple[Staff, Staff, dict[str, str]]:
     return editor, reviewer, reviewer.form("/staff/review", "/staff/publish")
 
 
-def test_a_draft_saved_after_the_review_opened_is_not_published(console) -> None:  # noqa: F811
+def test_a_draft_saved_after_the_review_opened_is_not_published(console: TestClient) -> None:
     editor, reviewer, reviewed = open_review(console)
     draft(editor, SECOND, SECOND_ES)  # while the reviewer reads
 
@@ -47,26 +42,26 @@ def test_a_draft_saved_after_the_review_opened_is_not_published(console) -> None
     assert "Not published" in response.text and "changed since you opened" in response.text
     assert SECOND_ES in response.text  # what would be published now, to review
     time.sleep(0.3)
-    assert console.app.state.bot.catalog_version == 0
+    assert bot_of(console).catalog_version == 0
 
     assert reviewer.publish().status_code == 200  # approved as now shown
     wait_for_version(console, 1)
     assert spanish(console, FIRST) == FIRST_ES and spanish(console, SECOND) == SECOND_ES
 
 
-def test_a_changed_draft_of_the_same_text_is_not_published(console) -> None:  # noqa: F811
+def test_a_changed_draft_of_the_same_text_is_not_published(console: TestClient) -> None:
     editor, reviewer, reviewed = open_review(console)
     draft(editor, FIRST, "Listo, ahora en español.")
     assert reviewer.post("/staff/publish", reviewed).status_code == 409
-    assert console.app.state.bot.catalog_version == 0
+    assert bot_of(console).catalog_version == 0
 
 
-def test_a_publish_leaves_drafts_saved_meanwhile(redis_url, prefix) -> None:
+def test_a_publish_leaves_drafts_saved_meanwhile(redis_url: str, prefix: str) -> None:
     settings = staff_settings(redis_url, prefix)
     client = connect(settings, purpose="cli")
     versions = catalog_versions(settings, client)
 
-    async def run() -> dict:
+    async def run() -> dict[tuple[str, str, str], dict[str, Any]]:
         try:
             await versions.save_text("es", FIRST, FIRST_ES, "nora")
             await versions.save_text("es", SECOND, SECOND_ES, "nora")
@@ -88,7 +83,7 @@ def test_a_publish_leaves_drafts_saved_meanwhile(redis_url, prefix) -> None:
     }
 
 
-def test_a_restore_keeps_the_drafts_waiting_for_review(console) -> None:  # noqa: F811
+def test_a_restore_keeps_the_drafts_waiting_for_review(console: TestClient) -> None:
     reviewer = Staff(console)
     reviewer.sign_in("rita")
     draft(reviewer, FIRST, FIRST_ES)
@@ -103,7 +98,7 @@ def test_a_restore_keeps_the_drafts_waiting_for_review(console) -> None:  # noqa
     assert SECOND_ES in drafted(reviewer.get("/staff/review").text)  # still a draft
 
 
-def test_a_restore_from_an_old_page_is_refused_with_a_message(console) -> None:  # noqa: F811
+def test_a_restore_from_an_old_page_is_refused_with_a_message(console: TestClient) -> None:
     first, second = Staff(console), Staff(console)
     first.sign_in("rita")
     second.sign_in("rita")
@@ -118,10 +113,10 @@ def test_a_restore_from_an_old_page_is_refused_with_a_message(console) -> None: 
     assert "was not restored" in response.text and "another version was published" in response.text
     wait_for_version(console, 2)
     time.sleep(0.3)
-    assert console.app.state.bot.catalog_version == 2
+    assert bot_of(console).catalog_version == 2
 
 
-def test_a_spanish_draft_needs_review_after_a_later_english_edit(console) -> None:  # noqa: F811
+def test_a_spanish_draft_needs_review_after_a_later_english_edit(console: TestClient) -> None:
     key, es = "topic.cure.1", "La inmunoterapia no se considera una cura."
     translator, writer, reviewer = Staff(console), Staff(console), Staff(console)
     translator.sign_in("nora")
@@ -134,4 +129,4 @@ def test_a_spanish_draft_needs_review_after_a_later_english_edit(console) -> Non
     review = reviewer.get("/staff/review")
     assert f"es: &#39;{key}&#39;: the English changed" in review.text
     assert reviewer.publish().status_code == 422
-    assert console.app.state.bot.catalog_version == 0
+    assert bot_of(console).catalog_version == 0

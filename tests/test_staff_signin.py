@@ -11,8 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 from fastapi.testclient import TestClient
 
 from bot.console.versions import FAILED_SIGN_INS_AUDITED
-from tests.conftest import Phone
-from tests.test_staff import PASSWORD, Staff, console  # noqa: F401
+from tests.helpers.console import PASSWORD, Staff
+from tests.helpers.phone import Phone, bot_of
 
 WRONG = "not the password at all"
 
@@ -20,7 +20,9 @@ WRONG = "not the password at all"
 def token(client: TestClient) -> str:
     """The sign-in page's token (the same for every tab of one browser)."""
     page = client.get("/staff/login").text
-    return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found, page
+    return found.group(1)
 
 
 def attempt(client: TestClient, name: str, password: str = WRONG) -> int:
@@ -33,7 +35,7 @@ def attempt(client: TestClient, name: str, password: str = WRONG) -> int:
     return response.status_code
 
 
-def test_parallel_guesses_count_against_the_limit(console) -> None:  # noqa: F811
+def test_parallel_guesses_count_against_the_limit(console: TestClient) -> None:
     token(console)  # one browser, many tabs
     with ThreadPoolExecutor(12) as pool:
         answers = list(pool.map(lambda _: attempt(console, "nora"), range(12)))
@@ -41,7 +43,7 @@ def test_parallel_guesses_count_against_the_limit(console) -> None:  # noqa: F81
     assert attempt(console, "nora", PASSWORD) == 429
 
 
-def test_guessing_one_name_does_not_lock_out_colleagues(console) -> None:  # noqa: F811
+def test_guessing_one_name_does_not_lock_out_colleagues(console: TestClient) -> None:
     # Behind the reverse proxy every member of staff comes from the same address.
     for _ in range(6):
         attempt(console, "nora")
@@ -49,13 +51,13 @@ def test_guessing_one_name_does_not_lock_out_colleagues(console) -> None:  # noq
     assert attempt(console, "rita", PASSWORD) == 303
 
 
-def test_failed_sign_ins_cannot_flood_the_audit_trail(console) -> None:  # noqa: F811
+def test_failed_sign_ins_cannot_flood_the_audit_trail(console: TestClient) -> None:
     token(console)
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(lambda n: attempt(console, f"guess{n}"), range(30)))
     staff = Staff(console)
     staff.sign_in("nora")
-    english = console.app.state.bot.content.text("en", "reply.language")
+    english = bot_of(console).content.text("en", "reply.language")
     staff.post("/staff/snippet/reply.language", {"en": english, "es": "Listo, en español."})
     trail = staff.get("/staff/history").text
     assert trail.count("failed sign-in ") == FAILED_SIGN_INS_AUDITED
@@ -63,7 +65,10 @@ def test_failed_sign_ins_cannot_flood_the_audit_trail(console) -> None:  # noqa:
     assert "nora sign-in" in trail and "nora draft es reply.language" in trail
 
 
-def test_sms_are_answered_while_passwords_are_checked(console) -> None:  # noqa: F811
+def test_sms_are_answered_while_passwords_are_checked(
+    console_with_production_hashing: TestClient,
+) -> None:
+    console = console_with_production_hashing
     token(console)
     start = time.monotonic()
     attempt(console, "someone")

@@ -11,8 +11,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import yaml
-
 from bot import readability
 from bot.catalog.files import Source, load_data
 from bot.catalog.model import (
@@ -30,12 +28,10 @@ from bot.errors import CatalogError
 from bot.keywords import Keywords
 from bot.models import TRANSLATED, Language
 from bot.router import reply_shapes
-from bot.sms import measure
+from bot.sms import BUDGET, measure
 
-MAX_CHARACTERS = 320
-
-
-MAX_SEGMENTS = 3
+MAX_CHARACTERS = BUDGET.characters  # names the console's wording helpers use
+MAX_SEGMENTS = BUDGET.segments
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +68,7 @@ def check(
     try:
         structure = Source.load(messages_dir).structure
         data = load_data(messages_dir, locales_dir)
-    except (CatalogError, OSError, yaml.YAMLError) as exc:
+    except (CatalogError, OSError) as exc:
         report = Report()
         report.errors.append(str(exc))
         return report
@@ -241,9 +237,9 @@ def measure_replies(content: Content, with_scores: bool = False) -> list[Line]:
 def budget_problems(lines: list[Line]) -> list[str]:
     return [
         f"{line.language}: '{line.name}' is {line.characters} characters, {line.segments} "
-        f"{line.encoding} segments (limit {MAX_CHARACTERS} and {MAX_SEGMENTS})"
+        f"{line.encoding} segments (limit {BUDGET.characters} and {BUDGET.segments})"
         for line in lines
-        if line.characters > MAX_CHARACTERS or line.segments > MAX_SEGMENTS
+        if line.characters > BUDGET.characters or line.segments > BUDGET.segments
     ]
 
 

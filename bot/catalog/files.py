@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
 
 from bot.catalog.model import CatalogData, Structure, Translation
 from bot.catalog.po import po_path, read_po_file
@@ -24,20 +25,20 @@ class Source:
 
     @classmethod
     def load(cls, messages_dir: Path) -> Source:
-        english = _read_yaml(messages_dir / "en.yaml").get("snippets") or {}
+        english = read_yaml(messages_dir / "en.yaml").get("snippets") or {}
         bad = [key for key, value in english.items() if not isinstance(value, str)]
         if bad:
             raise CatalogError(
                 f"en.yaml: these snippets are not text (quote them): {', '.join(bad)}"
             )
-        structure = Structure.from_data(_read_yaml(messages_dir / "menus.yaml"))
+        structure = Structure.from_data(read_yaml(messages_dir / "menus.yaml"))
         return cls(dict(english), structure)
 
 
 def load_data(messages_dir: Path, locales_dir: Path) -> CatalogData:
     """The catalog as the files hold it. Raises CatalogError when a file cannot be read."""
     source = Source.load(messages_dir)
-    keywords = yaml.safe_load((messages_dir / "keywords.yaml").read_text(encoding="utf-8"))
+    keywords = read_yaml(messages_dir / "keywords.yaml")
     translations: dict[str, dict[str, Translation]] = {}
     for language in TRANSLATED:
         path = po_path(locales_dir, language)
@@ -48,15 +49,18 @@ def load_data(messages_dir: Path, locales_dir: Path) -> CatalogData:
             for message in read_po_file(path)
             if message.id and message.context
         }
-    return CatalogData(dict(source.english), translations, keywords)
+    examples_path = messages_dir / "examples.yaml"
+    examples = read_yaml(examples_path) if examples_path.is_file() else {}
+    return CatalogData(dict(source.english), translations, keywords, examples or {})
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+def read_yaml(path: Path) -> dict[str, Any]:
+    """A YAML file with a mapping at the top, read as YAML 1.2: `yes` and `no` stay words."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise CatalogError(f"{path}: cannot read: {exc}") from exc
-    except yaml.YAMLError as exc:
+    except YAMLError as exc:
         raise CatalogError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
         raise CatalogError(f"{path}: expected a mapping at the top level")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.errors import CatalogError
@@ -128,6 +128,7 @@ class CatalogData:
     english: dict[str, str]
     translations: dict[str, dict[str, Translation]]  # language -> snippet ID -> translation
     keywords: dict[str, Any]  # the whole of keywords.yaml; staff edit `topics`
+    examples: dict[str, Any] = field(default_factory=dict)  # examples.yaml: example questions
 
     def needs_review(self, language: str, key: str) -> bool:
         entry = self.translations.get(language, {}).get(key)
@@ -146,6 +147,7 @@ class CatalogData:
                 for language, entries in self.translations.items()
             },
             "keywords": self.keywords,
+            "examples": self.examples,
         }
 
     @classmethod
@@ -157,6 +159,7 @@ class CatalogData:
                 for language, entries in data["translations"].items()
             },
             data["keywords"],
+            data.get("examples") or {},  # versions published before examples had none
         )
 
 

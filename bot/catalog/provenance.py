@@ -14,7 +14,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
 
 from bot.errors import CatalogError
 
@@ -64,8 +65,8 @@ class Provenance:
         if not path.is_file():
             return cls({}, {})
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
+            data = YAML(typ="safe").load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, YAMLError) as exc:
             raise CatalogError(f"{path}: cannot read: {exc}") from exc
         return cls.from_data(data)
 

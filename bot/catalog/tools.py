@@ -21,6 +21,7 @@ from bot.catalog.files import Source
 from bot.catalog.model import OPTIONAL_PLACEHOLDERS
 from bot.catalog.po import DOMAIN, mo_path, po_bytes, po_path, read_po_file
 from bot.models import LANGUAGES, TRANSLATED
+from bot.sms import BUDGET, UCS2_PART
 
 
 def describe(source: Source) -> dict[str, str]:
@@ -50,14 +51,17 @@ def describe(source: Source) -> dict[str, str]:
     return notes
 
 
-HEADER_COMMENT = """\
-# Translation of the smsbot SMS information line.
-# msgctxt is the snippet ID; msgid is the English in messages/en.yaml.
-# Each reply: at most 320 characters and 3 SMS segments. A reply with á, í, ó
-# or ú is sent as UCS-2, so then at most 201 characters (67 per segment).
-# Keep {program_name}, {clinic_phone}, {clinic_hours}, {after_hours_phone} and
-# {financial_counselor_phone} exactly as they are.
-#"""
+HEADER_COMMENT = (
+    "# Translation of the smsbot SMS information line.\n"
+    "# msgctxt is the snippet ID; msgid is the English in messages/en.yaml.\n"
+    f"# Each reply: at most {BUDGET.characters} characters and {BUDGET.segments} SMS segments."
+    " A reply with á, í, ó\n"
+    f"# or ú is sent as UCS-2, so then at most {BUDGET.segments * UCS2_PART} characters"
+    f" ({UCS2_PART} per segment).\n"
+    "# Keep {program_name}, {clinic_phone}, {clinic_hours}, {after_hours_phone} and\n"
+    "# {financial_counselor_phone} exactly as they are.\n"
+    "#"
+)
 
 
 def template(source: Source) -> Catalog:
@@ -70,21 +74,21 @@ def template(source: Source) -> Catalog:
 
 def merge(po: Catalog, pot: Catalog) -> tuple[Catalog, list[str]]:
     """The PO brought in line with the template, and what changed, for the person running it."""
-    existing = {m.context: m for m in po if m.id and m.context}
+    existing = {str(m.context): m for m in po if m.id and m.context}
     merged = Catalog(locale=po.locale, domain=DOMAIN, header_comment=po.header_comment, fuzzy=False)
     merged.mime_headers = po.mime_headers
     changes = []
     for new in pot:
         if not new.id:
             continue
-        old: Message | None = existing.pop(new.context, None)
+        old: Message | None = existing.pop(new.context or "", None)
         if old is None:
             merged.add(new.id, "", context=new.context, auto_comments=new.auto_comments)
             changes.append(f"added {new.context} (needs a translation)")
             continue
         english_changed = old.id != new.id
         # The English the translation was written for: kept through further English edits.
-        written_for = old.previous_id if old.fuzzy and old.previous_id else [old.id]
+        written_for = list(old.previous_id) if old.fuzzy and old.previous_id else [str(old.id)]
         flags = set(old.flags)
         if english_changed and old.string:
             flags.add("fuzzy")
@@ -99,7 +103,7 @@ def merge(po: Catalog, pot: Catalog) -> tuple[Catalog, list[str]]:
             previous_id=written_for if english_changed else old.previous_id,
         )
     for key, old in existing.items():
-        merged.obsolete[(old.id, key)] = old
+        merged.obsolete[(str(old.id), key)] = old
         changes.append(f"{key}: no longer in the English source, kept as obsolete")
     return merged, changes
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from argon2 import PasswordHasher
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -45,7 +46,12 @@ log = logging.getLogger("smsbot.staff")
 
 
 def mount_console(
-    api: FastAPI, settings: Settings, bot: Bot, versions: CatalogVersions, client: Any
+    api: FastAPI,
+    settings: Settings,
+    bot: Bot,
+    versions: CatalogVersions,
+    client: Any,
+    hasher: PasswordHasher | None = None,
 ) -> None:
     """The console's pages under /staff, its accounts on `client` (the caller's to close)."""
     if not settings.staff_console:
@@ -56,7 +62,7 @@ def mount_console(
     api.state.console = Console(
         bot,
         versions,
-        Accounts(client, StaffKeys(settings.redis_key_prefix)),
+        Accounts(client, StaffKeys(settings.redis_key_prefix), hasher),
         clinic_details(settings),
         locales(settings),
         settings.staff_review_max_age_days,

@@ -20,6 +20,7 @@ from bot.console.index import Entry, build_index
 from bot.console.versions import CatalogVersions
 from bot.content import Content
 from bot.errors import SignInRequired
+from bot.models import Language
 
 UTC = ZoneInfo("UTC")
 
@@ -32,7 +33,7 @@ class Console:
     versions: CatalogVersions
     accounts: Accounts
     details: ClinicDetails
-    locales: dict[str, str]
+    locales: dict[Language, str]
     review_max_age_days: int
     timezone: ZoneInfo = UTC
     prefix: str = "smsbot"  # REDIS_KEY_PREFIX, for the insights' keys
@@ -108,7 +109,8 @@ async def require_csrf(request: Request) -> None:
     if token is None and request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
     ):
-        token = (await request.form()).get("csrf")
+        sent = (await request.form()).get("csrf")
+        token = sent if isinstance(sent, str) else None
     expected = request.session.get("csrf", "")
     if not token or not expected or not hmac.compare_digest(str(token), expected):
         raise HTTPException(403, "missing or wrong CSRF token: reload the page")

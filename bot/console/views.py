@@ -8,16 +8,16 @@ from collections.abc import Iterator
 from typing import Any
 
 from bot import readability
-from bot.catalog.check import MAX_CHARACTERS, MAX_SEGMENTS, measure_replies
+from bot.catalog.check import measure_replies
 from bot.catalog.model import MENU_PREFIX, CatalogData, Structure, Translation
 from bot.console.deps import Console
 from bot.console.drafts import Change, cell
 from bot.console.index import Entry, labelled_shapes, search, topic_index
-from bot.console.versions import Candidate
+from bot.console.versions import Candidate, Version
 from bot.console.wording import budget_warning, changed_words
 from bot.errors import CatalogError, PreviewError
 from bot.router import reply_shapes
-from bot.sms import measure, non_gsm_characters
+from bot.sms import BUDGET, measure, non_gsm_characters
 
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
 
@@ -117,7 +117,7 @@ def snippet_rows(
     published: CatalogData,
     candidate: CatalogData,
     changes: list[Change],
-    history: list[Any],
+    history: list[Version],
 ) -> list[dict[str, Any]]:
     over = over_budget(console, published)
     changed_at = last_changed(history)
@@ -180,12 +180,12 @@ def review_rows(console: Console, found: Candidate) -> list[dict[str, Any]]:
 
 
 def over_budget(console: Console, data: CatalogData) -> set[tuple[str, str]]:
-    """(language, snippet) pairs that take part in a reply over 320 characters or 3 SMS."""
+    """(language, snippet) pairs that take part in a reply over the SMS budget."""
     content = console.content_for(data)
-    over = set()
+    over: set[tuple[str, str]] = set()
     shapes = dict(reply_shapes(console.structure))
     for line in measure_replies(content):
-        if line.characters > 320 or line.segments > 3:
+        if line.characters > BUDGET.characters or line.segments > BUDGET.segments:
             for key in snippets_in(console.structure, shapes[line.name]):
                 over.add((line.language, key))
     return over
@@ -203,7 +203,7 @@ def snippets_in(structure: Structure, parts: tuple[str, ...]) -> list[str]:
     return keys
 
 
-def last_changed(history: list[Any]) -> dict[tuple[str, str], tuple[int, float]]:
+def last_changed(history: list[Version]) -> dict[tuple[str, str], tuple[int, float]]:
     """(language, snippet) -> (version, time) of the last publish that changed it."""
     found: dict[tuple[str, str], tuple[int, float]] = {}
     for version in history:  # newest first
@@ -243,7 +243,7 @@ def preview_of(
             "characters": cost.characters,
             "encoding": cost.encoding,
             "segments": cost.segments,
-            "over": cost.characters > MAX_CHARACTERS or cost.segments > MAX_SEGMENTS,
+            "over": BUDGET.over(cost),
             "runs": runs(sms),
         }
         messages.append(by_text[sms])

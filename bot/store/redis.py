@@ -101,6 +101,7 @@ class RedisStore:
         self._on_round_trip = on_round_trip
         self._deferred: dict[str, bool] = {}  # sender -> opted out, waiting for Redis
         self._saving_deferred: asyncio.Task[None] | None = None
+        self._commit: Callable[[list[str], list[Any]], Awaitable[Any]]
         if isinstance(client, RedisCluster):  # one script call per message: slots differ
             script = client.register_script(COMMIT_SCRIPT)
             self._commit = lambda keys, args: self._counted(script(keys=keys, args=args))
@@ -124,7 +125,7 @@ class RedisStore:
                 pipe.get(session_key)
                 pipe.exists(opt_out_key)
                 pipe.get(self._keys.flood(sender))
-                return await pipe.execute()
+                return list(await pipe.execute())
 
         raw, opted, count = await self._call(read)
         state = State(raw or "", bool(opted), int(count or 0))

@@ -17,6 +17,7 @@ from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+from argon2 import PasswordHasher
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -217,7 +218,10 @@ async def healthz(request: Request) -> JSONResponse:
     )
 
 
-def create_app(settings: Settings, bot: Bot | None = None) -> App:
+def create_app(
+    settings: Settings, bot: Bot | None = None, password_hasher: PasswordHasher | None = None
+) -> App:
+    """The whole app. `password_hasher`: for staff passwords, Argon2's defaults unless given."""
     bot = bot or build_bot(settings)
     webhook = Webhook(settings, bot)
     # With the console off, the files are the catalog: no version published earlier is served.
@@ -233,7 +237,7 @@ def create_app(settings: Settings, bot: Bot | None = None) -> App:
     if settings.local_mode:
         add_simulator(api, settings)
     if versions is not None and console_redis is not None:
-        mount_console(api, settings, bot, versions, console_redis)
+        mount_console(api, settings, bot, versions, console_redis, password_hasher)
     return App(webhook, api)
 
 

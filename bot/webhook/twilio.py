@@ -8,17 +8,9 @@ from __future__ import annotations
 
 import base64
 import hmac
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 from xml.sax.saxutils import escape
-
-from twilio.request_validator import (
-    _HASH_FUNCTIONS,
-    HMAC_SHA1,
-    SIGNATURE_HEADER,
-    SIGNATURE_SETTINGS_HEADER,
-    get_signature_algorithm,
-)
 
 from bot.errors import SignatureError
 
@@ -34,7 +26,12 @@ __all__ = [
     "verify",
 ]
 
-_DIGEST_NAMES = {name: function().name for name, function in _HASH_FUNCTIONS.items()}
+# Twilio's names, as twilio.request_validator has them (the tests compare this module with the
+# SDK, which is only a test dependency: production does not need its 50 MB and four extras).
+SIGNATURE_HEADER = "X-Twilio-Signature"
+SIGNATURE_SETTINGS_HEADER = "X-Twilio-Webhooks-Signature-Settings"
+HMAC_SHA1 = "HMAC_SHA1"
+_DIGEST_NAMES = {HMAC_SHA1: "sha1", "HMAC_SHA256": "sha256"}
 # The webhook fields the bot reads (Twilio sends a few more; the signature covers them all).
 WEBHOOK_FIELDS = (
     "MessageSid",
@@ -67,7 +64,7 @@ class Form:
         form._values = values
         return form
 
-    def __iter__(self):  # twilio's compute_signature iterates the names
+    def __iter__(self) -> Iterator[str]:  # the SDK's compute_signature iterates the names
         return iter(self._values)
 
     def __contains__(self, name: object) -> bool:
@@ -120,9 +117,8 @@ def signature(
     the tests check it against, without its per-field overhead."""
     digest = _DIGEST_NAMES[(algorithm or HMAC_SHA1).upper()]
     parts = [url]
-    form = params if isinstance(params, Form) else None
     for name in sorted(params):
-        values = form.getlist(name) if form is not None else [params[name]]
+        values = params.getlist(name) if isinstance(params, Form) else [params[name]]
         if len(values) > 1:  # a repeated field: each distinct value, sorted
             values = sorted(set(values))
         for value in values:
@@ -152,7 +148,7 @@ def verify(
     if not provided.isascii():  # base64 is ASCII; compare_digest would raise on anything else
         raise SignatureError(missing=False)
     algorithm = get_signature_algorithm(settings_header)
-    if algorithm.upper() not in _HASH_FUNCTIONS:
+    if algorithm.upper() not in _DIGEST_NAMES:
         raise SignatureError(missing=False)
     secret = token
     if settings_header:
@@ -165,6 +161,16 @@ def verify(
     if other != url and hmac.compare_digest(signature(secret, other, params, algorithm), provided):
         return
     raise SignatureError(missing=False)
+
+
+def get_signature_algorithm(settings_header: str | None) -> str:
+    """The algorithm X-Twilio-Webhooks-Signature-Settings names (`key=...,algorithm=HMAC_SHA256`);
+    none, or no header, means the Auth Token signature, HMAC-SHA1."""
+    for part in (settings_header or "").split(","):
+        name, separator, value = part.partition("=")
+        if separator and name.strip() == "algorithm" and value.strip():
+            return value.strip()
+    return HMAC_SHA1
 
 
 def _other_port_form(url: str) -> str:

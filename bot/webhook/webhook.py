@@ -137,10 +137,6 @@ async def read_body(receive: Receive, limit: int) -> bytes:
 def inbound_from(
     form: twilio.Form, settings: Settings, callbacks: CallbackDesk | None = None
 ) -> Inbound:
-    try:
-        media = int(form.get("NumMedia") or 0)
-    except ValueError:
-        media = 0
     previous_key = settings.previous_hash_key
     sender = sender_key(form.get("From"), settings.hash_key)
     number = normalize_number(form.get("From"))
@@ -154,7 +150,6 @@ def inbound_from(
         # Without an ID there is nothing to recognise a retry by: treat it as new.
         message_id=form.get("MessageSid") or form.get("SmsSid") or f"local-{uuid.uuid4().hex}",
         body=form.get("Body"),
-        media_count=media,
         from_country=form.get("FromCountry"),
         opt_out_type=form.get("OptOutType"),
     )

@@ -10,6 +10,7 @@ from bot.console.deps import ConsoleDep, checked, signed_in
 from bot.console.index import topic_index
 from bot.console.routes import page
 from bot.console.text_input import normalize_text, normalize_words, same_text
+from bot.console.trial import try_a_message
 from bot.console.views import (
     FILTERS,
     LANGUAGE_NAMES,
@@ -27,7 +28,13 @@ router = APIRouter()
 async def overview(
     console: ConsoleDep, request: Request, account: Account = Depends(signed_in)
 ) -> HTMLResponse:
-    number, published, candidate, changes = await console.versions.candidate()
+    review = await console.versions.for_review()
+    number, published, candidate, changes = (
+        review.number,
+        review.published,
+        review.data,
+        review.changes,
+    )
     history = await console.versions.history()
     asked = request.query_params
     found = find(
@@ -53,7 +60,8 @@ async def overview(
 async def edit(
     console: ConsoleDep, request: Request, key: str, account: Account = Depends(signed_in)
 ) -> Response:
-    _, published, candidate, _ = await console.versions.candidate()
+    found = await console.versions.for_review()
+    published, candidate = found.published, found.data
     if key not in candidate.english:
         raise HTTPException(404, "no such snippet")
     es = candidate.translations.get("es", {}).get(key)
@@ -82,7 +90,7 @@ async def save(
     account: Account = Depends(checked),
 ) -> Response:
     form = await request.form()
-    _, _, candidate, _ = await console.versions.candidate()
+    candidate = (await console.versions.for_review()).data
     if key not in candidate.english:
         raise HTTPException(404, "no such snippet")
     # As stored: a textarea's CRLF, spaces at line ends or a decomposed accent are not an
@@ -104,11 +112,14 @@ async def save(
 async def keywords_form(
     console: ConsoleDep, request: Request, topic: str, account: Account = Depends(signed_in)
 ) -> Response:
-    _, _, candidate, _ = await console.versions.candidate()
+    candidate = (await console.versions.for_review()).data
     words = candidate.keywords.get("topics", {}).get(topic)
     if words is None:
         raise HTTPException(404, "no such topic")
-    return page(request, "staff/keywords.html", account, topic=topic, words=words)
+    examples = candidate.examples.get("topics", {}).get(topic) or {}
+    return page(
+        request, "staff/keywords.html", account, topic=topic, words=words, examples=examples
+    )
 
 
 @router.post("/keywords/{topic}")
@@ -120,11 +131,34 @@ async def keywords_save(
     form = await request.form()
     _, _, candidate, _ = await console.versions.candidate()
     current = candidate.keywords.get("topics", {}).get(topic) or {}
+    drafted = candidate.examples.get("topics", {}).get(topic) or {}
     for language in ("en", "es"):
         words = normalize_words(str(form.get(language, "")))
         if words != list(current.get(language) or []):  # an untouched list is no draft
             await console.versions.save_keywords(topic, language, words, account.name)
+        questions = normalize_words(str(form.get(f"examples_{language}", "")))
+        if f"examples_{language}" in form and questions != list(drafted.get(language) or []):
+            await console.versions.save_examples(topic, language, questions, account.name)
     return RedirectResponse(f"/staff/keywords/{topic}?saved=1", status_code=303)
+
+
+@router.get("/try", response_class=HTMLResponse)
+async def try_form(
+    console: ConsoleDep, request: Request, account: Account = Depends(signed_in)
+) -> Response:
+    return page(request, "staff/try.html", account, result=None, message="")
+
+
+@router.post("/try", response_class=HTMLResponse)
+async def try_message(
+    console: ConsoleDep, request: Request, account: Account = Depends(checked)
+) -> Response:
+    """What the bot would answer a new sender, and why. Nothing is stored or logged."""
+    form = await request.form()
+    message = str(form.get("message", ""))[:1600]
+    country = str(form.get("country", "US"))[:2]
+    result = try_a_message(console.bot, message, country)
+    return page(request, "staff/try.html", account, result=result, message=message)
 
 
 @router.post("/api/preview")
@@ -140,7 +174,7 @@ async def preview(
     if missing:
         raise HTTPException(422, f"missing in the request: {', '.join(missing)}")
     key, language, text = str(body["key"]), str(body["language"]), str(body["text"])
-    _, _, candidate, _ = await console.versions.candidate()
+    candidate = (await console.versions.for_review()).data
     if key not in candidate.english or language not in LANGUAGE_NAMES:
         raise HTTPException(404, "no such snippet")
     try:

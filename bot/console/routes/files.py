@@ -19,7 +19,7 @@ router = APIRouter()
 async def export(console: ConsoleDep, name: str, account: Account = Depends(signed_in)) -> Response:
     # What would be published with the drafts: the English an upload is checked against,
     # and the Spanish marked for review where that English changed since it was written.
-    _, _, candidate, _ = await console.versions.candidate()
+    candidate = (await console.versions.for_review()).data
     if name == "catalog.csv":
         return Response(
             to_csv(console.structure, candidate),
@@ -48,7 +48,8 @@ async def import_file(
     upload: UploadFile = File(...),
     account: Account = Depends(checked),
 ) -> HTMLResponse:
-    _, published, candidate, _ = await console.versions.candidate()
+    found = await console.versions.for_review()
+    published, candidate = found.published, found.data
     raw = await upload.read()
     try:
         if (upload.filename or "").lower().endswith((".csv", ".xlsx", ".txt")):
@@ -79,7 +80,7 @@ async def import_confirm(
     uploaded = await console.versions.unstash(str(form.get("token", "")))
     if uploaded is None:
         raise HTTPException(400, "nothing to import: upload the file again")
-    _, _, candidate, _ = await console.versions.candidate()
+    candidate = (await console.versions.for_review()).data
     imported = overlay(candidate, uploaded)
     for change in diff(candidate, imported):
         if change.language == "en":

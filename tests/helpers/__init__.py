@@ -1,0 +1,2 @@
+"""Helpers shared by test modules: plain functions and classes, never fixtures (those live in
+tests/conftest.py)."""

@@ -1,0 +1,74 @@
+"""A patient's phone: signed webhooks in, TwiML out."""
+
+from __future__ import annotations
+
+import uuid
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from bot.app import Bot
+from bot.models import Language
+from bot.webhook import twilio
+from bot.webhook.asgi import App
+from tests.helpers.settings import TOKEN, WEBHOOK
+
+MAIN = ("menu:main",)
+
+
+@dataclass
+class Phone:
+    """A patient's phone: sends signed webhooks like Twilio and reads the TwiML back."""
+
+    client: TestClient
+    number: str = "+15551230000"
+    country: str = "US"
+    url: str = WEBHOOK
+    token: str = TOKEN
+    sent: int = 0
+
+    def post(self, form: dict[str, str], headers: dict[str, str] | None = None) -> Any:
+        signature = twilio.signature(self.token, self.url, form)
+        all_headers = {"X-Twilio-Signature": signature, **(headers or {})}
+        return self.client.post("/sms", data=form, headers=all_headers)
+
+    def form(self, body: str, **extra: str) -> dict[str, str]:
+        self.sent += 1
+        return {
+            "MessageSid": f"SM{uuid.uuid4().hex}",
+            "AccountSid": "AC" + "0" * 32,
+            "From": self.number,
+            "To": "+15550000000",
+            "Body": body,
+            "NumMedia": "0",
+            "FromCountry": self.country,
+            **extra,
+        }
+
+    def text(self, body: str, **extra: str) -> list[str]:
+        response = self.post(self.form(body, **extra))
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"].startswith("application/xml")
+        return replies(response.text)
+
+
+def replies(twiml: str) -> list[str]:
+
+    root = ET.fromstring(twiml)
+    assert root.tag == "Response"
+    return [message.text or "" for message in root.findall("Message")]
+
+
+def expect(phone: Phone, language: Language, *messages: tuple[str, ...]) -> list[str]:
+    content = bot_of(phone.client).content
+    return [content.render(language, parts) for parts in messages]
+
+
+def bot_of(client: TestClient) -> Bot:
+    """The running bot behind a test client (its content, catalog version, store)."""
+    app = client.app
+    assert isinstance(app, App)
+    bot: Bot = app.state.bot
+    return bot
