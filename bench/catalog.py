@@ -38,6 +38,7 @@ def ten_times_catalog(root: Path, dest: Path, factor: int = 10) -> tuple[Path, d
     english = YAML(typ="safe").load(dest / "messages/en.yaml")
     menus = YAML(typ="safe").load(dest / "messages/menus.yaml")
     words = YAML(typ="safe").load(dest / "messages/keywords.yaml")
+    examples = YAML(typ="safe").load(dest / "messages/examples.yaml")
     po_file = po_path(dest / "locales", "es")
     with po_file.open("rb") as handle:
         po = read_po(handle)
@@ -65,12 +66,17 @@ def ten_times_catalog(root: Path, dest: Path, factor: int = 10) -> tuple[Path, d
                 + [made_up_word() for _ in range(3)]
                 for language in ("en", "es")
             }
+            examples["topics"][clone] = {
+                language: [f"{text} {made_up_word()}" for text in texts]
+                for language, texts in (examples["topics"].get(name) or {}).items()
+            }
         menus["menus"][f"more{copy}"] = {"header": "menu.main.header", "items": items[:10]}
     writer = YAML(typ="safe")
     writer.default_flow_style = False
     writer.dump(english, dest / "messages/en.yaml")
     writer.dump(menus, dest / "messages/menus.yaml")
     writer.dump(words, dest / "messages/keywords.yaml")
+    writer.dump(examples, dest / "messages/examples.yaml")
     buffer = BytesIO()
     write_po(buffer, po, width=76)
     po_file.write_bytes(buffer.getvalue())

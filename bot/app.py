@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from bot.catalog.check import budget_problems, check_data, measure_replies
-from bot.catalog.model import CatalogData
+from bot.catalog.files import read_yaml
+from bot.catalog.model import CatalogData, Structure
 from bot.clinic import ClinicDetails
 from bot.config import Settings
 from bot.content import Content
@@ -23,6 +26,10 @@ from bot.store import Limits, SessionStore
 from bot.store.keys import Keys
 from bot.store.memory import MemoryStore
 from bot.store.redis import RedisStore
+from bot.understanding.reading import Examples, Understanding
+
+if TYPE_CHECKING:
+    from bot.callbacks.desk import CallbackDesk
 
 log = logging.getLogger("smsbot")
 
@@ -33,6 +40,10 @@ class Bot:
     store: SessionStore
     conversation: Conversation
     catalog_version: int = 0  # 0: the files; N: version N published from the staff console
+
+    @property
+    def callbacks(self) -> CallbackDesk | None:
+        return self.conversation.callbacks
 
     @property
     def insights(self) -> InsightsRecorder | None:
@@ -71,8 +82,16 @@ class Bot:
         CatalogError, and keeps serving the current catalog, when the check fails.
         """
         content, keywords = await asyncio.to_thread(self.prepare_catalog, data)
+        understanding = self.conversation.router.understanding
+        if understanding is not None:
+            examples = Examples.from_data(data.examples) if data.examples else None
+            topics = ranked_topics(understanding, content)
+            understanding = await asyncio.to_thread(
+                understanding.with_topics, data.keywords, topics, examples
+            )
         self.conversation.content = content
         self.conversation.router.keywords = keywords
+        self.conversation.router.understanding = understanding
         self.catalog_version = version
         log.info("now serving catalog version %d (%s)", version, content.version)
 
@@ -137,6 +156,23 @@ def make_store(
     return MemoryStore(keys, limits)
 
 
+def keywords_data(settings: Settings) -> dict[str, Any]:
+    data = read_yaml(settings.messages_dir / "keywords.yaml")
+    return data if isinstance(data, dict) else {}
+
+
+def load_understanding(
+    settings: Settings, structure: Structure, keywords: Mapping[str, Any]
+) -> Understanding:
+    """Safety concepts, drug names, menu words and the topic ranker, from messages/."""
+    return Understanding.load(settings.messages_dir, keywords, structure.topics, all_examples=True)
+
+
+def ranked_topics(understanding: Understanding, content: Content) -> set[str]:
+    """The menus' topics, and those with examples but no page yet (see load_understanding)."""
+    return {*content.structure.topics, *understanding.examples.topics}
+
+
 def _warn_over_budget(content: Content) -> None:
     """The catalog check passed with some clinic details; this run's may be longer."""
     for problem in budget_problems(measure_replies(content)):
@@ -148,11 +184,20 @@ def build_bot(settings: Settings, store: SessionStore | None = None) -> Bot:
     content = load_content(settings)
     _warn_over_budget(content)
     keywords = Keywords.load(settings.messages_dir / "keywords.yaml")
+    understanding = load_understanding(settings, content.structure, keywords_data(settings))
     router = Router(
-        keywords, content.structure, settings.default_language, flood_limit=settings.flood_limit
+        keywords,
+        content.structure,
+        settings.default_language,
+        flood_limit=settings.flood_limit,
+        callbacks=settings.callbacks,
+        understanding=understanding,
     )
     metrics = Metrics()
     insights = make_insights(settings) if store is None else None
     store = store or make_store(settings, metrics, insights)
-    conversation = Conversation(router, content, store, metrics, insights=insights)
+    from bot.callbacks.build import make_desk  # only deployments with CALLBACKS use it
+
+    desk = make_desk(settings, metrics)
+    conversation = Conversation(router, content, store, metrics, insights=insights, callbacks=desk)
     return Bot(settings, store, conversation)

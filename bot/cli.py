@@ -10,6 +10,7 @@ import sys
 import tempfile
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -17,7 +18,7 @@ import click
 from bot import metrics
 from bot.app import clinic_details, locales
 from bot.catalog.model import CatalogData
-from bot.config import Settings, load_settings, signed_url_notice
+from bot.config import PROJECT_ROOT, Settings, load_settings, signed_url_notice
 from bot.errors import SmsbotError
 from bot.models import LANGUAGES, ROLES
 
@@ -170,11 +171,28 @@ def forget(number: str) -> None:
         try:
             for sender in senders:
                 await store.forget(sender)
+            if settings.callbacks:  # and a nurse callback request, number included
+                await _withdraw_callbacks(settings, senders)
         finally:
             await store.close()
 
     _run(run())
     click.echo("Deleted the session kept for that number. An opt-out, if any, is kept.")
+
+
+async def _withdraw_callbacks(settings: Settings, senders: list[str]) -> None:
+    import time
+
+    from bot.callbacks.build import queue_client
+    from bot.callbacks.queue import CallbackQueue
+
+    client = queue_client(settings)
+    try:
+        queue = CallbackQueue(client, settings.redis_key_prefix, settings.callback_max_age_days)
+        for sender in senders:
+            await queue.withdraw(sender, int(time.time()))
+    finally:
+        await client.aclose()
 
 
 @main.group()
@@ -186,7 +204,8 @@ def staff() -> None:
 @click.argument("name")
 @click.option("--role", type=click.Choice(ROLES), required=True)
 def staff_add(name: str, role: str) -> None:
-    """Create the account NAME: an editor drafts, a reviewer also publishes.
+    """Create the account NAME: an editor drafts, a reviewer also publishes and works
+    callbacks, a nurse works the callback queue (CALLBACKS=true) and nothing else.
 
     The password is asked for, or read from the first line of standard input when that is not
     a terminal (never from the command line, where shell history and `ps` would keep it).
@@ -261,6 +280,48 @@ def _with_accounts(action: Callable[[Accounts], Awaitable[T]]) -> T:
             await client.aclose()
 
     return _run(run())
+
+
+@main.group()
+def callbacks() -> None:
+    """The nurse callback queue (CALLBACKS=true)."""
+
+
+@callbacks.command("new-key")
+def callbacks_new_key() -> None:
+    """Print a new random CALLBACK_KEY (32 bytes, URL-safe base64) for the environment."""
+    from bot.config import new_callback_key
+
+    click.echo(new_callback_key())
+
+
+@main.group()
+def understand() -> None:
+    """Measure how well free text is understood."""
+
+
+@understand.command("eval")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--floors", is_flag=True, help="Exit 1 when a file is below the floors.")
+def understand_eval(files: tuple[Path, ...], floors: bool) -> None:
+    """Top-1/top-3 per language, emergency and urgent recall, false alarms, per file."""
+    from bot.app import build_bot
+    from bot.understanding import evaluate as ev
+
+    bot = build_bot(_settings())
+    router = bot.conversation.router
+    paths = files or tuple(sorted((PROJECT_ROOT / "tests/data/understanding").glob("*.yaml")))
+    failed = []
+    for path in paths:
+        items = ev.load_items(path)
+        ev.resolve_menu_items(router, items)
+        tally = ev.evaluate(router, items)
+        click.echo("\n".join(ev.summary(path.name, tally)))
+        failed += [f"{path.name}: {p}" for p in ev.below_floors(tally)]
+    for problem in failed:
+        click.echo(f"below the floor: {problem}", err=True)
+    if floors and failed:
+        sys.exit(1)
 
 
 @main.group()

@@ -5,6 +5,8 @@ Built by the CLI or the app factory, never at import time, so tests pass their o
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 import secrets
 from pathlib import Path
@@ -18,6 +20,8 @@ from bot.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEMO_PHONE = "+1 555 010 0100"  # a fictional number, for local mode only
+CALLBACK_KEY_BYTES = 32
+CALLBACK_KEY_MIN_DISTINCT = 16  # random 32 bytes have about 30 distinct values
 PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "your_auth_token", "xxx"}
 
 
@@ -39,7 +43,8 @@ class Settings(BaseSettings):
 
     clinic_phone: str = ""  # required outside local mode: patients are told to call it
     clinic_hours: str = "Mon-Fri 08:00-17:00"
-    # The clinic's time zone (IANA name): the staff console's times and the insights' days.
+    # The clinic's time zone (IANA name): where CLINIC_HOURS are kept, the staff console's times,
+    # the insights' days and the callback queue's promised times.
     clinic_timezone: str = "America/New_York"
     # The 24/7 number for nights, weekends and holidays. Unset, the replies that would give it
     # tell patients to ask their care team for it.
@@ -84,6 +89,14 @@ class Settings(BaseSettings):
     # What one SMS segment costs the clinic, for the insights page (Twilio's US list price).
     sms_segment_price: float = Field(default=0.0083, ge=0)
     insights: bool = True  # aggregate counters for /staff/insights (with REDIS_URL)
+
+    # The nurse callback queue (bot/callbacks). CALLBACK_KEY encrypts the one phone number the
+    # line keeps: 32 random bytes, URL-safe base64 (`smsbot callbacks new-key` makes one).
+    callbacks: bool = False
+    callback_key: SecretStr | None = None
+    callback_window_hours: float = Field(default=4.0, gt=0, le=72)  # clinic hours to call back
+    callback_max_age_days: int = Field(default=3, ge=1, le=30)  # an open request then expires
+    callback_target_minutes: int = Field(default=120, ge=5)  # oldest open request: alert after
 
     messages_dir: Path = PROJECT_ROOT / "messages"
     locales_dir: Path = PROJECT_ROOT / "locales"
@@ -136,6 +149,11 @@ class Settings(BaseSettings):
         return not self.local_mode
 
     @property
+    def callback_key_bytes(self) -> bytes:
+        assert self.callback_key is not None, "load_settings() checks it when CALLBACKS is on"
+        return parse_callback_key(self.callback_key.get_secret_value())
+
+    @property
     def previous_hash_key(self) -> bytes | None:
         if self.session_hash_key_previous is None:
             return None
@@ -154,9 +172,11 @@ def load_settings(**overrides: object) -> Settings:
                 "clinic_phone": settings.clinic_phone or DEMO_PHONE,
                 "staff_secret_key": settings.staff_secret_key
                 or SecretStr(secrets.token_urlsafe(32)),
+                "callback_key": settings.callback_key or SecretStr(new_callback_key()),
             }
         )
         local._local = True
+        _check_callbacks(local)
         return local
     _require_secret(settings.twilio_auth_token, "TWILIO_AUTH_TOKEN")
     _require_secret(settings.session_hash_key, "SESSION_HASH_KEY")
@@ -164,6 +184,7 @@ def load_settings(**overrides: object) -> Settings:
         _require_secret(settings.staff_secret_key, "STAFF_SECRET_KEY")  # it signs sign-ins
     if not settings.clinic_phone.strip():
         raise ConfigError("CLINIC_PHONE must be set: the CALL and HELP replies give it to patients")
+    _check_callbacks(settings)
     return settings
 
 
@@ -182,6 +203,46 @@ def signed_url_notice(settings: Settings) -> tuple[int, str]:
         "so a webhook Twilio signed for another URL of this Twilio account can be replayed "
         "here. Set PUBLIC_BASE_URL to the base URL Twilio calls, e.g. https://sms.example.org"
     )
+
+
+def _check_callbacks(settings: Settings) -> None:
+    """The callback queue keeps phone numbers: refuse to start it without what protects them."""
+    if not settings.callbacks:
+        return
+    if not settings.redis_url:
+        raise ConfigError("CALLBACKS=true needs REDIS_URL: the queue is shared by every worker")
+    if settings.callback_key is None:
+        raise ConfigError("CALLBACKS=true needs CALLBACK_KEY: run `smsbot callbacks new-key`")
+    parse_callback_key(settings.callback_key.get_secret_value())
+    from bot.callbacks.window import parse_hours  # the clinic's hours, as the window reads them
+
+    try:
+        parse_hours(settings.clinic_hours)
+    except ValueError as exc:
+        raise ConfigError(
+            "CALLBACKS=true needs CLINIC_HOURS like 'Mon-Fri 08:00-17:00' to promise a call time"
+        ) from exc
+
+
+def new_callback_key() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(CALLBACK_KEY_BYTES)).decode()
+
+
+def parse_callback_key(raw: str) -> bytes:
+    """32 random bytes for AES-256-GCM; a short, placeholder or repetitive key is refused."""
+    text = raw.strip()
+    try:
+        key = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (ValueError, binascii.Error):
+        key = b""
+    if text.lower() in PLACEHOLDER_SECRETS or len(key) != CALLBACK_KEY_BYTES:
+        raise ConfigError(
+            "CALLBACK_KEY must be 32 random bytes in URL-safe base64: "
+            "run `smsbot callbacks new-key`"
+        )
+    if len(set(key)) < CALLBACK_KEY_MIN_DISTINCT:  # e.g. all zeros, or a short word repeated
+        raise ConfigError("CALLBACK_KEY is not random enough: run `smsbot callbacks new-key`")
+    return key
 
 
 def _require_secret(value: SecretStr | None, name: str) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bot.catalog.files import Source
 from bot.catalog.model import (
+    LATE_PLACEHOLDERS,
     MENU_PREFIX,
     PLACEHOLDERS,
     Menu,
@@ -27,6 +28,9 @@ from bot.clinic import ClinicDetails
 from bot.errors import CatalogError
 from bot.models import LANGUAGES, Language, Part
 from bot.sms import gsm_friendly
+
+DRUG_PART = "drug:"  # a drug named with its class: "drug:checkpoint:Keytruda (pembrolizumab)"
+CHOICE_PART = "choice:"  # a numbered did-you-mean line: "choice:2:topic.cure.label"
 
 
 class Content:
@@ -81,8 +85,20 @@ class Content:
         return self._texts[language][part]
 
     def render(self, language: Language, parts: Iterable[Part]) -> str:
+        return "\n".join(self._part(language, part) for part in parts)
+
+    def _part(self, language: Language, part: Part) -> str:
+        """A snippet, or one of the two parts made from data: a drug named with its class
+        ("drug:checkpoint:Keytruda (pembrolizumab)") and a numbered did-you-mean choice
+        ("choice:2:topic.cure.label")."""
         texts = self._texts[language]
-        return "\n".join(texts[part] for part in parts)
+        if part.startswith(DRUG_PART):
+            drug_class, _, name = part[len(DRUG_PART) :].partition(":")
+            return f"{name} {texts[f'drug.class.{drug_class}']}"
+        if part.startswith(CHOICE_PART):
+            number, _, label = part[len(CHOICE_PART) :].partition(":")
+            return f"{number} {texts[label]}"
+        return texts[part]
 
     def _menu_text(self, language: Language, menu: Menu) -> str:
         texts = self._texts[language]
@@ -101,4 +117,4 @@ def _fill(key: str, text: str, values: Mapping[str, str]) -> str:
     for _, field, spec, conversion in string.Formatter().parse(text):
         if field is not None and (spec or conversion):
             raise CatalogError(f"'{key}': write placeholders as {{{field}}}, with nothing after")
-    return text.format_map(values)
+    return text.format_map({**LATE_PLACEHOLDERS, **values})

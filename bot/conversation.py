@@ -10,15 +10,19 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from bot.content import Content
 from bot.errors import StoreUnavailable
 from bot.insights import InsightsRecorder
 from bot.metrics import Metrics
-from bot.models import AnswerOutcome, Inbound, Reply, Session
+from bot.models import AnswerOutcome, Inbound, Language, Part, Reply, Session
 from bot.router import Router
 from bot.store import Committed, Duplicate, SessionStore, State
 from bot.store.codec import decode_reply, encode_reply
+
+if TYPE_CHECKING:
+    from bot.callbacks.desk import CallbackDesk
 
 log = logging.getLogger("smsbot.conversation")
 
@@ -40,6 +44,7 @@ class Conversation:
         store: SessionStore,
         metrics: Metrics | None = None,
         clock: Callable[[], float] = time.time,
+        callbacks: CallbackDesk | None = None,
         insights: InsightsRecorder | None = None,
     ):
         self.router = router
@@ -47,6 +52,7 @@ class Conversation:
         self.store = store
         self.metrics = metrics or Metrics()
         self.clock = clock
+        self.callbacks = callbacks  # the nurse callback queue, when CALLBACKS is on
         self.insights = insights
 
     async def handle(self, inbound: Inbound) -> Answer:
@@ -83,8 +89,9 @@ class Conversation:
             )
         except StoreUnavailable as exc:
             return self._stateless(inbound, exc)
+        now = int(self.clock())
         for _ in range(COMMIT_ATTEMPTS):
-            reply, session = self.router.route(inbound, saved, recent=expected.recent + 1)
+            reply, session = self.router.route(inbound, saved, recent=expected.recent + 1, now=now)
             try:
                 result = await self.store.commit(
                     inbound.sender, inbound.message_id, expected, session, encode_reply(reply)
@@ -93,14 +100,14 @@ class Conversation:
                 self.metrics.store_errors.labels("commit").inc()
                 log.warning("session store unavailable (%s); answer not saved", exc)
                 self._keep_opt_change(inbound, saved, session)
-                return self._render(reply, "stateless")
+                return self._render(_without_queue(reply), "stateless")
             if isinstance(result, Duplicate):
-                return self._repeat(result.answer)
+                return await self._repeat(inbound, result.answer, now)
             if isinstance(result, Committed):
                 self._count_opt_change(expected, session)
                 if reply.intent == "forget":
                     await self._forget(inbound.sender)
-                return self._render(reply, "ok")
+                return self._render(await self._callback(inbound, reply, session, now), "ok")
             expected = result.state  # someone else wrote first: route again from the truth
             saved = self._with_deferred(inbound, expected.session)
         log.warning("gave up saving after %d concurrent updates", COMMIT_ATTEMPTS)
@@ -136,9 +143,9 @@ class Conversation:
         log.warning("session store unavailable (%s); answering without a session", exc)
         known = self.store.guess(inbound.sender)
         before = self._with_deferred(inbound, known.session if known else None) or Session()
-        reply, session = self.router.route(inbound, before)
+        reply, session = self.router.route(inbound, before, now=int(self.clock()))
         self._keep_opt_change(inbound, before, session)
-        return self._render(reply, "stateless")
+        return self._render(_without_queue(reply), "stateless")  # the queue shares that Redis
 
     def _keep_opt_change(self, inbound: Inbound, before: Session | None, after: Session) -> None:
         """The store is away: an opt-out (or opt-in) this message made must not be lost."""
@@ -152,17 +159,43 @@ class Conversation:
             return saved
         return replace(saved or Session(), opted_out=pending)
 
-    def _repeat(self, recorded: str) -> Answer:
+    async def _callback(self, inbound: Inbound, reply: Reply, session: Session, now: int) -> Reply:
+        """Saved: now make (or take back) the callback request the message asked for."""
+        if not reply.callback and not _asks_queue(reply):
+            return reply
+        if self.callbacks is None:  # a reply recorded while CALLBACKS was on
+            return _without_queue(reply)
+        return await self.callbacks.act(inbound, reply, session, now)
+
+    async def _repeat(self, inbound: Inbound, recorded: str, now: int) -> Answer:
         """A MessageSid answered before: the same answer, never a second state change."""
         try:
-            return self._render(decode_reply(recorded), "duplicate")
+            reply = decode_reply(recorded)
+            if _asks_queue(reply) and self.callbacks is not None:
+                reply = await self.callbacks.replay(inbound, reply, now)
+            return self._render(reply, "duplicate")
         except (KeyError, ValueError):  # recorded before a content change
             reply = Reply(self.router.default_language, (("menu:main",),), "menu")
             return self._render(reply, "duplicate")
 
     def _render(self, reply: Reply, outcome: AnswerOutcome) -> Answer:
-        texts = tuple(self.content.render(reply.language, parts) for parts in reply.messages)
+        texts = tuple(self._text(reply.language, parts) for parts in reply.messages)
         return Answer(reply, texts, outcome)
+
+    def _text(self, language: Language, parts: tuple[Part, ...]) -> str:
+        if not any("@" in part for part in parts):
+            return self.content.render(language, parts)
+        return "\n".join(self._part(language, part) for part in parts)
+
+    def _part(self, language: Language, part: Part) -> str:
+        """A snippet that tells a time: 'reply.callback.new@1790000000'."""
+        key, _, _ = part.partition("@")
+        text = self.content.text(language, key)
+        if self.callbacks is None:
+            return text
+        from bot.callbacks.desk import fill_when
+
+        return fill_when(text, part, language, self.callbacks.describe)
 
     def _observe(self, answer: Answer, seconds: float) -> None:
         self.metrics.observe(
@@ -175,3 +208,18 @@ class Conversation:
             self.metrics.opt_outs.inc()
         elif was and not after.opted_out:
             self.metrics.opt_ins.inc()
+
+
+def _asks_queue(reply: Reply) -> bool:
+    """Still holds a placeholder the callback queue fills in (see bot/callbacks/desk.py)."""
+    return any(part.startswith("callback:") for message in reply.messages for part in message)
+
+
+def _without_queue(reply: Reply) -> Reply:
+    """Redis is away (or CALLBACKS was turned off): no request made or taken back; the patient
+    is told to call instead."""
+    messages = tuple(
+        tuple("reply.callback.failed" if part.startswith("callback:") else part for part in m)
+        for m in reply.messages
+    )
+    return replace(reply, messages=messages, callback="")

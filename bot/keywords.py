@@ -21,7 +21,9 @@ from bot.errors import CatalogError
 from bot.models import LANGUAGES, Language, MatchKind
 
 EXACT_ONLY = frozenset({"stop", "start", "forget"})  # words that must be spelled right
-SENTENCE_COMMANDS = ("english", "spanish")  # commands also spotted inside a sentence
+# Commands also spotted inside a sentence ("can a nurse call me?")
+SENTENCE_COMMANDS = ("english", "spanish", "nurse")
+MENTIONABLE = ("nurse",)  # commands that still count beside an emergency (see `mentions`)
 SENTENCE_FALLBACK = ("help", "more", "menu")  # ...only when no topic is in the sentence
 RESERVED = frozenset(
     "stop stopall unsubscribe cancel end quit revoke optout start yes unstop help info "
@@ -165,6 +167,13 @@ class Keywords:
             },
             min_fuzzy=MIN_FUZZY_IN_SENTENCE,
         )
+        self._mentions = {
+            name: PhraseIndex(
+                {alias: True for alias, info in self._aliases.items() if info.name == name},
+                min_fuzzy=MIN_FUZZY_IN_SENTENCE,
+            )
+            for name in MENTIONABLE
+        }
         unsafe = [alias for alias in self._aliases if self._emergency.find(alias.split())]
         if unsafe:  # an exact keyword is answered before the emergency scan
             raise CatalogError(f"emergency words may not be keywords: {', '.join(unsafe)}")
@@ -230,6 +239,12 @@ class Keywords:
             if a.kind == "topic" and alias in RESERVED
         )
 
+    def mentions(self, name: str, text: str) -> bool:
+        """Whether the text also asks for command `name` (MENTIONABLE), wherever it stands: an
+        emergency wins the match, and "chest pain, nurse call me" still asks for the call."""
+        index = self._mentions.get(name)
+        return bool(index and index.find(normalize(text).split()[:MAX_SENTENCE_TOKENS]))
+
     def language_hint(self, text: str) -> Language | None:
         """The language whose everyday words the text uses most, if one clearly leads."""
         tokens = normalize(text).split()[:MAX_SENTENCE_TOKENS]
@@ -239,8 +254,10 @@ class Keywords:
             return ranked[0][0]
         return None
 
-    def match(self, text: str) -> Match | None:
-        """The intent of a message, or None when nothing in it is clear enough to act on."""
+    def match(self, text: str, in_sentence: bool = True) -> Match | None:
+        """The intent of a message, or None when nothing in it is clear enough to act on.
+
+        `in_sentence=False` leaves topics named inside a longer sentence to a better reader."""
         normalized = normalize(text)
         if not normalized:
             return None
@@ -257,7 +274,14 @@ class Keywords:
         opt_out = self._opt_out.find(tokens)
         if opt_out:  # "stop texting me" means STOP, wherever it stands
             return Match("command", "stop", language=opt_out[0][2])
-        return self._fuzzy_whole(tokens) or self._in_a_sentence(tokens)
+        whole = self._fuzzy_whole(tokens)
+        if whole is not None or not in_sentence:
+            return whole
+        return self._in_a_sentence(tokens)
+
+    def in_a_sentence(self, text: str) -> Match | None:
+        """A topic or MENU/HELP/MORE word named inside a sentence, as a last resort."""
+        return self._in_a_sentence(normalize(text).split())
 
     def _fuzzy_whole(self, tokens: list[str]) -> Match | None:
         """The whole message is one keyword with small typos ('side efects', 'tyeps')."""

@@ -12,6 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST as CONTENT_TYPE
 from prometheus_client import (
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     disable_created_metrics,
     generate_latest,
@@ -26,6 +27,8 @@ __all__ = ["CONTENT_TYPE", "Metrics", "listen", "split_address"]
 # quiet line, when someone's first emergency or side-effects question arrived.
 disable_created_metrics()  # type: ignore[no-untyped-call]
 
+# Time from a callback request to its close: minutes to days.
+CLOSE_BUCKETS = tuple(m * 60.0 for m in (15, 30, 60, 120, 240, 480, 1440, 2880, 4320))
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
@@ -74,6 +77,48 @@ class Metrics:
             "smsbot_webhook_refused",
             "Webhook requests refused before any processing.",
             ["reason"],
+            registry=self.registry,
+        )
+
+        self._callback_metrics()
+
+    def _callback_metrics(self) -> None:
+        """The nurse callback queue. The gauges describe the one shared queue: each worker sets
+        them from Redis when scraped, and the most recent value is the one reported."""
+        self.callbacks_open = Gauge(
+            "smsbot_callbacks_open",
+            "Callback requests waiting for a nurse.",
+            registry=self.registry,
+            multiprocess_mode="mostrecent",
+        )
+        self.callback_oldest = Gauge(
+            "smsbot_callbacks_oldest_open_seconds",
+            "How long the oldest open callback request has waited (0 when none is open).",
+            registry=self.registry,
+            multiprocess_mode="mostrecent",
+        )
+        self.callback_target = Gauge(
+            "smsbot_callbacks_target_seconds",
+            "CALLBACK_TARGET_MINUTES: the longest a request should wait, in seconds.",
+            registry=self.registry,
+            multiprocess_mode="mostrecent",
+        )
+        self.callback_requests = Counter(
+            "smsbot_callback_requests",
+            "Callback requests made (asking again for an open one is not counted).",
+            registry=self.registry,
+        )
+        self.callback_outcomes = Counter(
+            "smsbot_callback_outcomes",
+            "Closed callback requests: reached, no_answer (after the last try), wrong_number, "
+            "cancelled (by a nurse), withdrawn (by the patient: NOCALL, STOP, FORGET), expired.",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.callback_close_seconds = Histogram(
+            "smsbot_callback_close_seconds",
+            "Time from a callback request to its close.",
+            buckets=CLOSE_BUCKETS,
             registry=self.registry,
         )
 

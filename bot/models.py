@@ -15,10 +15,10 @@ MatchKind = Literal["command", "topic", "number", "emergency"]
 # session store was away, "contended" one given after too many concurrent updates.
 AnswerOutcome = Literal["ok", "duplicate", "stateless", "contended"]
 # What a catalog change touches: a snippet's text, or a topic's keyword list.
-ChangeKind = Literal["text", "keywords"]
+ChangeKind = Literal["text", "keywords", "examples"]
 # A staff account's role: an editor drafts, a reviewer also publishes.
-Role = Literal["editor", "reviewer"]
-ROLES: tuple[Role, ...] = ("editor", "reviewer")
+Role = Literal["editor", "reviewer", "nurse"]
+ROLES: tuple[Role, ...] = ("editor", "reviewer", "nurse")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +31,8 @@ class Inbound:
     from_country: str = ""
     opt_out_type: str = ""  # Twilio Advanced Opt-Out: "STOP", "START", "HELP" or ""
     previous_sender: str = ""  # the hash under the previous key, while the key is rotated
+    # The number encrypted for the callback queue (CALLBACKS=true only), never the number itself.
+    sealed_number: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +44,12 @@ class Session:
     topic: str | None = None  # topic being read, for MORE
     page: int = 0  # next page of `topic` to send on MORE
     opted_out: bool = False
+    explicit: bool = False  # the language was chosen, not guessed (see Router._language)
+    alarmed: int = 0  # unix time of the last emergency or urgent-symptom reply
+    # The sender may have an open nurse callback request: only then do STOP and FORGET look in
+    # the queue, so other messages keep their single round trip. A hint; the queue is the truth.
+    callback: bool = False
+    read: tuple[str, ...] = ()  # the last topics opened, newest last (topic IDs, for the nurse)
 
 
 # One outgoing SMS is a list of parts joined by newlines. A part names a snippet ("reply.help")
@@ -56,3 +64,4 @@ class Reply:
     language: Language
     messages: tuple[tuple[Part, ...], ...] = field(default_factory=tuple)
     intent: str = "none"  # for metrics and logs: which rule answered
+    callback: str = ""  # for the callback queue: "request", "withdraw" or nothing to do

@@ -7,6 +7,9 @@
   worker that follows published versions. Bounded, so start-up, the follower and the pages never
   wait on a Redis that does not answer, but more generous than the webhook's budget, as snapshots
   are large; one retry.
+- callbacks: the nurse callback queue. A patient waits on it only when asking for a call (or
+  taking one back), a nurse when working the queue: a little more than the webhook's budget
+  (at least a second), one retry.
 - cli: the smsbot commands that talk to Redis directly (staff add, catalog export); as console.
 
 Clients answer `str` (decode_responses) and follow REDIS_CLUSTER.
@@ -25,7 +28,7 @@ from redis.backoff import NoBackoff
 from bot.config import Settings
 from bot.errors import ConfigError
 
-Purpose = Literal["webhook", "console", "cli"]
+Purpose = Literal["webhook", "console", "callbacks", "cli"]
 Client = Redis | RedisCluster
 
 
@@ -41,6 +44,8 @@ def policy(settings: Settings, purpose: Purpose) -> Policy:
     budget = settings.redis_timeout_seconds
     if purpose == "webhook":
         return Policy(budget, budget, retries=0, health_check_interval=30)
+    if purpose == "callbacks":
+        return Policy(max(1.0, budget), max(1.0, budget), retries=1)
     return Policy(max(5.0, budget), budget, retries=1)
 
 

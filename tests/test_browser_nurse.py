@@ -133,7 +133,7 @@ def test_a_nurse_edits_reviews_uploads_and_reads_insights(server) -> None:
             for n in range(6):
                 patient = Phone(_Http(base), f"+155504000{n:02d}", url=f"{base}/sms")
                 patient.text("HI")
-                patient.text("can my dog come with me")
+                patient.text("is the dog park open")
             desk.goto(f"{base}/staff/insights")
             desk.wait_for_selector("text=What patients ask that we cannot answer")
             assert desk.locator("th", has_text="dog").count() == 1

@@ -139,8 +139,10 @@ class TestForget:
         # Only the day's aggregate counters (messages by language and outcome) stay: nothing
         # in them is about this sender.
         assert all(":insights}:d:" in key and rdb.type(key) == "hash" for key in left), left
-        # Nothing remembered: a new conversation, in the default language.
-        assert phone.text("TYPES") == expect(phone, "en", ("menu:types",))
+        # Nothing remembered: a new conversation, in the default language, welcomed again.
+        assert phone.text("TYPES") == expect(
+            phone, "en", ("reply.welcome_short", "offer.language"), ("menu:types",)
+        )
 
     def test_forget_inside_a_sentence_is_not_a_request(
         self, new_phone: Callable[..., Phone]
@@ -168,4 +170,6 @@ class TestForget:
         assert result.exit_code == 0, result.output
         assert "5558887777" not in result.output
         assert stored_count(rdb, prefix, "session") == 1  # only the other person
-        assert phone.text("TYPES") == expect(phone, "en", ("menu:types",))
+        assert phone.text("TYPES") == expect(
+            phone, "en", ("reply.welcome_short", "offer.language"), ("menu:types",)
+        )

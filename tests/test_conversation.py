@@ -15,7 +15,10 @@ from tests.helpers.phone import MAIN, Phone, expect
 from tests.helpers.store import key_of, session_of, stored_count
 
 TYPES = ("menu:types",)
-NOT_UNDERSTOOD = ("reply.not_understood",)  # its own SMS, ahead of the menu
+SAFETY = ("reply.safety",)  # "not understood" starts with its own SMS: 911, then the care team
+NOT_UNDERSTOOD = [SAFETY, MAIN]
+WELCOME = ("reply.welcome",)  # then the other language on its own
+SHORT_WELCOME = ("reply.welcome_short", "offer.language")  # a first message answered with a topic
 # Menu numbers and page order come from the menu tree, so moving a topic does not break a test.
 STRUCTURE = Source.load(PROJECT_ROOT / "messages").structure
 
@@ -34,7 +37,7 @@ def page(topic: str, position: int) -> tuple[str, ...]:
 
 def read_to_the_end(topic: str, keyword: str) -> list[tuple[str, str, list[tuple[str, ...]]]]:
     """Open a topic by keyword, then MORE through every page, then MORE once too many."""
-    steps = [(keyword, "en", [page(topic, 1)])]
+    steps = [(keyword, "en", [SHORT_WELCOME, page(topic, 1)])]  # a first message: welcomed
     for position in range(2, len(STRUCTURE.topics[topic].pages) + 1):
         steps.append(("MORE", "en", [page(topic, position)]))
     return [*steps, ("more", "en", [MAIN])]
@@ -42,43 +45,65 @@ def read_to_the_end(topic: str, keyword: str) -> list[tuple[str, str, list[tuple
 
 # Each row: a conversation from a new number, as (text sent, language of the answer, SMS expected).
 CONVERSATIONS = [
-    pytest.param([("SIDE EFFECTS", "en", [page("side_effects", 1)])], id="en-keyword"),
-    pytest.param([("side-effects", "en", [page("side_effects", 1)])], id="en-punctuation"),
-    pytest.param([("  Types.  ", "en", [TYPES])], id="en-spaces-and-dot"),
-    pytest.param([("side efects", "en", [page("side_effects", 1)])], id="en-typo"),
-    pytest.param([("tyeps", "en", [TYPES])], id="en-transposition"),
     pytest.param(
-        [("what are the side effects?", "en", [page("side_effects", 1)])], id="en-in-sentence"
+        [("SIDE EFFECTS", "en", [SHORT_WELCOME, page("side_effects", 1)])], id="en-keyword"
     ),
-    pytest.param([("is immunotherapy a cure?", "en", [page("cure", 1)])], id="en-common-word"),
-    pytest.param([("CALL", "en", [page("call", 1)])], id="en-call"),
-    pytest.param([("TÍPOS", "es", [TYPES])], id="es-accent"),
-    pytest.param([("tipos", "es", [TYPES])], id="es-keyword"),
-    pytest.param([("efectos secundarios", "es", [page("side_effects", 1)])], id="es-two-words"),
-    pytest.param([("EFECTOS", "es", [page("side_effects", 1)])], id="es-efectos"),
-    pytest.param([("lamar", "es", [page("call", 1)])], id="es-typo"),
-    pytest.param([("quiero hablar con alguien", "es", [page("call", 1)])], id="es-in-sentence"),
     pytest.param(
-        [("MENU", "en", [("reply.welcome",), MAIN]), (number("how"), "en", [page("how", 1)])],
+        [("quiero hablar con alguien", "es", [SHORT_WELCOME, ("reply.callback.off",)])],
+        id="es-nurse-callbacks-off",
+    ),
+    pytest.param(
+        [("side-effects", "en", [SHORT_WELCOME, page("side_effects", 1)])], id="en-punctuation"
+    ),
+    pytest.param([("  Types.  ", "en", [SHORT_WELCOME, TYPES])], id="en-spaces-and-dot"),
+    pytest.param([("side efects", "en", [SHORT_WELCOME, page("side_effects", 1)])], id="en-typo"),
+    pytest.param([("tyeps", "en", [SHORT_WELCOME, TYPES])], id="en-transposition"),
+    pytest.param(
+        [("what are the side effects?", "en", [SHORT_WELCOME, page("side_effects", 1)])],
+        id="en-in-sentence",
+    ),
+    pytest.param(
+        [("is immunotherapy a cure?", "en", [SHORT_WELCOME, page("cure", 1)])], id="en-common-word"
+    ),
+    pytest.param([("CALL", "en", [SHORT_WELCOME, page("call", 1)])], id="en-call"),
+    pytest.param([("TÍPOS", "es", [SHORT_WELCOME, TYPES])], id="es-accent"),
+    pytest.param([("tipos", "es", [SHORT_WELCOME, TYPES])], id="es-keyword"),
+    pytest.param(
+        [("efectos secundarios", "es", [SHORT_WELCOME, page("side_effects", 1)])], id="es-two-words"
+    ),
+    pytest.param([("EFECTOS", "es", [SHORT_WELCOME, page("side_effects", 1)])], id="es-efectos"),
+    pytest.param([("lamar", "es", [SHORT_WELCOME, page("call", 1)])], id="es-typo"),
+    pytest.param(
+        [("cuándo llamar al médico", "es", [SHORT_WELCOME, page("call", 1)])], id="es-in-sentence"
+    ),
+    pytest.param(
+        [
+            ("MENU", "en", [WELCOME, ("offer.language",), MAIN]),
+            (number("how"), "en", [page("how", 1)]),
+        ],
         id="number-after-menu",
     ),
     pytest.param(
         [
-            ("menu", "en", [("reply.welcome",), MAIN]),
+            ("menu", "en", [WELCOME, ("offer.language",), MAIN]),
             (f"#{number('types')}", "en", [TYPES]),
             (f"opción {number('cell_therapy', 'types')}", "en", [page("cell_therapy", 1)]),
         ],
         id="number-variants-and-submenu",
     ),
     pytest.param(
-        [("menu", "en", [("reply.welcome",), MAIN]), ("42", "en", [MAIN])], id="number-out-of-range"
+        [("menu", "en", [WELCOME, ("offer.language",), MAIN]), ("42", "en", [MAIN])],
+        id="number-out-of-range",
     ),
     pytest.param(read_to_the_end("cure", "CURE"), id="more-to-the-end"),
     pytest.param(
-        [("EFECTOS", "es", [page("side_effects", 1)]), ("más", "es", [page("side_effects", 2)])],
+        [
+            ("EFECTOS", "es", [SHORT_WELCOME, page("side_effects", 1)]),
+            ("más", "es", [page("side_effects", 2)]),
+        ],
         id="mas-continues",
     ),
-    pytest.param([("7", "en", [MAIN])], id="number-without-menu"),
+    pytest.param([("7", "en", [SHORT_WELCOME, MAIN])], id="number-without-menu"),
     pytest.param(
         [
             ("ESPAÑOL", "es", [("reply.language",), MAIN]),
@@ -89,7 +114,7 @@ CONVERSATIONS = [
     ),
     pytest.param(
         [
-            ("tipos", "es", [TYPES]),
+            ("tipos", "es", [SHORT_WELCOME, TYPES]),
             ("english", "en", [("reply.language",), MAIN]),
             ("AYUDA", "es", [("reply.help",)]),
         ],
@@ -97,26 +122,34 @@ CONVERSATIONS = [
     ),
     pytest.param([("spanish", "es", [("reply.language",), MAIN])], id="spanish-in-english"),
     pytest.param([("ingles", "en", [("reply.language",), MAIN])], id="ingles-without-accent"),
-    pytest.param([("hola", "es", [("reply.welcome",), MAIN])], id="greeting-es"),
+    pytest.param([("hola", "es", [WELCOME, ("offer.language",), MAIN])], id="greeting-es"),
     pytest.param(
-        [("I have chest pain and side effects", "en", [("reply.emergency",)])],
+        [("I have chest pain and side effects", "en", [("reply.emergency",), SHORT_WELCOME])],
         id="emergency-en-first",
     ),
-    pytest.param([("no puedo respirar", "es", [("reply.emergency",)])], id="emergency-es"),
-    pytest.param([("EMERGENCIA", "es", [("reply.emergency",)])], id="emergency-word-es"),
-    pytest.param([("asdfgh", "en", [("reply.welcome",), MAIN])], id="junk-first-contact"),
     pytest.param(
-        [("menu", "en", [("reply.welcome",), MAIN]), ("asdfgh", "en", [NOT_UNDERSTOOD, MAIN])],
+        [("no puedo respirar", "es", [("reply.emergency",), SHORT_WELCOME])], id="emergency-es"
+    ),
+    pytest.param(
+        [("EMERGENCIA", "es", [("reply.emergency",), SHORT_WELCOME])], id="emergency-word-es"
+    ),
+    pytest.param(
+        [("asdfgh", "en", [SAFETY, WELCOME, ("offer.language",), MAIN])], id="junk-first-contact"
+    ),
+    pytest.param(
+        [("menu", "en", [WELCOME, ("offer.language",), MAIN]), ("asdfgh", "en", NOT_UNDERSTOOD)],
         id="junk-later",
     ),
     pytest.param(
-        [("tipos", "es", [TYPES]), ("😀😀", "es", [NOT_UNDERSTOOD, MAIN])], id="emoji-in-spanish"
+        [("tipos", "es", [SHORT_WELCOME, TYPES]), ("😀😀", "es", [("reply.courtesy",)])],
+        id="emoji-in-spanish",
     ),
     pytest.param(
-        [("menu", "en", [("reply.welcome",), MAIN]), ("", "en", [NOT_UNDERSTOOD, MAIN])], id="empty"
+        [("menu", "en", [WELCOME, ("offer.language",), MAIN]), ("", "en", NOT_UNDERSTOOD)],
+        id="empty",
     ),
     pytest.param(
-        [("menu", "en", [("reply.welcome",), MAIN]), ("x" * 1600, "en", [NOT_UNDERSTOOD, MAIN])],
+        [("menu", "en", [WELCOME, ("offer.language",), MAIN]), ("x" * 1600, "en", NOT_UNDERSTOOD)],
         id="1600-junk",
     ),
     pytest.param(
@@ -136,7 +169,7 @@ def test_first_contact_from_spanish_speaking_country_is_spanish(
     new_phone: Callable[..., Phone],
 ) -> None:
     phone = new_phone(country="MX")
-    assert phone.text("menu") == expect(phone, "es", ("reply.welcome",), MAIN)
+    assert phone.text("menu") == expect(phone, "es", WELCOME, ("offer.language",), MAIN)
 
 
 def test_default_language_spanish(redis_url: str, prefix: str) -> None:
@@ -148,7 +181,7 @@ def test_default_language_spanish(redis_url: str, prefix: str) -> None:
     settings = make_settings(redis_url=redis_url, redis_key_prefix=prefix, default_language="es")
     with TestClient(create_app(settings)) as client:
         phone = Phone(client, "+15559990000")
-        assert phone.text("123") == expect(phone, "es", MAIN)
+        assert phone.text("123") == expect(phone, "es", SHORT_WELCOME, MAIN)
 
 
 def test_media_only_message_gets_menu(new_phone: Callable[..., Phone]) -> None:
@@ -157,7 +190,7 @@ def test_media_only_message_gets_menu(new_phone: Callable[..., Phone]) -> None:
     response = phone.post(phone.form("", NumMedia="1", MediaUrl0="https://example.org/x.jpg"))
     from tests.helpers.phone import replies
 
-    assert replies(response.text) == expect(phone, "en", NOT_UNDERSTOOD, MAIN)
+    assert replies(response.text) == expect(phone, "en", *NOT_UNDERSTOOD)
 
 
 def test_language_choice_is_saved_in_redis(

@@ -56,12 +56,13 @@ def test_redis_down_then_back(server: RedisServer) -> None:
         # remembers the Spanish choice; for a sender it never saw, the words decide).
         assert phone.text("TIPOS") == spanish_types
         assert phone.text("asdf") == [
-            content.render("es", ("reply.not_understood",)),
+            content.render("es", ("reply.safety",)),
             content.render("es", ("menu:main",)),
         ]
         stranger = Phone(client, "+15550001111")
         assert stranger.text("efectos") == [
-            content.render("es", ("topic.side_effects.1", "hint.more"))
+            content.render("es", ("reply.welcome_short", "offer.language")),
+            content.render("es", ("topic.side_effects.1", "hint.more")),
         ]
         assert stranger.text("HELP") == [content.render("en", ("reply.help",))]
         assert time.monotonic() - started < 2
@@ -77,7 +78,10 @@ def test_redis_down_at_start_up(server: RedisServer) -> None:
         phone = Phone(client)
         content = bot_of(client).content
         assert client.get("/healthz").json()["store"]["ok"] is False
-        assert phone.text("TYPES") == [content.render("en", ("menu:types",))]
+        assert phone.text("TYPES") == [  # a sender this process never saw: welcomed
+            content.render("en", ("reply.welcome_short", "offer.language")),
+            content.render("en", ("menu:types",)),
+        ]
         server.start()
         wait_for_recovery(phone, server, [content.render("es", ("menu:types",))])
 

@@ -159,7 +159,8 @@ ROWS = [
     pytest.param(
         EN_MAIN, "FORGET", "US", 1, "forget", "en", ("reply.forget",), EN_MAIN, id="forget"
     ),
-    # Not understood still gets an answer; a flood gets one notice, then silence.
+    # Not understood still gets an answer, its safety SMS first; a flood gets one notice, then
+    # silence.
     pytest.param(
         EN_MAIN,
         "asdf",
@@ -167,7 +168,7 @@ ROWS = [
         1,
         "not_understood",
         "en",
-        ("reply.not_understood",),
+        ("reply.safety",),
         EN_MAIN,
         id="not-understood",
     ),

@@ -25,6 +25,9 @@ def test_local_mode_serves_the_simulator_and_signs_for_it(redis_url: str, prefix
         signature = client.post("/simulator/sign", data=form).json()["signature"]
         response = client.post("/sms", data=form, headers={"X-Twilio-Signature": signature})
         content = bot_of(client).content
-        assert replies(response.text) == [content.render("es", ("menu:types",))]
+        assert replies(response.text) == [
+            content.render("es", ("reply.welcome_short", "offer.language")),  # a first message
+            content.render("es", ("menu:types",)),
+        ]
         # The signing help is for this page only; the webhook still checks every request.
         assert client.post("/sms", data=form).status_code == 403

@@ -119,7 +119,7 @@ class TestPublishing:
             assert time.monotonic() < deadline
             time.sleep(0.05)
         patient = Phone(console)
-        assert patient.text("EFECTOS")[0].startswith(new)
+        assert patient.text("EFECTOS")[-1].startswith(new)  # after the first-contact welcome
 
         history = reviewer.get("/staff/history")
         assert "rita" in history.text and "clearer" in history.text and "nora draft" in history.text

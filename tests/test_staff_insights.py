@@ -12,7 +12,7 @@ TRAFFIC = {  # body -> how many different patients text it
     "MENU": 6,
     "5": 4,
     "EFECTOS": 3,
-    "can my dog come with me": 5,  # not understood, by 5 people: shown
+    "is the dog park open": 5,  # not understood, by 5 people: shown
     "parking downtown": 2,  # not understood, by 2: never shown
     "chest pain": 1,
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import pytest
 import redis
@@ -180,7 +181,12 @@ def test_session_encoding_is_compact_and_round_trips() -> None:
     raw = encode_session(session)
     assert len(raw) < 90
     assert decode_session(raw, opted_out=False) == session
+    alarmed = replace(session, explicit=True, alarmed=1_790_000_000)
+    assert decode_session(encode_session(alarmed), opted_out=False) == alarmed
     assert decode_session("not json", opted_out=True) == Session(opted_out=True)
-    # A line a previous version wrote (with two fields no rule read) still reads the same.
-    old = "1|es|1|types|side_effects|2|1790000000"
-    assert decode_session(old, opted_out=False) == session
+    # Lines earlier versions wrote still read: their "last seen" field is dropped.
+    chosen = replace(session, explicit=True)
+    assert decode_session("1|es|1|types|side_effects|2|1790000000", opted_out=False) == chosen
+    assert decode_session("2|es|types|side_effects|2", opted_out=False) == session
+    two = "2|es|1|types|side_effects|2|1790000000|1790000100"
+    assert decode_session(two, opted_out=False) == replace(chosen, alarmed=1790000100)

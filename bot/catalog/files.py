@@ -49,7 +49,9 @@ def load_data(messages_dir: Path, locales_dir: Path) -> CatalogData:
             for message in read_po_file(path)
             if message.id and message.context
         }
-    return CatalogData(dict(source.english), translations, keywords)
+    examples_path = messages_dir / "examples.yaml"
+    examples = read_yaml(examples_path) if examples_path.is_file() else {}
+    return CatalogData(dict(source.english), translations, keywords, examples or {})
 
 
 def read_yaml(path: Path) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.errors import CatalogError
@@ -17,7 +17,12 @@ from bot.errors import CatalogError
 # '<its ID>.no_<placeholder>', that says what to do instead; it is sent while the setting is
 # empty, so no patient ever reads a blank where a phone number should be.
 OPTIONAL_PLACEHOLDERS = frozenset({"after_hours_phone", "financial_counselor_phone"})
-PLACEHOLDERS = frozenset({"program_name", "clinic_phone", "clinic_hours"}) | OPTIONAL_PLACEHOLDERS
+PLACEHOLDERS = (
+    frozenset({"program_name", "clinic_phone", "clinic_hours", "callback_when"})
+    | OPTIONAL_PLACEHOLDERS
+)
+# Filled when the reply is sent, not when the catalog is loaded: kept as written until then.
+LATE_PLACEHOLDERS = {"callback_when": "{callback_when}"}
 
 
 MENU_PREFIX = "menu:"
@@ -123,6 +128,7 @@ class CatalogData:
     english: dict[str, str]
     translations: dict[str, dict[str, Translation]]  # language -> snippet ID -> translation
     keywords: dict[str, Any]  # the whole of keywords.yaml; staff edit `topics`
+    examples: dict[str, Any] = field(default_factory=dict)  # examples.yaml: example questions
 
     def needs_review(self, language: str, key: str) -> bool:
         entry = self.translations.get(language, {}).get(key)
@@ -141,6 +147,7 @@ class CatalogData:
                 for language, entries in self.translations.items()
             },
             "keywords": self.keywords,
+            "examples": self.examples,
         }
 
     @classmethod
@@ -152,6 +159,7 @@ class CatalogData:
                 for language, entries in data["translations"].items()
             },
             data["keywords"],
+            data.get("examples") or {},  # versions published before examples had none
         )
 
 

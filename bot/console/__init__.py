@@ -16,7 +16,8 @@ browser. Nothing here is reachable without signing in; every form carries a CSRF
     wording     over-budget sentences and changed words
     spreadsheets, text_input   files as Excel saves them; typed text as stored
     insights_page, charts      /staff/insights
-    routes/     the pages: auth, catalog, review, files, insights
+    routes/     the pages: auth, catalog, review, files, insights, callbacks (the nurse
+                callback queue)
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from bot.config import Settings
 from bot.console.accounts import Accounts
 from bot.console.deps import Console
 from bot.console.four_eyes import RestoreRequests
-from bot.console.routes import auth, catalog, files, insights, review
+from bot.console.routes import auth, callbacks, catalog, files, insights, review
 from bot.console.versions import CatalogVersions
 from bot.errors import SignInRequired
 from bot.store.keys import StaffKeys
@@ -76,6 +77,8 @@ def mount_console(
         log.warning("four-eyes review is off: one reviewer can publish and restore alone")
     for area in (auth, catalog, review, files, insights):
         api.include_router(area.router, prefix="/staff", include_in_schema=False)
+    if bot.callbacks is not None:
+        api.include_router(callbacks.router, prefix="/staff/callbacks", include_in_schema=False)
     api.mount(
         "/staff-static",
         StaticFiles(directory=str(Path(__file__).parent / "static")),

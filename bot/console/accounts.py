@@ -51,6 +51,15 @@ class Account:
     def can_publish(self) -> bool:
         return self.role == "reviewer"
 
+    @property
+    def can_edit(self) -> bool:
+        """A nurse works the callback queue only; the catalog is for editors and reviewers."""
+        return self.role != "nurse"
+
+    @property
+    def can_call_back(self) -> bool:
+        return self.role in ("nurse", "reviewer")
+
 
 class Accounts:
     """`hasher`: Argon2's defaults (64 MiB, 3 passes) unless given; tests pass a cheap one."""

@@ -73,8 +73,8 @@ def get_console(request: Request) -> Console:
 ConsoleDep = Annotated[Console, Depends(get_console)]
 
 
-async def signed_in(request: Request, console: ConsoleDep) -> Account:
-    """The account of a live session (kept in Redis: see bot/console/sessions.py)."""
+async def anyone(request: Request, console: ConsoleDep) -> Account:
+    """The account of a live session (kept in Redis: see bot/console/sessions.py), any role."""
     session = await console.accounts.sessions.find(str(request.session.get("sid", "")))
     account = await console.accounts.get(session.user) if session else None
     if session is None or account is None:
@@ -83,8 +83,33 @@ async def signed_in(request: Request, console: ConsoleDep) -> Account:
     return account
 
 
+async def signed_in(account: Account = Depends(anyone)) -> Account:
+    """Signed in to work on the catalog: a nurse is sent to the callback queue instead."""
+    if not account.can_edit:
+        raise HTTPException(303, headers={"Location": "/staff/callbacks"})
+    return account
+
+
+async def caller(account: Account = Depends(anyone)) -> Account:
+    """Signed in to work the callback queue: a nurse or a reviewer."""
+    if not account.can_call_back:
+        raise HTTPException(403, "only a nurse or a reviewer works callbacks")
+    return account
+
+
 async def checked(request: Request, account: Account = Depends(signed_in)) -> Account:
     """Signed in, and the form or header carries this session's CSRF token."""
+    await form_csrf(request)
+    return account
+
+
+async def caller_checked(request: Request, account: Account = Depends(caller)) -> Account:
+    await form_csrf(request)
+    return account
+
+
+async def form_csrf(request: Request) -> None:
+    """The CSRF token from the header, or else from the form (read, within the body limit)."""
     token = request.headers.get("x-csrf-token")
     if token is None and request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -92,7 +117,6 @@ async def checked(request: Request, account: Account = Depends(signed_in)) -> Ac
         sent = (await request.form()).get("csrf")
         token = sent if isinstance(sent, str) else None
     require_csrf(request, token)
-    return account
 
 
 def require_csrf(request: Request, token: object) -> None:

@@ -37,6 +37,7 @@ def apply_drafts(
     english = dict(published.english)
     translations = {lang: dict(entries) for lang, entries in published.translations.items()}
     keywords = json.loads(json.dumps(published.keywords))
+    examples = json.loads(json.dumps(published.examples))
     changes: list[Change] = []
     for (kind, first, second), draft in sorted(drafts.items()):
         if kind == "t" and first == "en" and draft["value"] != english.get(second):
@@ -68,7 +69,24 @@ def apply_drafts(
                     )
                 )
                 entry[language] = list(draft["value"])
-    return CatalogData(english, translations, keywords), changes
+        elif kind == "x":
+            changes += _example_change(examples, first, second, list(draft["value"]))
+    return CatalogData(english, translations, keywords, examples), changes
+
+
+def _example_change(
+    examples: dict[str, Any], topic: str, language: str, questions: list[str]
+) -> list[Change]:
+    """A topic's example questions in one language, drafted like its keywords."""
+    entry = examples.setdefault("topics", {}).setdefault(topic, {})
+    before = list(entry.get(language) or [])
+    if questions == before:
+        return []
+    entry[language] = questions
+    removed = [q for q in before if q not in questions]
+    added = [q for q in questions if q not in before]
+    # A topic has dozens of examples: the review shows the ones taken out and put in.
+    return [Change("examples", language, topic, "; ".join(removed), "; ".join(added))]
 
 
 def on_files(snapshot: CatalogData, files: CatalogData, topics: frozenset[str]) -> CatalogData:
@@ -104,7 +122,15 @@ def on_files(snapshot: CatalogData, files: CatalogData, topics: frozenset[str]) 
             **{topic: words for topic, words in published_topics.items() if topic in topics},
         },
     }
-    return CatalogData(english, translations, keywords)
+    file_examples = files.examples.get("topics") or {}
+    published_examples = snapshot.examples.get("topics") or {}
+    examples = {
+        "topics": {
+            **file_examples,
+            **{t: e for t, e in published_examples.items() if t in file_examples},
+        }
+    }
+    return CatalogData(english, translations, keywords, examples)
 
 
 def diff(before: CatalogData, after: CatalogData) -> list[Change]:
@@ -167,7 +193,7 @@ def overlay(base: CatalogData, texts: CatalogData) -> CatalogData:
         translations.setdefault(language, {}).update(
             {key: entry for key, entry in entries.items() if key in base.english}
         )
-    return CatalogData(english, translations, base.keywords)
+    return CatalogData(english, translations, base.keywords, base.examples)
 
 
 def restore_changes(before: CatalogData, after: CatalogData) -> list[Change]:

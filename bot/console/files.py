@@ -90,7 +90,8 @@ def from_csv(
         else:
             # Against the English in the same row: the English the translator read.
             spanish[key] = Translation(text, row["english"])
-    return CatalogData(english, {**base.translations, "es": spanish}, base.keywords), kept
+    data = CatalogData(english, {**base.translations, "es": spanish}, base.keywords, base.examples)
+    return data, kept
 
 
 def to_po(data: CatalogData, language: str) -> bytes:
@@ -144,5 +145,7 @@ def from_po(
             kept.append(Change("text", language, key, cell(base, language, key), text))
         elif old is None or old.text != text or base.needs_review(language, key):
             entries[key] = Translation(text, base.english[key])
-    data = CatalogData(base.english, {**base.translations, language: entries}, base.keywords)
+    data = CatalogData(
+        base.english, {**base.translations, language: entries}, base.keywords, base.examples
+    )
     return data, kept

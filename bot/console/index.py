@@ -30,6 +30,35 @@ REPLY_NAMES = {
     "reply.language": "Language changed",
     "reply.emergency": "Emergency answer (911 first)",
     "hint.more": "Hint under a page: how to read on",
+    "reply.welcome_short": "Short welcome, before the first answer",
+    "reply.safety": "Safety line when the bot did not understand (911, care team)",
+    "reply.urgent": "Warning-sign answer (call the care team now)",
+    "reply.did_you_mean": "Did you mean: the choices when topics are close",
+    "reply.courtesy": "Answer to thanks or OK",
+    "offer.language": "How to get the other language (first message)",
+    "hint.nurse": "How to ask for a nurse's call",
+    "reply.callback.new": "Nurse call: request confirmed",
+    "reply.callback.again": "Nurse call: asked again",
+    "reply.callback.failed": "Nurse call: could not be saved",
+    "reply.callback.cancelled": "Nurse call: taken back",
+    "reply.callback.none": "Nurse call: nothing to take back",
+    "reply.callback.off": "Nurse call: how to call instead (callbacks off)",
+    **{
+        f"drug.class.{name}": f"Drug name: its class ({label})"
+        for name, label in {
+            "checkpoint": "checkpoint inhibitor",
+            "car_t": "CAR T",
+            "til": "TIL therapy",
+            "tcr": "TCR therapy",
+            "bispecific": "bispecific antibody",
+            "vaccine": "cancer vaccine",
+            "oncolytic_virus": "virus therapy",
+            "bcg": "BCG",
+            "cytokine": "cytokine",
+            "immunomodulator": "immune modulator",
+            "antibody": "monoclonal antibody",
+        }.items()
+    },
 }
 FIRST_WORDS = 6
 MIN_TYPO_SCORE = 80  # rapidfuzz ratio: "diarea" finds "diarrea", "fever" never finds "never"

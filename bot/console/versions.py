@@ -220,6 +220,14 @@ class CatalogVersions:
         await self._redis.hset(self._keys.drafts, field, draft)
         await self.audit(who, "draft", f"keywords {topic} {language}")
 
+    async def save_examples(
+        self, topic: str, language: str, questions: list[str], who: str
+    ) -> None:
+        field = f"x|{topic}|{language}"
+        draft = json.dumps({"value": questions, "who": who})
+        await self._redis.hset(self._keys.drafts, field, draft)
+        await self.audit(who, "draft", f"examples {topic} {language}")
+
     async def send_back(self, field: str, stored: str, who: str, note: str) -> bool:
         """A reviewer sends a draft back to its editor: it stays a draft, marked with who sent
         it back and why, unless it changed meanwhile (then the new draft wins)."""

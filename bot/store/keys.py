@@ -16,6 +16,10 @@ outlives the code: change one only with a migration.
     PREFIX:{PREFIX:staff}:audit:failed     failed sign-ins recorded in the current window
     PREFIX:{PREFIX:staff}:user:NAME        hash: role, password hash
     PREFIX:{PREFIX:staff}:signin:NAME|ADDRESS  sign-in attempts in the current window
+    PREFIX:{PREFIX:callbacks}:open         sorted set: open callback request ID -> time asked
+    PREFIX:{PREFIX:callbacks}:req:ID       hash: one callback request, its number sealed
+    PREFIX:{PREFIX:callbacks}:sender:HASH  the sender's open request ID (one per sender)
+    PREFIX:{PREFIX:callbacks}:closed       stream: closed requests, for statistics only
 """
 
 from __future__ import annotations
@@ -97,3 +101,28 @@ class StaffKeys:
     @property
     def restore_requests(self) -> str:
         return f"{self._base}:restore:asked"
+
+
+class CallbackKeys:
+    """Keys of the nurse callback queue, all in one slot (see bot/callbacks/queue.py)."""
+
+    def __init__(self, prefix: str):
+        self._base = f"{prefix}:{{{prefix}:callbacks}}"
+
+    @property
+    def open(self) -> str:
+        return f"{self._base}:open"
+
+    @property
+    def closed(self) -> str:
+        return f"{self._base}:closed"
+
+    @property
+    def request_prefix(self) -> str:
+        """Request ID's key is this followed by the ID (the scripts append it)."""
+        return f"{self._base}:req:"
+
+    @property
+    def sender_prefix(self) -> str:
+        """A sender's pointer is this followed by the sender's hash."""
+        return f"{self._base}:sender:"

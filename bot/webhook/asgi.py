@@ -12,6 +12,7 @@ import gc
 import hmac
 import logging
 import os
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from bot.config import Settings, load_settings
 from bot.console import mount_console
 from bot.console.follower import follow_published
 from bot.console.versions import CatalogVersions, catalog_versions
+from bot.errors import StoreUnavailable
 from bot.http_guards import Guarded, guarded
 from bot.insights import FLUSH_SECONDS, flush_now, keep_flushing
 from bot.metrics import CONTENT_TYPE
@@ -153,6 +155,8 @@ async def lifespan(api: FastAPI) -> AsyncIterator[None]:
                 await follower
         if served.console_redis is not None:
             await served.console_redis.aclose()
+        if served.bot.callbacks is not None:
+            await served.bot.callbacks.queue.client.aclose()
         await served.bot.store.close()
 
 
@@ -192,6 +196,12 @@ async def prometheus(request: Request) -> Response:
     if not metrics_allowed(served.settings, request.headers.get("authorization")):
         return Response("not found\n", status_code=404, media_type="text/plain")
     webhook: Webhook = request.app.state.webhook
+    callbacks = webhook.bot.callbacks
+    if callbacks is not None:  # the queue's size and age, as Redis has them now
+        try:
+            await callbacks.refresh(int(time.time()))
+        except StoreUnavailable:
+            log.warning("could not read the callback queue for /metrics")
     return Response(webhook.metrics.export(), media_type=CONTENT_TYPE)
 
 

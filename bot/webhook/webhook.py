@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.app import Bot
+from bot.callbacks.desk import CallbackDesk
 from bot.config import Settings
 from bot.errors import BodyTooLarge, ClientGone, SignatureError
 from bot.models import Inbound
-from bot.privacy import sender_key
+from bot.privacy import E164, normalize_number, sender_key
 from bot.webhook import fields, twilio
 
 log = logging.getLogger("smsbot.web")
@@ -111,7 +112,8 @@ class Webhook:
         malformed = fields.refusal(form)
         if malformed is not None:
             return self.refuse(400, malformed)
-        answer = await self.bot.conversation.handle(inbound_from(form, self.settings))
+        inbound = inbound_from(form, self.settings, self.bot.callbacks)
+        answer = await self.bot.conversation.handle(inbound)
         return Outcome(200, twilio.twiml(answer.texts).encode())
 
     def refuse(self, status: int, reason: str) -> Outcome:
@@ -134,10 +136,18 @@ async def read_body(receive: Receive, limit: int) -> bytes:
             return b"".join(chunks)
 
 
-def inbound_from(form: twilio.Form, settings: Settings) -> Inbound:
+def inbound_from(
+    form: twilio.Form, settings: Settings, callbacks: CallbackDesk | None = None
+) -> Inbound:
     previous_key = settings.previous_hash_key
+    sender = sender_key(form.get("From"), settings.hash_key)
+    number = normalize_number(form.get("From"))
     return Inbound(
-        sender=sender_key(form.get("From"), settings.hash_key),
+        sender=sender,
+        # Sealed at once, and only a phone number: a short code cannot be called back.
+        sealed_number=callbacks.seal(number, sender)
+        if callbacks and E164.fullmatch(number)
+        else "",
         previous_sender=sender_key(form.get("From"), previous_key) if previous_key else "",
         # Without an ID there is nothing to recognise a retry by: treat it as new.
         message_id=form.get("MessageSid"),  # its shape checked by bot/webhook/fields.py

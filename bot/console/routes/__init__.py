@@ -23,6 +23,11 @@ def page(
     return templates.TemplateResponse(
         request,
         name,
-        {"account": account, "csrf": page_csrf(request), **context},
+        {
+            "account": account,
+            "csrf": page_csrf(request),
+            "callbacks_on": request.app.state.console.bot.callbacks is not None,
+            **context,
+        },
         status_code=status,
     )

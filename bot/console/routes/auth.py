@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.console.accounts import Account
-from bot.console.deps import ConsoleDep, checked
+from bot.console.deps import ConsoleDep, anyone, form_csrf
 from bot.console.routes import page
 from bot.errors import AccountError
 
@@ -50,13 +50,14 @@ async def login(
     request.session.clear()
     request.session["sid"] = session.id  # the only thing the cookie carries
     await console.versions.audit(account.name, "sign-in", account.role)
-    return RedirectResponse("/staff/", status_code=303)
+    return RedirectResponse("/staff/" if account.can_edit else "/staff/callbacks", 303)
 
 
 @router.post("/logout")
 async def logout(
-    console: ConsoleDep, request: Request, account: Account = Depends(checked)
+    console: ConsoleDep, request: Request, account: Account = Depends(anyone)
 ) -> Response:
+    await form_csrf(request)  # any role signs out
     await console.accounts.sessions.end(str(request.session.get("sid", "")))
     request.session.clear()
     return RedirectResponse("/staff/login", status_code=303)

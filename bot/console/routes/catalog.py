@@ -13,6 +13,7 @@ from bot.console.deps import ConsoleDep, checked, signed_in
 from bot.console.index import topic_index
 from bot.console.routes import page
 from bot.console.text_input import normalize_text, normalize_words, same_text
+from bot.console.trial import try_a_message
 from bot.console.views import (
     FILTERS,
     LANGUAGE_NAMES,
@@ -121,7 +122,10 @@ async def keywords_form(
     words = candidate.keywords.get("topics", {}).get(topic)
     if words is None:
         raise HTTPException(404, "no such topic")
-    return page(request, "staff/keywords.html", account, topic=topic, words=words)
+    examples = candidate.examples.get("topics", {}).get(topic) or {}
+    return page(
+        request, "staff/keywords.html", account, topic=topic, words=words, examples=examples
+    )
 
 
 @router.post("/keywords/{topic}")
@@ -133,15 +137,39 @@ async def keywords_save(
     form = await request.form()
     _, _, candidate, _ = await console.versions.candidate()
     current = candidate.keywords.get("topics", {}).get(topic) or {}
+    drafted = candidate.examples.get("topics", {}).get(topic) or {}
     lists = {language: normalize_words(str(form.get(language, ""))) for language in ("en", "es")}
     for words in lists.values():
         problem = limits.keywords_problem(words)
         if problem:
             raise HTTPException(400, problem)
-    for language, words in lists.items():
+    for language in ("en", "es"):
+        words = lists[language]
         if words != list(current.get(language) or []):  # an untouched list is no draft
             await console.versions.save_keywords(topic, language, words, account.name)
+        questions = normalize_words(str(form.get(f"examples_{language}", "")))
+        if f"examples_{language}" in form and questions != list(drafted.get(language) or []):
+            await console.versions.save_examples(topic, language, questions, account.name)
     return RedirectResponse(f"/staff/keywords/{topic}?saved=1", status_code=303)
+
+
+@router.get("/try", response_class=HTMLResponse)
+async def try_form(
+    console: ConsoleDep, request: Request, account: Account = Depends(signed_in)
+) -> Response:
+    return page(request, "staff/try.html", account, result=None, message="")
+
+
+@router.post("/try", response_class=HTMLResponse)
+async def try_message(
+    console: ConsoleDep, request: Request, account: Account = Depends(checked)
+) -> Response:
+    """What the bot would answer a new sender, and why. Nothing is stored or logged."""
+    form = await request.form()
+    message = str(form.get("message", ""))[:1600]
+    country = str(form.get("country", "US"))[:2]
+    result = try_a_message(console.bot, message, country)
+    return page(request, "staff/try.html", account, result=result, message=message)
 
 
 @router.post("/api/preview")

@@ -1,0 +1,143 @@
+"""Understanding free text: safety concepts, menus, drugs, language, and the measured floors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.app import build_bot
+from bot.catalog.files import Source
+from bot.config import PROJECT_ROOT, load_settings
+from bot.models import Inbound, Session
+from bot.router import ALARM_GAP
+from bot.understanding import evaluate as ev
+
+DATA = PROJECT_ROOT / "tests/data/understanding"
+NEW = Session()  # known to the store, language not chosen yet
+
+
+@pytest.fixture(scope="module")
+def router():  # type: ignore[no-untyped-def]
+    return build_bot(load_settings(redis_url="")).conversation.router
+
+
+def route(router, text: str, session: Session | None = NEW, recent: int = 1, now: int = 10_000):  # type: ignore[no-untyped-def]
+    return router.route(Inbound("s", "SM1", text), session, now=now, recent=recent)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        pytest.param("me duele mucho el pecho", "emergency", id="es-chest-words-between"),
+        pytest.param("chest hurts bad", "emergency", id="en-chest"),
+        pytest.param("i feel like killing myself", "emergency", id="en-suicide-inflected"),
+        pytest.param("ya no quiero vivir", "emergency", id="es-negated-want-to-live"),
+        pytest.param("no me entra el aire", "emergency", id="es-air"),
+        pytest.param("i cnt breath", "emergency", id="sms-spelling"),
+        pytest.param("chesst pian", "emergency", id="typos"),
+        pytest.param("calentura", "urgent", id="es-fever-word"),
+        pytest.param("popo con sangre", "urgent", id="es-blood-stool"),
+        pytest.param("fever after car t", "urgent", id="symptom-beats-topic-word"),
+        pytest.param("i have a rash after my infusion", "urgent", id="rash-beats-infusion"),
+        pytest.param("the diarrhea won't stop", "urgent", id="stop-inside-a-report"),
+        pytest.param("i have a fever, is that normal?", "urgent", id="question-with-report"),
+        pytest.param("what side effects can happen", "topic:side_effects", id="general-question"),
+        pytest.param("can it cause diarrhea?", "topic:side_effects", id="what-if-question"),
+        pytest.param("how is the infusion given", "topic:given", id="infusion-not-confusion"),
+    ],
+)
+def test_safety_first(router, text: str, intent: str) -> None:  # type: ignore[no-untyped-def]
+    reply, _ = route(router, text)
+    assert reply.intent == intent
+
+
+def test_no_fever_is_not_an_alarm(router) -> None:  # type: ignore[no-untyped-def]
+    reply, _ = route(router, "no fever, just a question about side effects")
+    assert reply.intent not in ("emergency", "urgent")
+
+
+def test_stop_alone_still_opts_out(router) -> None:  # type: ignore[no-untyped-def]
+    reply, session = route(router, "STOP")
+    assert reply.intent == "stop" and session.opted_out
+
+
+def test_emergency_answered_in_a_flood_once_per_gap(router) -> None:  # type: ignore[no-untyped-def]
+    flooded = router.flood_limit + 5
+    reply, session = route(router, "chest pain", Session(language="en"), recent=flooded)
+    assert reply.intent == "emergency" and session.alarmed == 10_000
+    again, _ = route(router, "chest pain", session, recent=flooded + 1, now=10_060)
+    assert again.messages == ()  # silence: the pause holds
+    later, _ = route(router, "chest pain", session, recent=flooded + 2, now=10_000 + ALARM_GAP)
+    assert later.intent == "emergency"
+
+
+def test_not_understood_starts_with_the_safety_sms(router) -> None:  # type: ignore[no-untyped-def]
+    reply, _ = route(router, "asdkjh qwpoe", Session(language="en"))
+    assert reply.messages[0] == ("reply.safety",) and reply.messages[-1] == ("menu:main",)
+
+
+MAIN_ITEMS = Source.load(PROJECT_ROOT / "messages").structure.menus["main"].items
+
+
+@pytest.mark.parametrize(
+    ("text", "position"),
+    [
+        pytest.param("two", 2, id="number-word"),
+        pytest.param("la segunda", 2, id="ordinal-es"),
+        pytest.param("number 5 please", 5, id="filler-words"),
+        pytest.param("opción cinco", 5, id="opcion-cinco"),
+        pytest.param("1O", 10, id="letter-o-for-zero"),
+    ],
+)
+def test_menus_as_people_answer(router, text: str, position: int) -> None:  # type: ignore[no-untyped-def]
+    reply, _ = route(router, text, Session(language="en", menu="main"))
+    assert reply.intent == f"topic:{MAIN_ITEMS[position - 1]}"
+
+
+def test_drug_name_gets_its_class_then_topic(router) -> None:  # type: ignore[no-untyped-def]
+    reply, _ = route(router, "my mom is on keytrooda")
+    assert reply.intent == "drug:checkpoint"
+    assert reply.messages[0] == ("drug:checkpoint:Keytruda (pembrolizumab)",)
+
+
+def test_spanish_with_a_cognate_is_spanish(router) -> None:  # type: ignore[no-untyped-def]
+    reply, _ = route(router, "cáncer de pulmón", None)
+    assert reply.language == "es"
+    assert reply.messages[0] == ("reply.welcome_short", "offer.language")
+
+
+def test_did_you_mean_choice_is_picked_by_number(router) -> None:  # type: ignore[no-untyped-def]
+    session = Session(language="en", menu="?side_effects,managing")
+    reply, _ = route(router, "2", session)
+    assert reply.intent in ("topic:managing", "menu")  # managing has no page until it is added
+
+
+HOLDOUT_SAFETY_GAP = pytest.mark.xfail(
+    strict=True, reason="held-out emergency recall is 96.7% and urgent 98.3% (measured 2026-12-01)"
+)
+
+
+@pytest.mark.parametrize(
+    "name", ["dev.yaml", pytest.param("holdout.yaml", marks=HOLDOUT_SAFETY_GAP)]
+)
+def test_safety_floors(router, name: str) -> None:  # type: ignore[no-untyped-def]
+    path = DATA / name
+    if not path.exists():
+        pytest.skip(f"{name} is not here")
+    items = ev.load_items(path)
+    ev.resolve_menu_items(router, items)
+    tally = ev.evaluate(router, items)
+    assert tally.rate("emergency_recall") == 1.0
+    assert tally.rate("urgent_recall") == 1.0
+    assert (tally.rate("false_alarm") or 0) < ev.MAX_FALSE_ALARMS
+
+
+HOLDOUT_TOP1_GAP = pytest.mark.xfail(strict=True, reason="held-out top-1 is 86% (2026-12-01)")
+
+
+@pytest.mark.parametrize("name", ["dev.yaml", pytest.param("holdout.yaml", marks=HOLDOUT_TOP1_GAP)])
+def test_top1_floor(router, name: str) -> None:  # type: ignore[no-untyped-def]
+    items = ev.load_items(Path(DATA / name))
+    ev.resolve_menu_items(router, items)
+    assert ev.below_floors(ev.evaluate(router, items)) == []
