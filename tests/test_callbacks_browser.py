@@ -4,7 +4,7 @@ link, and records that she reached the patient. Screenshots go to build/screensh
 
 from __future__ import annotations
 
-import time
+import uuid
 from pathlib import Path
 
 import httpx2 as httpx
@@ -46,7 +46,8 @@ def servers(redis_url, prefix):
 
 
 def text(base: str, body: str) -> list[str]:
-    form = {"MessageSid": f"SM{time.monotonic_ns()}", "From": PATIENT, "Body": body}
+    sid = f"SM{uuid.uuid4().hex}"  # Twilio's shape: SM and 32 hex digits
+    form = {"MessageSid": sid, "From": PATIENT, "Body": body}
     signature = twilio.signature(TOKEN, f"{PUBLIC}/sms", form)
     response = httpx.post(f"{base}/sms", data=form, headers={"X-Twilio-Signature": signature})
     return replies(response.text)
