@@ -7,7 +7,6 @@ text within seconds; a rollback brings the old text back. Screenshots go to buil
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -18,11 +17,11 @@ import pytest
 from bot.catalog.files import Source
 from bot.config import PROJECT_ROOT
 from bot.webhook import twilio
+from tests.chromium import CHROMIUM, launch
 from tests.helpers.console import PASSWORD
 from tests.helpers.phone import replies
 from tests.helpers.settings import TOKEN
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = PROJECT_ROOT / "build" / "screenshots"
 PUBLIC = "https://sms.example-clinic.org"
 KEY = "topic.infusion_day.3"  # the last page of Infusion day: what to do about a reaction
@@ -67,17 +66,7 @@ def test_edit_preview_publish_and_rollback_in_a_browser(servers: Any) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     before = infusion_day_last_page(patient_side.base)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+        browser = launch(playwright)
         try:
             editor = browser.new_page(viewport={"width": 1280, "height": 900})
             editor.goto(f"{editor_side.base}/staff/")
