@@ -240,7 +240,16 @@ def create_app(
     if settings.staff_console and settings.redis_url:
         console_redis = connect(settings, purpose="console")
         versions = catalog_versions(settings, console_redis)
-    api = FastAPI(title="smsbot", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
+    # The route list and the signature header are documented for developers in local mode;
+    # in production /openapi.json would only tell a stranger what to aim at.
+    api = FastAPI(
+        title="smsbot",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if settings.local_mode else None,
+    )
     api.state.bot = bot
     api.state.webhook = webhook
     api.state.served = Served(settings, bot, versions, console_redis)
