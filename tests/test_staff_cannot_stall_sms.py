@@ -18,6 +18,7 @@ from tests.helpers.console import PASSWORD, Staff, add_account
 from tests.helpers.phone import bot_of
 from tests.helpers.processes import ServerProcess, production_env
 from tests.helpers.settings import TOKEN
+from tests.helpers.waiting import eventually
 
 KEY = "topic.cure.2"
 PUBLIC = "https://sms.example-clinic.org/sms"
@@ -120,20 +121,24 @@ def test_sms_stay_fast_while_an_editor_previews_the_worst_input(
             )
             previews.append(response.status_code)
 
+    def text(n: int) -> float:
+        form = {"MessageSid": f"SM{n:032x}", "From": f"+1555321{n:04d}", "Body": "MENU"}
+        signature = twilio.signature(TOKEN, PUBLIC, form)
+        started = time.monotonic()
+        sent = httpx.post(
+            f"{server.base}/sms", data=form, headers={"X-Twilio-Signature": signature}
+        )
+        assert sent.status_code == 200
+        return time.monotonic() - started
+
     editor = threading.Thread(target=previewing)
     latencies = []
     try:
+        text(999)  # a new worker's first answer pays its one-time costs, editor or not
         editor.start()
-        time.sleep(1)
+        eventually(lambda: previews, seconds=30, what="the editor's first preview")
         for n in range(40):
-            form = {"MessageSid": f"SM{n:032x}", "From": f"+1555321{n:04d}", "Body": "MENU"}
-            signature = twilio.signature(TOKEN, PUBLIC, form)
-            started = time.monotonic()
-            sent = httpx.post(
-                f"{server.base}/sms", data=form, headers={"X-Twilio-Signature": signature}
-            )
-            latencies.append(time.monotonic() - started)
-            assert sent.status_code == 200
+            latencies.append(text(n))
             time.sleep(0.05)
     finally:
         stop.set()

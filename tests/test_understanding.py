@@ -113,19 +113,14 @@ def test_did_you_mean_choice_is_picked_by_number(router) -> None:  # type: ignor
     assert reply.intent in ("topic:managing", "menu")  # managing has no page until it is added
 
 
-HOLDOUT_SAFETY_GAP = pytest.mark.xfail(
-    strict=True, reason="held-out emergency recall is 96.7% and urgent 98.3% (measured 2026-12-01)"
-)
+# dev: the phrasings the concepts and examples were first written from; holdout, fresh and
+# blind: written apart from them (their first figures are in each file's header).
+SETS = ["dev.yaml", "holdout.yaml", "fresh.yaml", "blind.yaml", "blind2.yaml"]
 
 
-@pytest.mark.parametrize(
-    "name", ["dev.yaml", pytest.param("holdout.yaml", marks=HOLDOUT_SAFETY_GAP)]
-)
+@pytest.mark.parametrize("name", SETS)
 def test_safety_floors(router, name: str) -> None:  # type: ignore[no-untyped-def]
-    path = DATA / name
-    if not path.exists():
-        pytest.skip(f"{name} is not here")
-    items = ev.load_items(path)
+    items = ev.load_items(DATA / name)
     ev.resolve_menu_items(router, items)
     tally = ev.evaluate(router, items)
     assert tally.rate("emergency_recall") == 1.0
@@ -133,11 +128,17 @@ def test_safety_floors(router, name: str) -> None:  # type: ignore[no-untyped-de
     assert (tally.rate("false_alarm") or 0) < ev.MAX_FALSE_ALARMS
 
 
-HOLDOUT_TOP1_GAP = pytest.mark.xfail(strict=True, reason="held-out top-1 is 86% (2026-12-01)")
-
-
-@pytest.mark.parametrize("name", ["dev.yaml", pytest.param("holdout.yaml", marks=HOLDOUT_TOP1_GAP)])
+@pytest.mark.parametrize("name", SETS)
 def test_top1_floor(router, name: str) -> None:  # type: ignore[no-untyped-def]
     items = ev.load_items(Path(DATA / name))
     ev.resolve_menu_items(router, items)
     assert ev.below_floors(ev.evaluate(router, items)) == []
+
+
+def test_the_sets_are_as_large_as_promised() -> None:
+    """At least 500 labelled messages, both languages, every outcome."""
+    items = [item for name in SETS for item in ev.load_items(DATA / name)]
+    assert len(items) >= 500
+    assert {item["lang"] for item in items} == {"en", "es"}
+    expected = {"emergency", "urgent", "topic", "menu_item", "courtesy", "none"}
+    assert expected <= {item["expect"] for item in items}

@@ -27,6 +27,8 @@ CLEAR = 1.5  # a score this far from zero names a language
 SPANISH_MARK = 2.5  # a word this much more Spanish than English, and common in Spanish...
 SPANISH_COMMON = 4.5  # ...marks a mixed message as Spanish
 LEAN_LIMIT = -6.0  # ...unless the rest is overwhelmingly English
+PLAUSIBLE = 2.0  # a word at least this common in a language may be one of its words...
+LOAN_GAP = 2.0  # ...unless it is this much more common in the other language
 KNOWN = 3.0  # a word at least this common in either language is a real word, not a typo
 
 
@@ -48,8 +50,14 @@ class Frequencies:
     def plausible_in(self, word: str) -> tuple[Language, ...]:
         """The languages a word may belong to (both when neither knows it), so a word is
         stemmed only by its own language's rules: "number" is not the Spanish stem "numb"."""
+        counts = {language: table.get(word, 0) for language, table in self.by_language.items()}
+        commonest = max(counts.values())
+        # A word far more common in the other language is a loan there, not a word of it:
+        # "more" is in Spanish web text, but it is not a form of "morir".
         found = tuple(
-            language for language, table in self.by_language.items() if table.get(word, 0) >= 20
+            language
+            for language, tenths in counts.items()
+            if tenths >= PLAUSIBLE * 10 and tenths >= commonest - LOAN_GAP * 10
         )
         return found or tuple(self.by_language)
 

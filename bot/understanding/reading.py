@@ -32,8 +32,13 @@ CLEAR_LEAD = 1.1
 CLOSE = 0.75  # topics within this share of the best are offered as choices
 MAX_CHOICES = 3
 MENU_BONUS = 1.2  # entries of the menu the sender is looking at are likelier
+SHORT_ANSWER = 2  # words (besides "the ... one") in an answer that names a menu entry
 
-Decision = Literal["answer", "choose", "none"]
+# "unrelated": the message is closest to the examples of things the line does not cover
+# (a wrong number, a broken phone, lab results): the safety fallback, and no keyword guess.
+Decision = Literal["answer", "choose", "none", "unrelated"]
+OFF_TOPIC = "off_topic"  # the examples of such messages, in examples.yaml
+OFF_TOPIC_LEAD = 1.25  # how much closer than those a topic must be to be answered
 # Topics that say what a drug is: a question naming a drug and one of these gets the drug's
 # own class instead.
 ABOUT_A_DRUG = frozenset(
@@ -58,6 +63,7 @@ class Reading:
     topics: tuple[str, ...] = ()  # the answer, or the choices offered
     scores: tuple[tuple[str, float], ...] = field(default_factory=tuple)
     asked: bool = False  # the message is a question
+    what_is: bool = False  # ... that asks what something is ("what is imdelltra")
 
     @property
     def topic(self) -> str | None:
@@ -69,8 +75,10 @@ class Reading:
         the drug's class when the message only names it ("my mom is on opdivo")."""
         if self.drug is None:
             return None
-        if self.asked and self.topic and self.topic not in ABOUT_A_DRUG:
-            return self.topic
+        if self.asked and not self.what_is:
+            asked = [(t, s) for t, s in self.scores if t not in ABOUT_A_DRUG and t != OFF_TOPIC]
+            if asked and asked[0][1] >= MIN_ANSWER:
+                return asked[0][0]  # "is it safe to breastfeed on opdivo" -> pregnancy
         return self.drug.topic
 
 
@@ -99,6 +107,34 @@ class Examples:
         return cls(topics)
 
 
+@dataclass(frozen=True, slots=True)
+class Courtesies:
+    """Thanks, okays and goodbyes. A message is one when it is a listed phrase, or when it is
+    made only of the words of those phrases and has one that is a courtesy on its own
+    ("got it, thanks", "ok perfect ty"), but is not a question ("is it ok?")."""
+
+    phrases: frozenset[str]
+    words: frozenset[str]
+    alone: frozenset[str]
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> Courtesies:
+        listed = data.get("courtesies") or {}
+        phrases = frozenset(
+            normalize(str(p)) for lang in LANGUAGES for p in listed.get(lang) or ()
+        ) - {""}
+        words = frozenset(w for phrase in phrases for w in phrase.split())
+        alone = frozenset(p for p in phrases if " " not in p)
+        return cls(phrases, words, alone)
+
+    def said(self, tokens: Sequence[str]) -> bool:
+        if not tokens or tokens[0] in QUESTION_WORDS:
+            return False
+        if " ".join(tokens) in self.phrases:
+            return True
+        return all(t in self.words for t in tokens) and any(t in self.alone for t in tokens)
+
+
 class Understanding:
     def __init__(
         self,
@@ -113,11 +149,21 @@ class Understanding:
         self._safety = safety
         self._drugs = drugs
         self._menus = MenuWords(words)
-        self._courtesies = {
-            normalize(str(w))
-            for lang in LANGUAGES
-            for w in (words.get("courtesies") or {}).get(lang) or ()
-        }
+        self._courtesies = Courtesies.from_data(words)
+        self._what_is = tuple(
+            tuple(normalize(str(p)).split())
+            for p in words.get("what_is") or ()
+            if normalize(str(p))
+        )
+        self._what_is_anywhere = tuple(
+            tuple(normalize(str(p)).split())
+            for p in words.get("what_is_anywhere") or ()
+            if normalize(str(p))
+        )
+        self._menu_picks = frozenset(normalize(str(w)) for w in words.get("menu_picks") or ())
+        self._symptom_words = tuple(
+            normalize(str(w)).split() for w in words.get("symptom_question_words") or ()
+        )
         self.examples = examples
         self._stopwords = words.get("stopwords") or {}
         self._ranker = self._make_ranker(examples, keywords, topics)
@@ -126,8 +172,9 @@ class Understanding:
         self, examples: Examples, keywords: Mapping[str, Any], topics: Iterable[str]
     ) -> TopicRanker:
         analyzer = make_analyzer(self._respeller, self._stopwords)
+        wanted = {*topics, OFF_TOPIC}
         return TopicRanker(
-            documents(examples.topics, keywords.get("topics") or {}, topics), analyzer
+            documents(examples.topics, keywords.get("topics") or {}, wanted), analyzer
         )
 
     def with_topics(
@@ -173,37 +220,65 @@ class Understanding:
         `rank=False`: the message is a keyword already; only safety and language are read."""
         words = Words.of(text, self._respeller)
         guess = identify(words.tokens)
-        alarm = self._safety.check(words)
-        if alarm is not None:
-            return Reading(guess, alarm=alarm)
+        scan = self._safety.scan(words)
+        if scan.alarm is not None:
+            return Reading(guess, alarm=scan.alarm)
         if not rank:
             return Reading(guess)
         tokens = list(words.tokens)
         number = self._menus.number(tokens, len(menu)) if tokens else None
         if number is not None:
             return Reading(guess, number=number)
-        if " ".join(tokens) in self._courtesies or (text.strip() and not tokens):
+        as_typed = normalize(text).split()  # "k" is a courtesy before it is respelled "que"
+        only_symbols = bool(text.strip()) and not tokens  # an emoji, "!!"
+        if self._courtesies.said(tokens) or self._courtesies.said(as_typed) or only_symbols:
             return Reading(guess, courtesy=True)
+        if scan.asked_about:
+            # "can it cause diarrhea?": a question about a warning sign is a question about
+            # side effects, whatever other words it has.
+            tokens += [w for words in self._symptom_words for w in words]
         reading = self._rank(tokens, guess, menu, self._drugs.find(tokens))
-        return replace(reading, asked="?" in text or (bool(tokens) and tokens[0] in QUESTION_WORDS))
+        asked = "?" in text or (bool(tokens) and tokens[0] in QUESTION_WORDS)
+        return replace(reading, asked=asked, what_is=self._asks_what_is(tokens))
+
+    def _asks_what_is(self, tokens: Sequence[str]) -> bool:
+        if any(tuple(tokens[: len(phrase)]) == phrase for phrase in self._what_is):
+            return True
+        return any(
+            tuple(tokens[start : start + len(phrase)]) == phrase
+            for phrase in self._what_is_anywhere
+            for start in range(len(tokens) - len(phrase) + 1)
+        )
 
     def _rank(
         self, tokens: Sequence[str], guess: Guess, menu: Sequence[str], drug: Drug | None
     ) -> Reading:
         ranked = self._ranker.rank(tokens, limit=8).scores
         if menu:
-            bonus = set(menu)
-            ranked = tuple(
-                sorted(
-                    ((t, s * MENU_BONUS if t in bonus else s) for t, s in ranked),
-                    key=lambda pair: -pair[1],
-                )
-            )
+            ranked = self._toward_menu(tokens, ranked, set(menu))
         decision, topics = decide(ranked)
         return Reading(guess, drug=drug, decision=decision, topics=topics, scores=ranked[:5])
 
+    def _toward_menu(
+        self, tokens: Sequence[str], ranked: Sequence[tuple[str, float]], menu: set[str]
+    ) -> tuple[tuple[str, float], ...]:
+        """Entries of the menu the sender is looking at are likelier; a short answer that
+        names one of them ("vaccines", "the car t one", "la de vacunas") picks among them."""
+        content = [t for t in tokens if t not in self._menu_picks]
+        if len(content) <= SHORT_ANSWER and any(t in menu for t, _ in ranked):
+            return tuple((t, s) for t, s in ranked if t in menu)
+        boosted = ((t, s * MENU_BONUS if t in menu else s) for t, s in ranked)
+        return tuple(sorted(boosted, key=lambda pair: -pair[1]))
+
 
 def decide(ranked: Sequence[tuple[str, float]]) -> tuple[Decision, tuple[str, ...]]:
+    unrelated = next((score for topic, score in ranked if topic == OFF_TOPIC), 0.0)
+    ranked = [pair for pair in ranked if pair[0] != OFF_TOPIC]
+    if unrelated >= MIN_CHOOSE and (not ranked or unrelated * OFF_TOPIC_LEAD >= ranked[0][1]):
+        # A topic answers only when it is clearly closer than the things the line does not
+        # cover; when it is not, the sender gets the choices, or the safety line and the menu.
+        close = tuple(t for t, score in ranked[:MAX_CHOICES] if score >= unrelated)
+        return ("choose", close) if len(close) >= 2 else ("unrelated", ())
     if not ranked or ranked[0][1] < MIN_CHOOSE:
         return "none", ()
     best = ranked[0][1]

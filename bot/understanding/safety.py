@@ -9,7 +9,8 @@ concept always counts. Checked before anything else, on every message.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -31,10 +32,24 @@ class Alarm:
 
 
 @dataclass(frozen=True, slots=True)
+class Scan:
+    """What the safety check found: the alarm to raise, or the warning sign only asked about
+    ("can it cause diarrhea?"), which makes the message a question about side effects."""
+
+    alarm: Alarm | None = None
+    asked_about: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class _Pattern:
     level: Level
     concept: str
     groups: tuple[tuple[Term, ...], ...]
+    window: int | None = None  # this concept's own reach, when its words spread further
+
+    @property
+    def atoms(self) -> frozenset[int]:
+        return frozenset(a for group in self.groups for term in group for a in term.atoms)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,19 +59,56 @@ class Words:
     tokens: tuple[str, ...]
     sentence_of: tuple[int, ...]
     asked: frozenset[int] = frozenset()  # sentences that ended with a question mark
+    readings: tuple[int, ...] = ()  # sentences with a fever temperature in them
 
     @classmethod
     def of(cls, text: str, respeller: Respeller) -> Words:
         tokens: list[str] = []
         sentence_of: list[int] = []
         asked = set()
-        for number, (sentence, question) in enumerate(sentences(text)):
+        readings = []
+        for number, (sentence, question) in enumerate(sentences(without_temperatures(text))):
+            if TEMPERATURE_MARK in sentence:
+                readings.append(number)
+                sentence = sentence.replace(TEMPERATURE_MARK, " ")
             words = respeller.tokens(sentence)
             tokens += words
             sentence_of += [number] * len(words)
             if question:
                 asked.add(number)
-        return cls(tuple(tokens), tuple(sentence_of), frozenset(asked))
+        return cls(tuple(tokens), tuple(sentence_of), frozenset(asked), tuple(readings))
+
+
+# A temperature written as a number. Fahrenheit from 100.4 (the usual "call us" line) with a
+# decimal or a degree mark; Celsius from 38.0 only with a decimal or a mark, so that "38
+# years old" or "101 pills" is not a fever.
+TEMPERATURE = re.compile(
+    r"(?<![\d.,$])(?:"
+    r"(?P<f>10[0-7](?:[.,]\d)?)\s*(?:°|º|degrees?|grados?|f\b)"
+    r"|(?P<f_decimal>10[0-7][.,]\d)"
+    r"|(?P<c>3[89]|4[0-2])(?:[.,]\d)?\s*(?:°|º|degrees?|grados?|c\b)"
+    r"|(?P<c_decimal>3[89][.,]\d|4[0-2][.,]\d)"
+    r"|(?P<c_and_more>3[89]|4[0-2])\s+y\s+(?:pico|algo|medio|tantos)"
+    r")(?![\d.,]*\d)(?!\s*(?:mg|mcg|ml|kg|lbs?|pounds|libras|kilos|%))",
+    re.IGNORECASE,
+)
+TEMPERATURE_MARK = "feverreading"  # stands in for the number until the sentences are cut
+FAHRENHEIT_FEVER = 100.4
+CELSIUS_FEVER = 38.0
+
+
+def without_temperatures(text: str) -> str:
+    return TEMPERATURE.sub(_mark_fever, text)
+
+
+def _mark_fever(found: re.Match[str]) -> str:
+    fahrenheit = found.group("f") or found.group("f_decimal")
+    celsius = found.group("c") or found.group("c_decimal") or found.group("c_and_more")
+    if fahrenheit and float(fahrenheit.replace(",", ".")) >= FAHRENHEIT_FEVER:
+        return f" {TEMPERATURE_MARK} "
+    if celsius and float(celsius.replace(",", ".")) >= CELSIUS_FEVER:
+        return f" {TEMPERATURE_MARK} "
+    return found.group(0)
 
 
 class Cues:
@@ -67,7 +119,8 @@ class Cues:
         self.negations = _terms(data.get("negations"), vocabulary)
         self.over_reach = int(data.get("over_reach", 3))
         self.over = _terms(data.get("over"), vocabulary)
-        self.returns = {normalize(str(w)) for w in data.get("returns") or ()}
+        self.returns = _terms(data.get("returns"), vocabulary)
+        self.past = _terms(data.get("past"), vocabulary)
         self.question_starts = _terms(data.get("question_starts"), vocabulary)
         self.hypothetical = _terms(data.get("hypothetical"), vocabulary)
         self.reports = {normalize(str(w)) for w in data.get("reports") or ()}
@@ -81,6 +134,7 @@ class Safety:
         self._cues = cues
         self._vocabulary = vocabulary
         self._window = window
+        self._own = [pattern.atoms for pattern in patterns]  # each concept's own words
         # first atom of a term -> (pattern, group, term): a message only visits what it contains
         self._by_first: dict[int, list[tuple[int, int, Term]]] = {}
         for p, pattern in enumerate(patterns):
@@ -99,7 +153,12 @@ class Safety:
     ) -> Safety:
         vocabulary = Vocabulary()
         patterns = [
-            _Pattern(level, str(name), _groups(name, pattern, vocabulary, respeller))
+            _Pattern(
+                level,
+                str(name),
+                _groups(name, pattern, vocabulary, respeller),
+                int(spec["window"]) if (spec or {}).get("window") else None,
+            )
             for level in LEVELS
             for name, spec in (data.get(level) or {}).items()
             for pattern in (spec or {}).get("when") or ()
@@ -115,15 +174,33 @@ class Safety:
 
     def check(self, words: Words) -> Alarm | None:
         """The most serious concept the message reports, if any."""
+        return self.scan(words).alarm
+
+    def scan(self, words: Words) -> Scan:
         atoms = self._vocabulary.read(words.tokens)
         found = self._occurrences(atoms)
-        candidates = sorted({p for p, _ in found})  # emergencies are listed first
-        for p in candidates:
+        asked_about = None
+        for p in sorted({p for p, _ in found}):  # emergencies are listed first
             pattern = self._patterns[p]
             per_group = [found.get((p, g), []) for g in range(len(pattern.groups))]
-            places = self._place(per_group) if all(per_group) else None
-            if places is not None and self._counts(pattern, places, atoms, words):
-                return Alarm(pattern.level, pattern.concept)
+            window = pattern.window or self._window
+            places = self._place(per_group, window) if all(per_group) else None
+            if places is None or self._cancelled(self._own[p], places, atoms, words):
+                continue
+            if pattern.level == "emergency" or not self._not_a_report(min(places), atoms, words):
+                return Scan(Alarm(pattern.level, pattern.concept))
+            asked_about = asked_about or pattern.concept
+        fever = self._fever_reading(words)
+        if fever is not None:
+            return Scan(fever)
+        return Scan(asked_about=asked_about)
+
+    def _fever_reading(self, words: Words) -> Alarm | None:
+        """A temperature reported as a number: "i have 100.9 now", "tiene 38.5"."""
+        for sentence in words.readings:
+            if sentence in words.asked and not any(t in self._cues.reports for t in words.tokens):
+                continue
+            return Alarm("urgent", "fever")
         return None
 
     def _occurrences(self, atoms: list[frozenset[int]]) -> dict[tuple[int, int], list[range]]:
@@ -137,31 +214,37 @@ class Safety:
                             places.append(range(start, start + len(term.atoms)))
         return found
 
-    def _place(self, per_group: list[list[range]]) -> set[int] | None:
+    def _place(self, per_group: list[list[range]], window: int) -> set[int] | None:
         """Token positions of the closest non-overlapping match of every group, or None."""
         best: set[int] | None = None
         for choice in itertools.product(*per_group):
             used = [i for span in choice for i in span]
-            if len(used) != len(set(used)) or max(used) - min(used) > self._window:
+            if len(used) != len(set(used)) or max(used) - min(used) > window:
                 continue
             if best is None or max(used) - min(used) < max(best) - min(best):
                 best = set(used)
         return best
 
-    def _counts(
-        self, pattern: _Pattern, places: set[int], atoms: list[frozenset[int]], words: Words
+    def _cancelled(
+        self, own: frozenset[int], places: set[int], atoms: list[frozenset[int]], words: Words
     ) -> bool:
-        first = min(places)
-        if self._negated(first, places, atoms, words) or self._over(places, atoms, words):
-            return False
-        return pattern.level == "emergency" or not self._not_a_report(first, atoms, words)
+        """Negated just before ("no fever") or said to be over just after."""
+        negated = self._negated(min(places), places, atoms, words, own)
+        return negated or self._over(places, atoms, words)
 
     def _negated(
-        self, first: int, places: set[int], atoms: list[frozenset[int]], words: Words
+        self,
+        first: int,
+        places: set[int],
+        atoms: list[frozenset[int]],
+        words: Words,
+        own: frozenset[int],
     ) -> bool:
+        """`own`: the concept's own words; a negation among them is part of its meaning
+        ("no me contesta nada": "nada" sits closer, but "no" is the concept's)."""
         sentence = words.sentence_of[first]
         for start in range(max(0, first - self._cues.reach), first):
-            if words.sentence_of[start] != sentence or start in places:
+            if words.sentence_of[start] != sentence or start in places or atoms[start] & own:
                 continue
             for term in self._cues.negations:
                 span = range(start, start + len(term.atoms))
@@ -170,17 +253,27 @@ class Safety:
         return False
 
     def _over(self, places: set[int], atoms: list[frozenset[int]], words: Words) -> bool:
-        """Said to be over, just after it: "my chest pain went away last year"."""
+        """Said to be over just after it ("my chest pain went away"), or put long in the past
+        anywhere in its sentence ("el año pasado tuve fiebre"), unless the message says it is
+        back ("it went away but now it came back")."""
         last = max(places)
         sentence = words.sentence_of[last]
-        if any(token in self._cues.returns for token in words.tokens):
+        if self._anywhere(self._cues.returns, atoms, range(len(atoms))):
             return False
-        for start in range(last + 1, min(len(atoms), last + 1 + self._cues.over_reach)):
-            if words.sentence_of[start] != sentence:
-                break
-            if any(term.matches_at(atoms, start) for term in self._cues.over):
-                return True
-        return False
+        after = range(last + 1, min(len(atoms), last + 1 + self._cues.over_reach))
+        after = range(
+            after.start, next((i for i in after if words.sentence_of[i] != sentence), after.stop)
+        )
+        if self._anywhere(self._cues.over, atoms, after):
+            return True
+        same = [i for i, number in enumerate(words.sentence_of) if number == sentence]
+        return self._anywhere(self._cues.past, atoms, same)
+
+    @staticmethod
+    def _anywhere(
+        terms: Sequence[Term], atoms: list[frozenset[int]], starts: Iterable[int]
+    ) -> bool:
+        return any(term.matches_at(atoms, start) for start in starts for term in terms)
 
     def _not_a_report(self, first: int, atoms: list[frozenset[int]], words: Words) -> bool:
         """A general question ("can it cause a rash?") or a "what if" before the concept."""

@@ -26,7 +26,8 @@ class ServerProcess:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 20
+        # Each worker loads the catalogs and word data; on a loaded machine that takes a while.
+        deadline = time.monotonic() + 60
         while True:
             try:
                 httpx.get(f"{self.base}/healthz", timeout=0.5)
