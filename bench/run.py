@@ -32,6 +32,7 @@ from tests.helpers.redis_server import RedisServer, free_port
 
 TOKEN = "bench-auth-token-0123456789abcdef"
 HASH_KEY = "bench-hash-key-0123456789abcdef0123"
+METRICS_TOKEN = "bench-metrics-token-0123456789"  # /metrics is not public
 TICKS = os.sysconf("SC_CLK_TCK")
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -138,6 +139,7 @@ def start_bot(redis_url: str, prefix: str, workers: int = 1, catalog: Path | Non
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "CLINIC_PHONE": "+1 555 010 0100",
         "CLINIC_HOURS": "Mon-Fri 08:00-17:00",
+        "METRICS_TOKEN": METRICS_TOKEN,
     }
     if catalog is not None:
         env["MESSAGES_DIR"] = str(catalog / "messages")
@@ -218,7 +220,10 @@ def bot_counters(server: Server) -> Counter[str] | None:
         return None
     from prometheus_client.parser import text_string_to_metric_families
 
-    text = httpx.get(f"{server.url}/metrics", timeout=5).text
+    authorization = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+    text = (
+        httpx.get(f"{server.url}/metrics", headers=authorization, timeout=5).raise_for_status().text
+    )
     totals: Counter[str] = Counter()
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
@@ -289,6 +294,7 @@ CONCERNS = [
         ("signature (bot/webhook/twilio", "verify (bot/webhook/twilio", "hmac", "public_url"),
     ),
     ("keyword matching", ("bot/keywords.py", "rapidfuzz")),
+    ("understanding", ("bot/understanding/", "bm25s", "Stemmer", "numpy")),
     ("routing", ("bot/router.py",)),
     ("content & TwiML", ("bot/content.py", "saxutils")),
     ("session store & batching", ("bot/store/", "json/")),

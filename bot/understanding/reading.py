@@ -44,6 +44,7 @@ OFF_TOPIC_LEAD = 1.25  # how much closer than those a topic must be to be answer
 ABOUT_A_DRUG = frozenset(
     "what how types checkpoint cell_therapy antibodies bispecifics vaccines modulators".split()
 )
+SHORT_COURTESY = 12  # characters: "k", "okis", "ty!!"
 QUESTION_WORDS = frozenset(
     "can could should will would is are do does how when what which why puedo puede debo "
     "se cuando como que cual cuanto".split()
@@ -126,6 +127,10 @@ class Courtesies:
         words = frozenset(w for phrase in phrases for w in phrase.split())
         alone = frozenset(p for p in phrases if " " not in p)
         return cls(phrases, words, alone)
+
+    def said_as_typed(self, text: str) -> bool:
+        """Before respelling: "k" is a courtesy, though respelled it is "que"."""
+        return len(text) <= SHORT_COURTESY and self.said(normalize(text).split())
 
     def said(self, tokens: Sequence[str]) -> bool:
         if not tokens or tokens[0] in QUESTION_WORDS:
@@ -229,9 +234,8 @@ class Understanding:
         number = self._menus.number(tokens, len(menu)) if tokens else None
         if number is not None:
             return Reading(guess, number=number)
-        as_typed = normalize(text).split()  # "k" is a courtesy before it is respelled "que"
         only_symbols = bool(text.strip()) and not tokens  # an emoji, "!!"
-        if self._courtesies.said(tokens) or self._courtesies.said(as_typed) or only_symbols:
+        if self._courtesies.said(tokens) or self._courtesies.said_as_typed(text) or only_symbols:
             return Reading(guess, courtesy=True)
         if scan.asked_about:
             # "can it cause diarrhea?": a question about a warning sign is a question about
@@ -239,7 +243,8 @@ class Understanding:
             tokens += [w for words in self._symptom_words for w in words]
         reading = self._rank(tokens, guess, menu, self._drugs.find(tokens))
         asked = "?" in text or (bool(tokens) and tokens[0] in QUESTION_WORDS)
-        return replace(reading, asked=asked, what_is=self._asks_what_is(tokens))
+        what_is = reading.drug is not None and self._asks_what_is(tokens)  # only drugs need it
+        return replace(reading, asked=asked, what_is=what_is)
 
     def _asks_what_is(self, tokens: Sequence[str]) -> bool:
         if any(tuple(tokens[: len(phrase)]) == phrase for phrase in self._what_is):

@@ -111,19 +111,49 @@ def _mark_fever(found: re.Match[str]) -> str:
     return found.group(0)
 
 
+class CueList:
+    """Listed words and phrases of one kind, found in a message in one pass."""
+
+    def __init__(self, terms: Iterable[Term]):
+        self._by_first: dict[int, list[Term]] = {}
+        for term in terms:
+            self._by_first.setdefault(term.atoms[0], []).append(term)
+
+    def spans(self, atoms: list[frozenset[int]]) -> tuple[range, ...]:
+        found = []
+        for start, here in enumerate(atoms):
+            for atom in here:
+                for term in self._by_first.get(atom, ()):
+                    if term.matches_at(atoms, start):
+                        found.append(range(start, start + len(term.atoms)))
+        return tuple(found)
+
+
 class Cues:
     """Words that cancel a concept (negations) or make it a question rather than a report."""
 
     def __init__(self, data: Mapping[str, Any], vocabulary: Vocabulary):
         self.reach = int(data.get("negation_reach", 3))
-        self.negations = _terms(data.get("negations"), vocabulary)
         self.over_reach = int(data.get("over_reach", 3))
-        self.over = _terms(data.get("over"), vocabulary)
-        self.returns = _terms(data.get("returns"), vocabulary)
-        self.past = _terms(data.get("past"), vocabulary)
-        self.question_starts = _terms(data.get("question_starts"), vocabulary)
-        self.hypothetical = _terms(data.get("hypothetical"), vocabulary)
+        self.lists = {
+            kind: CueList(_terms(data.get(kind), vocabulary))
+            for kind in ("negations", "over", "returns", "past", "question_starts", "hypothetical")
+        }
         self.reports = {normalize(str(w)) for w in data.get("reports") or ()}
+
+
+class _Found:
+    """Where each kind of cue is in one message, looked up only when a concept needs it."""
+
+    def __init__(self, cues: Cues, atoms: list[frozenset[int]]):
+        self._cues = cues
+        self._atoms = atoms
+        self._spans: dict[str, tuple[range, ...]] = {}
+
+    def __getitem__(self, kind: str) -> tuple[range, ...]:
+        if kind not in self._spans:
+            self._spans[kind] = self._cues.lists[kind].spans(self._atoms)
+        return self._spans[kind]
 
 
 class Safety:
@@ -180,14 +210,18 @@ class Safety:
         atoms = self._vocabulary.read(words.tokens)
         found = self._occurrences(atoms)
         asked_about = None
+        cues: _Found | None = None
         for p in sorted({p for p, _ in found}):  # emergencies are listed first
             pattern = self._patterns[p]
             per_group = [found.get((p, g), []) for g in range(len(pattern.groups))]
             window = pattern.window or self._window
             places = self._place(per_group, window) if all(per_group) else None
-            if places is None or self._cancelled(self._own[p], places, atoms, words):
+            if places is None:
                 continue
-            if pattern.level == "emergency" or not self._not_a_report(min(places), atoms, words):
+            cues = cues or _Found(self._cues, atoms)
+            if self._cancelled(self._own[p], places, atoms, words, cues):
+                continue
+            if pattern.level == "emergency" or not self._not_a_report(min(places), words, cues):
                 return Scan(Alarm(pattern.level, pattern.concept))
             asked_about = asked_about or pattern.concept
         fever = self._fever_reading(words)
@@ -226,11 +260,17 @@ class Safety:
         return best
 
     def _cancelled(
-        self, own: frozenset[int], places: set[int], atoms: list[frozenset[int]], words: Words
+        self,
+        own: frozenset[int],
+        places: set[int],
+        atoms: list[frozenset[int]],
+        words: Words,
+        cues: _Found,
     ) -> bool:
         """Negated just before ("no fever") or said to be over just after."""
-        negated = self._negated(min(places), places, atoms, words, own)
-        return negated or self._over(places, atoms, words)
+        return self._negated(min(places), places, atoms, words, own, cues) or self._over(
+            places, words, cues
+        )
 
     def _negated(
         self,
@@ -239,54 +279,43 @@ class Safety:
         atoms: list[frozenset[int]],
         words: Words,
         own: frozenset[int],
+        cues: _Found,
     ) -> bool:
         """`own`: the concept's own words; a negation among them is part of its meaning
         ("no me contesta nada": "nada" sits closer, but "no" is the concept's)."""
         sentence = words.sentence_of[first]
-        for start in range(max(0, first - self._cues.reach), first):
-            if words.sentence_of[start] != sentence or start in places or atoms[start] & own:
-                continue
-            for term in self._cues.negations:
-                span = range(start, start + len(term.atoms))
-                if term.matches_at(atoms, start) and not places.intersection(span):
-                    return True
-        return False
+        return any(
+            first - self._cues.reach <= span.start < first
+            and words.sentence_of[span.start] == sentence
+            and not places.intersection(span)
+            and not atoms[span.start] & own
+            for span in cues["negations"]
+        )
 
-    def _over(self, places: set[int], atoms: list[frozenset[int]], words: Words) -> bool:
+    def _over(self, places: set[int], words: Words, cues: _Found) -> bool:
         """Said to be over just after it ("my chest pain went away"), or put long in the past
         anywhere in its sentence ("el año pasado tuve fiebre"), unless the message says it is
         back ("it went away but now it came back")."""
+        if cues["returns"]:
+            return False
         last = max(places)
         sentence = words.sentence_of[last]
-        if self._anywhere(self._cues.returns, atoms, range(len(atoms))):
-            return False
-        after = range(last + 1, min(len(atoms), last + 1 + self._cues.over_reach))
-        after = range(
-            after.start, next((i for i in after if words.sentence_of[i] != sentence), after.stop)
-        )
-        if self._anywhere(self._cues.over, atoms, after):
+        if any(
+            last < span.start <= last + self._cues.over_reach
+            and words.sentence_of[span.start] == sentence
+            for span in cues["over"]
+        ):
             return True
-        same = [i for i, number in enumerate(words.sentence_of) if number == sentence]
-        return self._anywhere(self._cues.past, atoms, same)
+        return any(words.sentence_of[span.start] == sentence for span in cues["past"])
 
-    @staticmethod
-    def _anywhere(
-        terms: Sequence[Term], atoms: list[frozenset[int]], starts: Iterable[int]
-    ) -> bool:
-        return any(term.matches_at(atoms, start) for start in starts for term in terms)
-
-    def _not_a_report(self, first: int, atoms: list[frozenset[int]], words: Words) -> bool:
+    def _not_a_report(self, first: int, words: Words, cues: _Found) -> bool:
         """A general question ("can it cause a rash?") or a "what if" before the concept."""
         sentence = words.sentence_of[first]
         begin = words.sentence_of.index(sentence)
-        if any(
-            term.matches_at(atoms, start)
-            for start in range(begin, first)
-            for term in self._cues.hypothetical
-        ):
+        if any(begin <= span.start < first for span in cues["hypothetical"]):
             return True
         asks = sentence in words.asked or any(
-            term.matches_at(atoms, begin) for term in self._cues.question_starts
+            span.start == begin for span in cues["question_starts"]
         )
         return asks and not any(token in self._cues.reports for token in words.tokens)
 
