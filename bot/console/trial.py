@@ -22,7 +22,7 @@ class Trial:
     language: str
     language_score: float  # > 0 leans Spanish
     alarm: str  # "emergency: chest", or ""
-    decision: str  # answer, choose or none
+    decision: str  # answer, choose, none or unrelated
     scores: tuple[tuple[str, float], ...]
     drug: str
 
