@@ -5,13 +5,14 @@ R02, R06, R07, R08, A01)."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from bot.console.accounts import MAX_PER_ACCOUNT, MAX_PER_ADDRESS, Accounts
+from bot.console.accounts import ACCOUNT_PACE_CEILING, MAX_PER_ACCOUNT, MAX_PER_ADDRESS, Accounts
 from bot.errors import AccountError
 from bot.redis import connect
 from bot.store.keys import StaffKeys
@@ -33,8 +34,39 @@ def test_rotating_addresses_gains_nothing(console: TestClient, redis_url: str, p
     async def body(accounts: Accounts) -> None:
         for n in range(MAX_PER_ACCOUNT):
             assert await accounts.sign_in("rita", "wrong guess", f"203.0.113.{n}") is None
+        # Past the limit the name is paced: one more guess now, then none until the pause ends,
+        # right password or wrong, from any address.
+        assert await accounts.sign_in("rita", "wrong guess", "203.0.113.200") is None
+        with pytest.raises(AccountError, match="wait 1 seconds"):
+            await accounts.sign_in("rita", PASSWORD, "198.51.100.7")
         with pytest.raises(AccountError):
-            await accounts.sign_in("rita", PASSWORD, "198.51.100.7")  # paused, right or wrong
+            await accounts.sign_in("rita", "wrong guess", "203.0.113.201")
+
+    accounts_run(redis_url, prefix, body)
+
+
+def test_guessing_a_name_cannot_lock_its_owner_out(
+    console: TestClient, redis_url: str, prefix: str
+) -> None:
+    """Each pause doubles, up to a ceiling; after it the owner signs in (review F-10, fix 1)."""
+
+    async def body(accounts: Accounts) -> None:
+        for n in range(MAX_PER_ACCOUNT + 1):
+            await accounts.sign_in("rita", "wrong guess", f"203.0.113.{n}")
+        waits = []
+        for _ in range(3):  # attempts in a pause only lengthen the next pause
+            with pytest.raises(AccountError) as refused:
+                await accounts.sign_in("rita", "wrong guess", "203.0.113.250")
+            waits.append(str(refused.value))
+        assert all("wait" in text for text in waits)
+        started = time.monotonic()
+        while True:  # the owner keeps trying, as a person would, until the pause ends
+            try:
+                assert await accounts.sign_in("rita", PASSWORD, "198.51.100.7") is not None
+                break
+            except AccountError:
+                assert time.monotonic() - started < ACCOUNT_PACE_CEILING + 5
+                await asyncio.sleep(0.2)
 
     accounts_run(redis_url, prefix, body)
 

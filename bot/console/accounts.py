@@ -1,10 +1,10 @@
 """Staff accounts: named, with a role, passwords hashed with Argon2 (memory-hard).
 
 The accounts, and the sign-in attempts on each name from each address, live in Redis (keys in
-bot/store/keys.py). The limit is per name and address (the client address as the server reports
-it: behind a reverse proxy, uvicorn's --proxy-headers makes it the browser's): someone guessing
-can at worst pause the one name they guess, for one window, and never everyone behind the same
-proxy.
+bot/store/keys.py). Three limits: per name and address (the client address as the server reports
+it: behind a reverse proxy, uvicorn's --proxy-headers makes it the browser's), per address across
+names (password spraying), and per name from any address, which paces attempts (one a minute at
+most) instead of refusing them, so that guessing a colleague's name cannot lock them out.
 """
 
 from __future__ import annotations
@@ -33,6 +33,27 @@ ANY = "*"  # stands for "every address" or "every name" in an attempts key
 FAILURE_WINDOW = 900  # seconds
 MIN_PASSWORD = 10
 VERIFY_AT_ONCE = 2  # Argon2 checks running at the same time, 64 MiB each
+
+# Past MAX_PER_ACCOUNT failures on a name (from any address), attempts are paced rather than
+# refused: one every ACCOUNT_PACE seconds, doubling with each attempt up to ACCOUNT_PACE_CEILING.
+# A guesser gets one try a minute; the colleague whose name is guessed can still sign in.
+ACCOUNT_PACE = 1.0
+ACCOUNT_PACE_CEILING = 60.0
+# The account's attempts (KEYS[1]) and when its next one may come (KEYS[2], ms since the epoch
+# by Redis's clock). Returns how many ms to wait, 0 when this attempt may go on.
+PACE_ACCOUNT = """
+local attempts = redis.call('INCR', KEYS[1])
+if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+local over = attempts - tonumber(ARGV[2])
+if over <= 0 then return 0 end
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local after = tonumber(redis.call('GET', KEYS[2]) or '0')
+if now < after then return after - now end
+local delay = math.min(tonumber(ARGV[3]) * 2 ^ (over - 1), tonumber(ARGV[4]))
+redis.call('SET', KEYS[2], now + delay, 'PX', tonumber(ARGV[1]) * 1000)
+return 0
+"""
 
 # One more attempt; the window starts at the first and later ones do not extend it.
 COUNT_ATTEMPT = """
@@ -71,6 +92,7 @@ class Accounts:
         self._unknown_hash: str | None = None
         self._verifying = asyncio.Semaphore(VERIFY_AT_ONCE)
         self._count_attempt = client.register_script(COUNT_ATTEMPT)
+        self._pace_account = client.register_script(PACE_ACCOUNT)
         self.sessions = StaffSessions(client, keys)
 
     async def add(self, name: str, role: str, password: str, replace: bool = False) -> Account:
@@ -136,13 +158,11 @@ class Accounts:
         name = name.strip().lower()[:MAX_NAME]
         key = self._keys.sign_in_attempts(name, address)
         account_key = self._keys.sign_in_attempts(name, ANY)
-        limits = (
-            (key, MAX_FAILURES),
-            (account_key, MAX_PER_ACCOUNT),
-            (self._keys.sign_in_attempts(ANY, address), MAX_PER_ADDRESS),
-        )
+        limits = ((key, MAX_FAILURES), (self._keys.sign_in_attempts(ANY, address), MAX_PER_ADDRESS))
         # Counted before it is checked, so that attempts sent in parallel count too; and
         # before any Argon2 work, so that a flood costs the server nothing past the limits.
+        # The pace first: an attempt it turns away does not use up this address's five.
+        await self._paced(account_key, self._keys.sign_in_pace(name))
         for counter, limit in limits:
             attempts = await self._count_attempt(keys=[counter], args=[FAILURE_WINDOW])
             if int(attempts) > limit:
@@ -155,9 +175,25 @@ class Accounts:
                 self._matches, stored.get("hash") or self._unknown(), password
             )
         if matches and stored and stored.get("disabled") != "1":
-            await self._redis.delete(key, account_key)
+            await self._redis.delete(key, account_key, self._keys.sign_in_pace(name))
             return Account(name, stored["role"])
         return None
+
+    async def _paced(self, account_key: str, pace_key: str) -> None:
+        wait_ms = await self._pace_account(
+            keys=[account_key, pace_key],
+            args=[
+                FAILURE_WINDOW,
+                MAX_PER_ACCOUNT,
+                int(ACCOUNT_PACE * 1000),
+                int(ACCOUNT_PACE_CEILING * 1000),
+            ],
+        )
+        if int(wait_ms) > 0:
+            seconds = max(1, round(int(wait_ms) / 1000))
+            raise AccountError(
+                f"too many failed sign-ins for this name: wait {seconds} seconds and try again"
+            )
 
     def _unknown(self) -> str:
         """A hash to check an unknown name against, made on the first sign-in, not per start."""

@@ -87,6 +87,10 @@ class StaffKeys:
     def sign_in_attempts(self, name: str, address: str) -> str:
         return f"{self._base}:signin:{name}|{address}"
 
+    def sign_in_pace(self, name: str) -> str:
+        """When the next sign-in attempt on a much-guessed name may come (ms since the epoch)."""
+        return f"{self._base}:signin-pace:{name}"
+
     @property
     def users_pattern(self) -> str:
         """SCAN pattern for every account's key (`user` plus the name)."""
