@@ -12,10 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
-
-from bot.errors import CatalogError
+from bot.catalog.files import read_yaml
 from bot.keywords import normalize
 from bot.models import LANGUAGES
 from bot.understanding.drugs import Drug, Drugs
@@ -91,11 +88,7 @@ class Examples:
 
     @classmethod
     def load(cls, path: Path) -> Examples:
-        try:
-            data = YAML(typ="safe").load(path.read_text(encoding="utf-8")) or {}
-        except (OSError, YAMLError) as exc:
-            raise CatalogError(f"{path}: cannot read examples: {exc}") from exc
-        return cls.from_data(data)
+        return cls.from_data(read_yaml(path))
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> Examples:
