@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.catalog.check import budget_problems, check_data, measure_replies
 from bot.catalog.files import read_yaml
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("smsbot")
 
+T = TypeVar("T")
+
 
 @dataclass
 class Bot:
@@ -40,6 +43,9 @@ class Bot:
     store: SessionStore
     conversation: Conversation
     catalog_version: int = 0  # 0: the files; N: version N published from the staff console
+    # Catalog builds run here, not in the loop's default executor: the loop joins that one when
+    # it closes, so a build still running (seconds on a busy machine) would hold up shutdown.
+    _builder: ThreadPoolExecutor | None = field(default=None, repr=False)
 
     @property
     def callbacks(self) -> CallbackDesk | None:
@@ -81,19 +87,32 @@ class Bot:
         Checked in a worker thread, so that messages keep being answered meanwhile; raises
         CatalogError, and keeps serving the current catalog, when the check fails.
         """
-        content, keywords = await asyncio.to_thread(self.prepare_catalog, data)
+        content, keywords = await self._built(lambda: self.prepare_catalog(data))
         understanding = self.conversation.router.understanding
         if understanding is not None:
+            current = understanding
             examples = Examples.from_data(data.examples) if data.examples else None
-            topics = ranked_topics(understanding, content)
-            understanding = await asyncio.to_thread(
-                understanding.with_topics, data.keywords, topics, examples
+            topics = ranked_topics(current, content)
+            understanding = await self._built(
+                lambda: current.with_topics(data.keywords, topics, examples)
             )
         self.conversation.content = content
         self.conversation.router.keywords = keywords
         self.conversation.router.understanding = understanding
         self.catalog_version = version
         log.info("now serving catalog version %d (%s)", version, content.version)
+
+    async def _built(self, build: Callable[[], T]) -> T:
+        if self._builder is None:
+            self._builder = ThreadPoolExecutor(1, thread_name_prefix="smsbot-catalog")
+        return await asyncio.get_running_loop().run_in_executor(self._builder, build)
+
+    def stop_building(self) -> None:
+        """Let go of a catalog build in progress: its result is not wanted any more, and
+        shutdown does not wait for it. A later publish starts a new builder."""
+        if self._builder is not None:
+            self._builder.shutdown(wait=False, cancel_futures=True)
+            self._builder = None
 
 
 def clinic_details(settings: Settings) -> ClinicDetails:

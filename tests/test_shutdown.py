@@ -1,23 +1,31 @@
 """SIGTERM ends `smsbot serve` within seconds even while Redis is frozen: the catalog follower
-and the stores are closed without waiting on a server that never answers."""
+and the stores are closed without waiting on a server that never answers, nor on a catalog
+build nobody needs any more."""
 
 from __future__ import annotations
 
+import asyncio
 import signal
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import suppress
 
 import httpx2 as httpx
 import pytest
 
+from bot.app import build_bot
+from bot.catalog.files import load_data
+from bot.catalog.model import CatalogData
+from bot.content import Content
+from bot.errors import CatalogError
+from bot.keywords import Keywords
 from bot.webhook import twilio
 from tests.helpers.processes import ServerProcess, production_env
 from tests.helpers.redis_server import RedisServer
-from tests.helpers.settings import TOKEN
+from tests.helpers.settings import TOKEN, make_settings
 
 STAFF = {"STAFF_SECRET_KEY": "s" * 40}
-
-pytestmark = pytest.mark.e2e  # `smsbot serve` in its own process, its own Redis
 
 
 @pytest.fixture
@@ -27,6 +35,7 @@ def frozen_redis() -> Iterator[RedisServer]:
     server.cleanup()
 
 
+@pytest.mark.e2e  # `smsbot serve` in its own process, its own Redis
 @pytest.mark.parametrize("extra", [{}, STAFF], ids=["webhook", "with the console"])
 def test_sigterm_exits_promptly_with_redis_frozen(
     frozen_redis: RedisServer, extra: dict[str, str]
@@ -48,3 +57,40 @@ def test_sigterm_exits_promptly_with_redis_frozen(
             app.process.kill()
         logs = app.stop()
     assert took < 6, f"took {took:.1f} s to exit\n{logs}"
+
+
+def test_a_catalog_build_in_progress_does_not_hold_up_closing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A publish arriving as the process stops: the lifespan cancels the follower and lets go of
+    the build. Closing the event loop must not then wait for that build (seconds on a busy
+    machine), as it would for a build in the loop's default executor."""
+    settings = make_settings()
+    bot = build_bot(settings)
+    data = load_data(settings.messages_dir, settings.locales_dir)
+    building, release = threading.Event(), threading.Event()
+
+    def slow_prepare(_: CatalogData) -> tuple[Content, Keywords]:
+        building.set()
+        release.wait(30)
+        raise CatalogError("not wanted any more")
+
+    monkeypatch.setattr(bot, "prepare_catalog", slow_prepare)
+
+    async def publish_then_stop() -> None:
+        build = asyncio.create_task(bot.use_catalog(data, 2))
+        await asyncio.to_thread(building.wait, 10)
+        build.cancel()
+        with suppress(asyncio.CancelledError):
+            await build
+        bot.stop_building()
+
+    started = time.monotonic()
+    try:
+        asyncio.run(publish_then_stop())
+        took = time.monotonic() - started
+    finally:
+        release.set()
+    assert building.is_set()
+    assert took < 5, f"closing waited {took:.1f} s for an unwanted catalog build"
+    assert bot.catalog_version == 0  # the cancelled build was never served

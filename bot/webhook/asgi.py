@@ -153,6 +153,7 @@ async def lifespan(api: FastAPI) -> AsyncIterator[None]:
             follower.cancel()
             with suppress(asyncio.CancelledError):
                 await follower
+        served.bot.stop_building()
         if served.console_redis is not None:
             await served.console_redis.aclose()
         if served.bot.callbacks is not None:
