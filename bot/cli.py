@@ -303,7 +303,8 @@ def understand() -> None:
 @understand.command("eval")
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--floors", is_flag=True, help="Exit 1 when a file is below the floors.")
-def understand_eval(files: tuple[Path, ...], floors: bool) -> None:
+@click.option("--misses", is_flag=True, help="Also list each message the reply got wrong.")
+def understand_eval(files: tuple[Path, ...], floors: bool, misses: bool) -> None:
     """Top-1/top-3 per language, emergency and urgent recall, false alarms, per file."""
     from bot.app import build_bot
     from bot.understanding import evaluate as ev
@@ -317,6 +318,11 @@ def understand_eval(files: tuple[Path, ...], floors: bool) -> None:
         ev.resolve_menu_items(router, items)
         tally = ev.evaluate(router, items)
         click.echo("\n".join(ev.summary(path.name, tally)))
+        if misses:
+            for miss in tally.misses:
+                click.echo(
+                    f"    {miss.measure}: {miss.text!r} expected {miss.expected}, got {miss.got}"
+                )
         failed += [f"{path.name}: {p}" for p in ev.below_floors(tally)]
     for problem in failed:
         click.echo(f"below the floor: {problem}", err=True)

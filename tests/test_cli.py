@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 
 import httpx2 as httpx
 import pytest
@@ -128,3 +129,20 @@ def test_real_server_logs_hold_no_numbers_or_bodies(server: ServerProcess) -> No
     assert "refused a webhook" in logs
     for secret in ("9871234", "quokka", "efectos"):
         assert secret not in logs
+
+
+def test_understand_eval_lists_what_it_got_wrong(tmp_path: Path) -> None:
+    labelled = tmp_path / "two.yaml"
+    labelled.write_text(
+        "items:\n"
+        "  - {text: how much does it cost, lang: en, expect: topic, topic: cost}\n"
+        "  - {text: my cat is sick what do i do, lang: en, expect: topic, topic: cost}\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["understand", "eval", "--misses", str(labelled)])
+    assert result.exit_code == 0, result.output
+    assert "top-1  50.0%" in result.output
+    misses = [line for line in result.output.splitlines() if "expected" in line]
+    assert len(misses) == 1
+    assert "'my cat is sick what do i do' expected topic cost, got" in misses[0]
+    assert "top1.en" in misses[0]

@@ -52,9 +52,11 @@ class Drugs:
     def _add(self, entry: Mapping[str, Any]) -> None:
         generic = str(entry["generic"])
         brands = [str(b) for b in entry.get("brands") or []]
-        for name in [generic, *brands]:
+        first = brands[0] if brands else generic
+        heard = [str(w) for w in entry.get("written_as") or []]
+        for name in [generic, *brands, *heard]:
             key = tuple(normalize(name).split())
-            shown = name if name != generic else (brands[0] if brands else generic)
+            shown = name if name in brands else first
             self._names.setdefault(
                 key, Drug(generic, shown, str(entry["class"]), str(entry["topic"]))
             )

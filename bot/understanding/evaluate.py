@@ -21,9 +21,20 @@ from bot.router import CHOICES_PREFIX, Router
 SAFETY = ("emergency", "urgent")
 
 
+@dataclass(frozen=True, slots=True)
+class Miss:
+    """A labelled message the reply got wrong, for `smsbot understand eval --misses`."""
+
+    measure: str  # e.g. urgent_recall, top1.es
+    text: str
+    expected: str
+    got: str
+
+
 @dataclass
 class Tally:
     counts: Counter[str] = field(default_factory=Counter)
+    misses: list[Miss] = field(default_factory=list)
 
     def add(self, name: str, hit: bool) -> None:
         self.counts[f"{name}.n"] += 1
@@ -89,28 +100,37 @@ def _score(tally: Tally, item: Mapping[str, Any], reply: Reply, topics: tuple[st
     expect = str(item.get("expect"))
     lang = str(item.get("lang") or "en")
     level = reply.intent if reply.intent in SAFETY else ""
+    wanted = _wanted(item)
+
+    def count(measure: str, hit: bool, wrong: bool) -> None:
+        tally.add(measure, hit)
+        if wrong:
+            got = reply.intent + (f" {'/'.join(topics)}" if topics else "")
+            expected = f"{expect} {'/'.join(sorted(wanted))}".strip()
+            tally.misses.append(Miss(measure, str(item["text"]), expected, got))
+
     if expect == "emergency":
-        tally.add("emergency_recall", level == "emergency")
+        count("emergency_recall", level == "emergency", level != "emergency")
     elif expect == "urgent":
-        tally.add("urgent_recall", bool(level))
+        count("urgent_recall", bool(level), not level)
     else:
         # `alarm_ok`: a question about when to call for an emergency sign ("when should i call
         # about chest pain?") is rightly answered by the 911 reply, so it is no false alarm.
-        tally.add("false_alarm", bool(level) and not item.get("alarm_ok"))
-    tally.add(f"language.{lang}", reply.language == lang)
+        alarm = bool(level) and not item.get("alarm_ok")
+        count("false_alarm", alarm, alarm)
+    count(f"language.{lang}", reply.language == lang, reply.language != lang)
     if expect in SAFETY:
         return
-    wanted = _wanted(item)
     if expect in ("topic", "menu_item"):
         single = reply.intent != "choose" and bool(topics) and topics[0] in wanted
-        tally.add(f"top1.{lang}", single)
+        count(f"top1.{lang}", single, not single)
         tally.add(f"top3.{lang}", single or bool(set(topics[:3]) & wanted))
-    elif expect == "courtesy":
-        tally.add(f"top1.{lang}", reply.intent == "courtesy")
-        tally.add(f"top3.{lang}", reply.intent == "courtesy")
-    elif expect == "none":
-        tally.add(f"top1.{lang}", reply.intent in ("not_understood", "choose", "courtesy"))
-        tally.add(f"top3.{lang}", reply.intent in ("not_understood", "choose", "courtesy"))
+    elif expect in ("courtesy", "none"):
+        allowed = (
+            ("courtesy",) if expect == "courtesy" else ("not_understood", "choose", "courtesy")
+        )
+        count(f"top1.{lang}", reply.intent in allowed, reply.intent not in allowed)
+        tally.add(f"top3.{lang}", reply.intent in allowed)
 
 
 def _wanted(item: Mapping[str, Any]) -> set[str]:
