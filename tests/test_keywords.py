@@ -91,6 +91,10 @@ def test_normalize() -> None:
     assert normalize("  ¿Qué  ES?  ") == "que es"
     assert normalize("can't") == "cant"
     assert normalize("SIDE-EFFECTS") == "side effects"
+    # Beyond ASCII: fullwidth "Test" and the fi ligature, a curly apostrophe, capital accents
+    assert normalize("\uff34\uff45\uff53\uff54 \ufb01") == "test fi"
+    assert normalize("don\u2019t STOP") == "dont stop"
+    assert normalize("ÑANDÚ_Ü") == "nandu u"
 
 
 def test_typo_allowance_grows_with_length() -> None:
