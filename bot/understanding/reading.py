@@ -41,6 +41,7 @@ OFF_TOPIC_LEAD = 1.25  # how much closer than those a topic must be to be answer
 ABOUT_A_DRUG = frozenset(
     "what how types checkpoint cell_therapy antibodies bispecifics vaccines modulators".split()
 )
+LONG_MESSAGE = 8  # words
 SHORT_COURTESY = 12  # characters: "k", "okis", "ty!!"
 QUESTION_WORDS = frozenset(
     "can could should will would is are do does how when what which why puedo puede debo "
@@ -235,7 +236,7 @@ class Understanding:
             # side effects, whatever other words it has.
             tokens += [w for words in self._symptom_words for w in words]
         reading = self._rank(tokens, guess, menu, self._drugs.find(tokens))
-        asked = "?" in text or (bool(tokens) and tokens[0] in QUESTION_WORDS)
+        asked = "?" in text or _asks(words.tokens)
         what_is = reading.drug is not None and self._asks_what_is(tokens)  # only drugs need it
         return replace(reading, asked=asked, what_is=what_is)
 
@@ -267,6 +268,14 @@ class Understanding:
             return tuple((t, s) for t, s in ranked if t in menu)
         boosted = ((t, s * MENU_BONUS if t in menu else s) for t, s in ranked)
         return tuple(sorted(boosted, key=lambda pair: -pair[1]))
+
+
+def _asks(tokens: Sequence[str]) -> bool:
+    """A question without a question mark: it opens with a question word, or, in a longer
+    message ("my mom starts keytruda next week, what should we watch for"), has one."""
+    if tokens and tokens[0] in QUESTION_WORDS:
+        return True
+    return len(tokens) >= LONG_MESSAGE and any(t in QUESTION_WORDS for t in tokens)
 
 
 def decide(ranked: Sequence[tuple[str, float]]) -> tuple[Decision, tuple[str, ...]]:
