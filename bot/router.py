@@ -442,8 +442,9 @@ def _say(language: Language, intent: str, *messages: tuple[Part, ...]) -> Reply:
 
 
 def _explicit(match: Match | None, session: Session) -> bool:
-    """The sender chose the language (ENGLISH / ESPAÑOL, or a Spanish-only word): a guess from
-    a later message's words does not switch it back."""
+    """The sender chose the language (ENGLISH / ESPAÑOL): a guess from a later message's words
+    does not switch it back. A Spanish-only word ("hola", "ayuda") picks Spanish too, but is no
+    such choice: English speakers say "hola", and their next sentence in English is answered so."""
     if match and match.kind == "command" and match.name in ("english", "spanish"):
         return True
-    return session.explicit or bool(match and match.language == "es")
+    return session.explicit
