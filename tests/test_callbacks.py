@@ -25,6 +25,7 @@ from bot.router import CALLBACK_REPLIES
 from bot.sms import measure
 from bot.webhook.asgi import create_app
 from tests.helpers.settings import make_settings
+from tests.helpers.store import dump_redis
 
 KEY = new_callback_key()
 ZONE = ZoneInfo("America/New_York")
@@ -269,24 +270,3 @@ def test_every_key_expires_as_a_backstop(queue: CallbackQueue, rdb, prefix) -> N
     for key in rdb.scan_iter(match=f"{prefix}:*"):
         if not key.endswith((":open", ":closed")):
             assert 0 < rdb.ttl(key) <= 4 * 86_400, key
-
-
-def dump_redis(rdb: Any, prefix: str) -> str:
-    """Every key and value under the prefix, whatever its type, as text."""
-    found = []
-    for key in rdb.scan_iter(match=f"{prefix}:*"):
-        found.append(key)
-        kind = rdb.type(key)
-        if kind == "string":
-            found.append(rdb.get(key))
-        elif kind == "hash":
-            found.extend(f"{k}={v}" for k, v in rdb.hgetall(key).items())
-        elif kind == "list":
-            found.extend(rdb.lrange(key, 0, -1))
-        elif kind == "set":
-            found.extend(rdb.smembers(key))
-        elif kind == "zset":
-            found.extend(rdb.zrange(key, 0, -1))
-        elif kind == "stream":
-            found.extend(str(entry) for entry in rdb.xrange(key))
-    return "\n".join(found)

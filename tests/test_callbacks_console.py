@@ -3,7 +3,6 @@ and the audit trail (which names the request, never the number)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 import pytest
@@ -15,10 +14,10 @@ from bot.config import new_callback_key
 from bot.privacy import sender_key
 from bot.store.keys import Keys
 from bot.webhook.asgi import create_app
-from tests.helpers.console import PASSWORD, Staff, add_account, staff_settings
+from tests.helpers.console import PASSWORD, add_account, claim_first, signed_in, staff_settings
 from tests.helpers.phone import Phone
 from tests.helpers.settings import HASH_KEY
-from tests.test_callbacks import dump_redis
+from tests.helpers.store import dump_redis
 
 NUMBER = "+15557650001"
 KEY = new_callback_key()
@@ -33,18 +32,6 @@ def console(redis_url: str, prefix: str) -> Iterator[TestClient]:
     settings = staff_settings(redis_url, prefix, callbacks=True, callback_key=KEY)
     with TestClient(create_app(settings)) as client:
         yield client
-
-
-def signed_in(console: TestClient, name: str) -> Staff:
-    staff = Staff(console)
-    staff.sign_in(name)
-    return staff
-
-
-def claim_first(staff: Staff) -> tuple[str, str]:
-    page = staff.get("/staff/callbacks").text
-    (request_id,) = re.findall(r'action="/staff/callbacks/([\w-]+)/claim"', page)[:1]
-    return request_id, staff.post(f"/staff/callbacks/{request_id}/claim").text
 
 
 def test_a_nurse_sees_only_the_queue_and_an_editor_not_at_all(console) -> None:

@@ -15,7 +15,7 @@ from bot.config import Settings, new_callback_key
 from bot.webhook.asgi import create_app
 from tests.helpers.phone import Phone, scrape
 from tests.helpers.settings import make_settings
-from tests.test_callbacks import dump_redis
+from tests.helpers.store import dump_redis
 
 KEY = new_callback_key()
 

@@ -244,8 +244,7 @@ class TestThroughTheWebhook:
         from fastapi.testclient import TestClient
 
         from bot.webhook.asgi import create_app
-        from tests.helpers.phone import Phone
-        from tests.test_scaling import round_trips
+        from tests.helpers.phone import Phone, round_trips
 
         day_keys = f"{prefix}:{{{prefix}:insights}}:d:*"
         with TestClient(create_app(settings)) as client:

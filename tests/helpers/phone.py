@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 
 from bot.app import Bot
 from bot.models import Language
@@ -57,6 +58,15 @@ class Phone:
 def scrape(client: TestClient) -> Any:
     """GET /metrics as Prometheus would on the public port: with the bearer token."""
     return client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+
+
+def round_trips(client: TestClient) -> float:
+    """How many round trips to the store the bot has made, as /metrics counts them."""
+    for family in text_string_to_metric_families(scrape(client).text):
+        if family.name == "smsbot_store_round_trips":
+            value: float = family.samples[0].value
+            return value
+    raise AssertionError("no round-trip counter")
 
 
 def replies(twiml: str) -> list[str]:
