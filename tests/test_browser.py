@@ -18,12 +18,12 @@ from bot.catalog.files import Source
 from bot.config import PROJECT_ROOT
 from bot.webhook import twilio
 from tests.chromium import CHROMIUM, launch
+from tests.helpers.browser import SHOTS
 from tests.helpers.console import PASSWORD
 from tests.helpers.phone import replies
+from tests.helpers.processes import PUBLIC
 from tests.helpers.settings import TOKEN
 
-SHOTS = PROJECT_ROOT / "build" / "screenshots"
-PUBLIC = "https://sms.example-clinic.org"
 KEY = "topic.infusion_day.3"  # the last page of Infusion day: what to do about a reaction
 NEW_TEXT = (  # GSM-7 as typed (é is in GSM-7); the "á" typed after it makes it UCS-2
     "Si es una emergencia, como dolor de pecho o mucha falta de aire, llame al 911. Si algo es "

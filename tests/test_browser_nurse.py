@@ -7,43 +7,45 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
+import uvicorn
 
+from bot.app import Bot
+from bot.webhook.asgi import App, create_app
 from tests.chromium import DESKTOP, DOCS, PHONE, console_errors, launch, needs_chromium
-from tests.helpers.console import PASSWORD, add_account, staff_settings
-from tests.helpers.phone import Phone
+from tests.helpers.console import CHEAP_HASHER, PASSWORD, add_account, staff_settings
+from tests.helpers.phone import text_server
+from tests.helpers.redis_server import free_port
+from tests.helpers.waiting import eventually
+
+if TYPE_CHECKING:  # playwright comes with the e2e extra only
+    from playwright.sync_api import Page
 
 pytestmark = needs_chromium
 SIGNS = "topic.side_effects.signs_more"
 
 
 @pytest.fixture
-def server(redis_url, prefix):
-    import threading
-    import time
-
-    import uvicorn
-
-    from bot.webhook.asgi import create_app
-    from tests.helpers.redis_server import free_port
-
+def server(redis_url: str, prefix: str) -> Iterator[tuple[App, str]]:
     add_account(redis_url, prefix, "nora", "editor")
     add_account(redis_url, prefix, "rita", "reviewer")
-    app = create_app(staff_settings(redis_url, prefix))
+    app = create_app(staff_settings(redis_url, prefix), password_hasher=CHEAP_HASHER)
     port = free_port()
     config = uvicorn.Config(app, port=port, log_level="warning", lifespan="on")
     running = uvicorn.Server(config)
     thread = threading.Thread(target=running.run, daemon=True)
     thread.start()
-    while not running.started:
-        time.sleep(0.05)
+    eventually(lambda: running.started, 30, "the server to start")
     yield app, f"http://127.0.0.1:{port}"
     running.should_exit = True
     thread.join(10)
 
 
-def sign_in(page, base: str, name: str) -> None:
+def sign_in(page: Page, base: str, name: str) -> None:
     page.goto(f"{base}/staff/login")
     page.fill("#name", name)
     page.fill("#password", PASSWORD)
@@ -51,7 +53,7 @@ def sign_in(page, base: str, name: str) -> None:
     page.wait_for_selector("text=Find a text")
 
 
-def test_a_nurse_edits_reviews_uploads_and_reads_insights(server) -> None:
+def test_a_nurse_edits_reviews_uploads_and_reads_insights(server: tuple[App, str]) -> None:
     from playwright.sync_api import sync_playwright
 
     app, base = server
@@ -98,11 +100,8 @@ def test_a_nurse_edits_reviews_uploads_and_reads_insights(server) -> None:
             desk.screenshot(path=DOCS / "review.png", full_page=True)
             desk.click("text=Approve and publish")
             desk.wait_for_selector("text=A fast heartbeat is a warning sign")
-            bot = app.state.bot
-            for _ in range(100):
-                if "latidos" in bot.content.text("es", SIGNS):
-                    break
-                desk.wait_for_timeout(100)
+            bot: Bot = app.state.bot
+            eventually(lambda: "latidos" in bot.content.text("es", SIGNS), 10, "the publish")
             assert "\r" not in bot.content.text("es", SIGNS)
             assert bot.content.text("es", SIGNS).endswith("\n- latidos rápidos")
 
@@ -126,14 +125,11 @@ def test_a_nurse_edits_reviews_uploads_and_reads_insights(server) -> None:
             desk.screenshot(path=DOCS / "upload-excel.png", full_page=True)
 
             # A day of traffic, then the insights page.
-            from fastapi.testclient import TestClient  # noqa: F401  (only the Phone shape)
-
             for n, body in enumerate(["MENU", "5", "EFECTOS", "chest pain"] * 3):
-                Phone(_Http(base), f"+155503000{n:02d}", url=f"{base}/sms").text(body)
+                text_server(base, f"+155503000{n:02d}", body)
             for n in range(6):
-                patient = Phone(_Http(base), f"+155504000{n:02d}", url=f"{base}/sms")
-                patient.text("HI")
-                patient.text("is the dog park open")
+                text_server(base, f"+155504000{n:02d}", "HI")
+                text_server(base, f"+155504000{n:02d}", "is the dog park open")
             desk.goto(f"{base}/staff/insights")
             desk.wait_for_selector("text=What patients ask that we cannot answer")
             assert desk.locator("th", has_text="dog").count() == 1
@@ -142,15 +138,3 @@ def test_a_nurse_edits_reviews_uploads_and_reads_insights(server) -> None:
             assert not [e for e in errors if "favicon" in e or "404" in e]
         finally:
             browser.close()
-
-
-class _Http:
-    """Phone's client for a real server: a signed POST with httpx, like Twilio's."""
-
-    def __init__(self, base: str):
-        self.base = base
-
-    def post(self, path: str, data: dict, headers: dict):
-        import httpx2 as httpx
-
-        return httpx.post(self.base + path, data=data, headers=headers)

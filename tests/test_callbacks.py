@@ -6,29 +6,44 @@ from __future__ import annotations
 import asyncio
 import base64
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import pytest
+import redis
 from pydantic import ValidationError
 from redis import asyncio as aioredis
 
-from bot.callbacks.queue import MAX_ATTEMPTS, CallbackQueue, Claimed, Closed, HeldBy, Retry
+from bot.callbacks.queue import (
+    MAX_ATTEMPTS,
+    CallbackQueue,
+    Claimed,
+    Closed,
+    HeldBy,
+    Listing,
+    Retry,
+    Ticket,
+)
 from bot.callbacks.sealed import NumberBox, SealError
 from bot.callbacks.window import CallbackWindow
 from bot.config import PROJECT_ROOT, new_callback_key, parse_callback_key
 from bot.errors import ConfigError
 from bot.keywords import RESERVED, Keywords, normalize
+from bot.models import Language
 from bot.router import CALLBACK_REPLIES
 from bot.sms import measure
 from bot.webhook.asgi import create_app
 from tests.helpers.settings import make_settings
+from tests.helpers.store import dump_redis
 
 KEY = new_callback_key()
 ZONE = ZoneInfo("America/New_York")
-LOCALES = {"en": "en_US", "es": "es_US"}
+LOCALES: dict[Language, str] = {"en": "en_US", "es": "es_US"}
+T = TypeVar("T")
+Closing = Closed | Retry | HeldBy | None  # what CallbackQueue.close answers
+Stats = list[dict[str, str]]  # what CallbackQueue.closed answers
 
 
 def window(hours: float = 4, clinic: str = "Mon-Fri 08:00-17:00") -> CallbackWindow:
@@ -159,16 +174,16 @@ def queue(redis_url: str, prefix: str) -> Iterator[CallbackQueue]:
         RUNNER.pop()
 
 
-def run(coroutine: Any) -> Any:
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
     return RUNNER[-1].run(coroutine) if RUNNER else asyncio.run(coroutine)
 
 
-async def ask(queue: CallbackQueue, sender: str, now: int, message: str = "SM1") -> Any:
+async def ask(queue: CallbackQueue, sender: str, now: int, message: str = "SM1") -> Ticket:
     return await queue.request(sender, f"sealed-{sender}", "es", ("call",), message, now, now + 60)
 
 
-def test_one_open_request_per_sender(queue: CallbackQueue, rdb: Any, prefix: str) -> None:
-    async def scenario() -> tuple[Any, Any, Any]:
+def test_one_open_request_per_sender(queue: CallbackQueue, rdb: redis.Redis, prefix: str) -> None:
+    async def scenario() -> tuple[Ticket, Ticket, Ticket]:
         first = await ask(queue, "sender-a", 1000, "SM1")
         again = await ask(queue, "sender-a", 2000, "SM2")
         retry = await ask(queue, "sender-a", 2500, "SM1")  # a Twilio retry of the first
@@ -182,7 +197,7 @@ def test_one_open_request_per_sender(queue: CallbackQueue, rdb: Any, prefix: str
 
 
 def test_a_claim_is_atomic_across_workers(redis_url: str, prefix: str) -> None:
-    async def scenario() -> list[Any]:
+    async def scenario() -> list[Claimed | HeldBy | None]:
         queues = [  # a client each, as separate workers would have
             CallbackQueue(aioredis.Redis.from_url(redis_url, decode_responses=True), prefix, 3)
             for _ in range(8)
@@ -202,9 +217,9 @@ def test_a_claim_is_atomic_across_workers(redis_url: str, prefix: str) -> None:
 
 
 def test_closing_deletes_the_number_and_keeps_statistics(
-    queue: CallbackQueue, rdb: Any, prefix: str
+    queue: CallbackQueue, rdb: redis.Redis, prefix: str
 ) -> None:
-    async def scenario() -> tuple[Any, ...]:
+    async def scenario() -> tuple[Claimed | HeldBy | None, Closing, Closing, Stats, Listing]:
         ticket = await ask(queue, "sender-a", 1000)
         claimed = await queue.claim(ticket.id, "nina", 1100)
         refused = await queue.close(ticket.id, "other", "reached", 1200)
@@ -221,7 +236,7 @@ def test_closing_deletes_the_number_and_keeps_statistics(
 
 
 def test_no_answer_tries_again_up_to_the_limit(queue: CallbackQueue) -> None:
-    async def scenario() -> list[Any]:
+    async def scenario() -> list[Closing]:
         ticket = await ask(queue, "sender-a", 1000)
         results = []
         for attempt in range(MAX_ATTEMPTS):
@@ -235,7 +250,7 @@ def test_no_answer_tries_again_up_to_the_limit(queue: CallbackQueue) -> None:
 
 
 def test_a_lapsed_claim_can_be_taken_over(queue: CallbackQueue) -> None:
-    async def scenario() -> tuple[Any, Any]:
+    async def scenario() -> tuple[Claimed | HeldBy | None, Claimed | HeldBy | None]:
         ticket = await ask(queue, "sender-a", 1000)
         await queue.claim(ticket.id, "nina", 1000)
         soon = await queue.claim(ticket.id, "rosa", 1500)
@@ -246,8 +261,10 @@ def test_a_lapsed_claim_can_be_taken_over(queue: CallbackQueue) -> None:
     assert soon == HeldBy("nina") and isinstance(later, Claimed)
 
 
-def test_the_patient_withdraws_and_old_requests_expire(queue: CallbackQueue, rdb, prefix) -> None:
-    async def scenario() -> tuple[Any, ...]:
+def test_the_patient_withdraws_and_old_requests_expire(
+    queue: CallbackQueue, rdb: redis.Redis, prefix: str
+) -> None:
+    async def scenario() -> tuple[Closed | None, Closed | None, Listing, Stats]:
         await ask(queue, "sender-a", 1000)
         await ask(queue, "sender-b", 2000)
         await ask(queue, "sender-c", 3 * 86_400 + 1500)
@@ -264,29 +281,10 @@ def test_the_patient_withdraws_and_old_requests_expire(queue: CallbackQueue, rdb
     assert "sender-b" not in dump_redis(rdb, prefix)
 
 
-def test_every_key_expires_as_a_backstop(queue: CallbackQueue, rdb, prefix) -> None:
+def test_every_key_expires_as_a_backstop(
+    queue: CallbackQueue, rdb: redis.Redis, prefix: str
+) -> None:
     run(ask(queue, "sender-a", int(time.time())))
     for key in rdb.scan_iter(match=f"{prefix}:*"):
         if not key.endswith((":open", ":closed")):
             assert 0 < rdb.ttl(key) <= 4 * 86_400, key
-
-
-def dump_redis(rdb: Any, prefix: str) -> str:
-    """Every key and value under the prefix, whatever its type, as text."""
-    found = []
-    for key in rdb.scan_iter(match=f"{prefix}:*"):
-        found.append(key)
-        kind = rdb.type(key)
-        if kind == "string":
-            found.append(rdb.get(key))
-        elif kind == "hash":
-            found.extend(f"{k}={v}" for k, v in rdb.hgetall(key).items())
-        elif kind == "list":
-            found.extend(rdb.lrange(key, 0, -1))
-        elif kind == "set":
-            found.extend(rdb.smembers(key))
-        elif kind == "zset":
-            found.extend(rdb.zrange(key, 0, -1))
-        elif kind == "stream":
-            found.extend(str(entry) for entry in rdb.xrange(key))
-    return "\n".join(found)

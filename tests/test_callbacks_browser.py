@@ -4,23 +4,24 @@ link, and records that she reached the patient. Screenshots go to build/screensh
 
 from __future__ import annotations
 
-import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx2 as httpx
 import pytest
 
 from bot.config import new_callback_key
-from bot.webhook import twilio
 from tests.chromium import CHROMIUM
+from tests.helpers.browser import SHOTS
 from tests.helpers.console import PASSWORD, add_account
-from tests.helpers.phone import replies
-from tests.helpers.processes import ServerProcess, production_env
-from tests.helpers.settings import TOKEN
-from tests.test_browser import PUBLIC, SHOTS
+from tests.helpers.phone import text_server
+from tests.helpers.processes import PUBLIC, ServerProcess, production_env
+
+if TYPE_CHECKING:  # playwright comes with the e2e extra only
+    from playwright.sync_api import ViewportSize
 
 PATIENT = "+15557651234"
-PHONE_SCREEN = {"width": 390, "height": 844}
+PHONE_SCREEN: ViewportSize = {"width": 390, "height": 844}
 
 pytestmark = [
     pytest.mark.e2e,
@@ -29,7 +30,7 @@ pytestmark = [
 
 
 @pytest.fixture
-def servers(redis_url, prefix):
+def servers(redis_url: str, prefix: str) -> Iterator[tuple[ServerProcess, ServerProcess]]:
     add_account(redis_url, prefix, "nina", "nurse")
     env = production_env(
         redis_url,
@@ -46,14 +47,12 @@ def servers(redis_url, prefix):
 
 
 def text(base: str, body: str) -> list[str]:
-    sid = f"SM{uuid.uuid4().hex}"  # Twilio's shape: SM and 32 hex digits
-    form = {"MessageSid": sid, "From": PATIENT, "Body": body}
-    signature = twilio.signature(TOKEN, f"{PUBLIC}/sms", form)
-    response = httpx.post(f"{base}/sms", data=form, headers={"X-Twilio-Signature": signature})
-    return replies(response.text)
+    return text_server(base, PATIENT, body, signed_for=f"{PUBLIC}/sms")
 
 
-def test_a_nurse_claims_calls_and_closes_on_a_phone(servers) -> None:
+def test_a_nurse_claims_calls_and_closes_on_a_phone(
+    servers: tuple[ServerProcess, ServerProcess],
+) -> None:
     from playwright.sync_api import sync_playwright
 
     console_side, patient_side = servers

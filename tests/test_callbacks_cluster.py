@@ -3,18 +3,21 @@ one node while the sessions spread over all of them."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 
 import pytest
 import redis
 from fastapi.testclient import TestClient
+from redis.asyncio.cluster import RedisCluster
 
 from bot.config import new_callback_key
+from bot.console.accounts import Accounts
+from bot.store.keys import StaffKeys
 from bot.webhook.asgi import create_app
-from tests.helpers.console import PASSWORD, staff_settings
+from tests.helpers.console import CHEAP_HASHER, PASSWORD, claim_first, signed_in, staff_settings
 from tests.helpers.phone import Phone
-from tests.test_callbacks_console import claim_first, signed_in
-from tests.test_scaling import Cluster
+from tests.helpers.redis_server import Cluster
 
 pytestmark = pytest.mark.e2e  # a Redis Cluster of three processes
 
@@ -49,16 +52,9 @@ def test_callbacks_on_redis_cluster() -> None:
 
 
 def add_account_on_cluster(url: str, name: str) -> None:
-    import asyncio
-
-    from redis.asyncio.cluster import RedisCluster
-
-    from bot.console.accounts import Accounts
-    from bot.store.keys import StaffKeys
-
     async def run() -> None:
         client = RedisCluster.from_url(url, decode_responses=True)
-        await Accounts(client, StaffKeys("cl")).add(name, "nurse", PASSWORD)
+        await Accounts(client, StaffKeys("cl"), CHEAP_HASHER).add(name, "nurse", PASSWORD)
         await client.aclose()
 
     asyncio.run(run())

@@ -3,22 +3,26 @@ and the audit trail (which names the request, never the number)."""
 
 from __future__ import annotations
 
-import re
+import asyncio
+import time
 from collections.abc import Iterator
 
 import pytest
+import redis
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
+from redis import asyncio as aioredis
 
+from bot.callbacks.queue import CallbackQueue
 from bot.cli import main
-from bot.config import new_callback_key
+from bot.config import new_callback_key, parse_callback_key
 from bot.privacy import sender_key
-from bot.store.keys import Keys
+from bot.store.keys import CallbackKeys, Keys, StaffKeys
 from bot.webhook.asgi import create_app
-from tests.helpers.console import PASSWORD, Staff, add_account, staff_settings
+from tests.helpers.console import PASSWORD, add_account, claim_first, signed_in, staff_settings
 from tests.helpers.phone import Phone
-from tests.helpers.settings import HASH_KEY
-from tests.test_callbacks import dump_redis
+from tests.helpers.settings import HASH_KEY, TOKEN
+from tests.helpers.store import dump_redis
 
 NUMBER = "+15557650001"
 KEY = new_callback_key()
@@ -35,19 +39,7 @@ def console(redis_url: str, prefix: str) -> Iterator[TestClient]:
         yield client
 
 
-def signed_in(console: TestClient, name: str) -> Staff:
-    staff = Staff(console)
-    staff.sign_in(name)
-    return staff
-
-
-def claim_first(staff: Staff) -> tuple[str, str]:
-    page = staff.get("/staff/callbacks").text
-    (request_id,) = re.findall(r'action="/staff/callbacks/([\w-]+)/claim"', page)[:1]
-    return request_id, staff.post(f"/staff/callbacks/{request_id}/claim").text
-
-
-def test_a_nurse_sees_only_the_queue_and_an_editor_not_at_all(console) -> None:
+def test_a_nurse_sees_only_the_queue_and_an_editor_not_at_all(console: TestClient) -> None:
     nina = signed_in(console, "nina")
     landing = nina.get("/staff/")
     assert landing.url.path == "/staff/callbacks" and "No patient is waiting" in landing.text
@@ -59,7 +51,7 @@ def test_a_nurse_sees_only_the_queue_and_an_editor_not_at_all(console) -> None:
     assert ">Callbacks<" in signed_in(console, "rita").get("/staff/").text
 
 
-def test_claim_call_and_close(console, rdb, prefix) -> None:
+def test_claim_call_and_close(console: TestClient, rdb: redis.Redis, prefix: str) -> None:
     patient = Phone(console, NUMBER)
     patient.text("EFECTOS")
     patient.text("ENFERMERA")
@@ -75,8 +67,7 @@ def test_claim_call_and_close(console, rdb, prefix) -> None:
     done = nina.post(f"/staff/callbacks/{request_id}/close", {"outcome": "reached"})
     assert "the number is deleted" in done.text
     assert "No patient is waiting" in done.text
-    trail = rdb.lrange(f"{prefix}:{{{prefix}:catalog}}:audit", 0, -1) or audit_entries(rdb, prefix)
-    joined = "\n".join(trail)
+    joined = "\n".join(map(str, rdb.lrange(StaffKeys(prefix).audit, 0, -1)))  # decoded: str
     assert f"request {request_id}" in joined and "callback number shown" in joined
     assert "reached" in joined
     dump = dump_redis(rdb, prefix)
@@ -84,12 +75,7 @@ def test_claim_call_and_close(console, rdb, prefix) -> None:
         assert form not in dump and form not in joined
 
 
-def audit_entries(rdb, prefix) -> list[str]:
-    keys = [k for k in rdb.scan_iter(match=f"{prefix}:*audit*")]
-    return [entry for key in keys for entry in rdb.lrange(key, 0, -1)]
-
-
-def test_no_answer_puts_it_back_for_later(console) -> None:
+def test_no_answer_puts_it_back_for_later(console: TestClient) -> None:
     Phone(console, NUMBER).text("NURSE")
     nina = signed_in(console, "nina")
     request_id, _ = claim_first(nina)
@@ -99,7 +85,7 @@ def test_no_answer_puts_it_back_for_later(console) -> None:
 
 
 def test_a_request_of_someone_who_opted_out_since_is_closed_not_called(
-    console, rdb, prefix
+    console: TestClient, rdb: redis.Redis, prefix: str
 ) -> None:
     Phone(console, NUMBER).text("NURSE")
     rdb.set(Keys(prefix).opt_out(sender_key(NUMBER, HASH_KEY.encode())), "1")
@@ -107,7 +93,7 @@ def test_a_request_of_someone_who_opted_out_since_is_closed_not_called(
     assert "opted out since asking" in answer and "tel:" not in answer
 
 
-def test_outcomes_are_checked_and_need_the_claim(console) -> None:
+def test_outcomes_are_checked_and_need_the_claim(console: TestClient) -> None:
     Phone(console, NUMBER).text("NURSE")
     nina, rosa = signed_in(console, "nina"), signed_in(console, "rosa")
     request_id, _ = claim_first(nina)
@@ -120,33 +106,35 @@ def test_outcomes_are_checked_and_need_the_claim(console) -> None:
     assert forged.status_code == 403  # no CSRF token
 
 
-def test_staff_add_makes_a_nurse(redis_url, prefix) -> None:
+def test_staff_add_makes_a_nurse(console: TestClient, redis_url: str, prefix: str) -> None:
     env = {"REDIS_URL": redis_url, "REDIS_KEY_PREFIX": prefix}
     result = CliRunner().invoke(  # the password on standard input, never in argv
         main, ["staff", "add", "nadia", "--role", "nurse"], input=f"{PASSWORD}\n", env=env
     )
     assert result.exit_code == 0, result.output
     assert "as nurse" in result.output
+    landing = signed_in(console, "nadia").get("/staff/")  # a nurse lands on the queue
+    assert landing.url.path == "/staff/callbacks"
 
 
 def test_new_key_makes_a_key_the_settings_accept() -> None:
-    from bot.config import parse_callback_key
-
     result = CliRunner().invoke(main, ["callbacks", "new-key"])
     assert result.exit_code == 0 and len(parse_callback_key(result.output.strip())) == 32
 
 
-def test_a_reviewer_works_callbacks_too(console) -> None:
+def test_a_reviewer_works_callbacks_too(console: TestClient) -> None:
     Phone(console, NUMBER).text("NURSE")
     _, call = claim_first(signed_in(console, "rita"))
     assert f'href="tel:{NUMBER}"' in call
 
 
-def test_smsbot_forget_withdraws_the_request(console, redis_url, prefix, rdb) -> None:
+def test_smsbot_forget_withdraws_the_request(
+    console: TestClient, redis_url: str, prefix: str, rdb: redis.Redis
+) -> None:
     Phone(console, NUMBER).text("NURSE")
-    assert list(rdb.scan_iter(match=f"{prefix}:*:req:*"))
+    assert list(rdb.scan_iter(match=f"{CallbackKeys(prefix).request_prefix}*"))
     env = {
-        "TWILIO_AUTH_TOKEN": "test-auth-token-0123456789abcdef",
+        "TWILIO_AUTH_TOKEN": TOKEN,
         "SESSION_HASH_KEY": HASH_KEY,
         "CLINIC_PHONE": "+1 555 010 0100",
         "REDIS_URL": redis_url,
@@ -157,24 +145,21 @@ def test_smsbot_forget_withdraws_the_request(console, redis_url, prefix, rdb) ->
     result = CliRunner().invoke(main, ["forget", NUMBER], env=env)
     assert result.exit_code == 0, result.output
     assert "No patient is waiting" in signed_in(console, "nina").get("/staff/callbacks").text
-    assert not list(rdb.scan_iter(match=f"{prefix}:*:req:*"))  # the sealed number with it
+    assert not list(
+        rdb.scan_iter(match=f"{CallbackKeys(prefix).request_prefix}*")
+    )  # the sealed number with it
 
 
 @pytest.mark.parametrize("request_id", ["x", "{other}slot-0123456", "a" * 17])
-def test_an_id_the_queue_never_made_is_not_found(console, request_id) -> None:
+def test_an_id_the_queue_never_made_is_not_found(console: TestClient, request_id: str) -> None:
     nina = signed_in(console, "nina")
     nina.get("/staff/callbacks")
     assert nina.post(f"/staff/callbacks/{request_id}/claim").status_code == 404
 
 
-def test_a_request_past_the_target_is_marked(console, redis_url, prefix) -> None:
-    import asyncio
-    import time
-
-    from redis import asyncio as aioredis
-
-    from bot.callbacks.queue import CallbackQueue
-
+def test_a_request_past_the_target_is_marked(
+    console: TestClient, redis_url: str, prefix: str
+) -> None:
     async def old_request() -> None:
         client = aioredis.Redis.from_url(redis_url, decode_responses=True)
         asked = int(time.time()) - 3 * 3600

@@ -5,19 +5,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
-from typing import Any
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any, TypeVar
 
 import pytest
+import redis
 from fastapi.testclient import TestClient
+from redis import asyncio as aioredis
 
+from bot.app import Bot
+from bot.callbacks.desk import CallbackDesk
+from bot.callbacks.queue import CallbackQueue, Listing
 from bot.config import Settings, new_callback_key
 from bot.webhook.asgi import create_app
-from tests.helpers.phone import Phone, scrape
+from tests.helpers.phone import MAIN, Phone, bot_of, scrape
+from tests.helpers.redis_server import free_port
 from tests.helpers.settings import make_settings
-from tests.test_callbacks import dump_redis
+from tests.helpers.store import dump_redis
 
 KEY = new_callback_key()
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -34,37 +42,42 @@ def app(on: Settings) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def bot(app: TestClient) -> Any:
-    return app.app.api.state.bot  # type: ignore[attr-defined]
+def bot(app: TestClient) -> Bot:
+    return bot_of(app)
 
 
-def listing_now(bot: Any) -> Any:
-    import time
-
-    return asyncio.run(_fresh_listing(bot, int(time.time())))
-
-
-async def _fresh_listing(bot: Any, now: int) -> Any:
-    """Read the queue with a client of this loop (the app's lives on the test client's)."""
-    from redis import asyncio as aioredis
-
-    from bot.callbacks.queue import CallbackQueue
-
-    settings = bot.settings
-    client = aioredis.Redis.from_url(settings.redis_url, decode_responses=True)
-    try:
-        return await CallbackQueue(client, settings.redis_key_prefix, 3).listing(now)
-    finally:
-        await client.aclose()
+def desk_of(bot: Bot) -> CallbackDesk:
+    desk = bot.callbacks
+    assert desk is not None, "callbacks are on in these tests"
+    return desk
 
 
-def test_nurse_in_english_promises_a_time_and_the_safety_line(app, bot) -> None:
+def listing_now(bot: Bot) -> Listing:
+    return read_queue(bot.settings, lambda queue: queue.listing(int(time.time())))
+
+
+def read_queue(settings: Settings, read: Callable[[CallbackQueue], Awaitable[T]]) -> T:
+    """Read the queue with a client of a loop of its own (the app's lives on the test
+    client's)."""
+
+    async def run() -> T:
+        assert settings.redis_url
+        client = aioredis.Redis.from_url(settings.redis_url, decode_responses=True)
+        try:
+            return await read(CallbackQueue(client, settings.redis_key_prefix, 3))
+        finally:
+            await client.aclose()
+
+    return asyncio.run(run())
+
+
+def test_nurse_in_english_promises_a_time_and_the_safety_line(app: TestClient, bot: Bot) -> None:
     phone = Phone(app)
     phone.text("SIDE EFFECTS")
     (reply,) = phone.text("NURSE")
     queued = listing_now(bot)
     assert queued.open == 1 and queued.waiting[0].topics == ("side_effects",)
-    when = bot.callbacks.describe(queued.waiting[0].due, "en")
+    when = desk_of(bot).describe(queued.waiting[0].due, "en")
     assert reply.startswith(f"A nurse will call you by {when}.")
     assert "call 911" in reply and "(555) 010-0100" in reply and "NOCALL" in reply
     assert "cancel" not in reply.lower()  # a patient answering CANCEL would opt out
@@ -73,24 +86,26 @@ def test_nurse_in_english_promises_a_time_and_the_safety_line(app, bot) -> None:
     assert listing_now(bot).open == 1
 
 
-def test_enfermera_in_spanish(app, bot) -> None:
+def test_enfermera_in_spanish(app: TestClient, bot: Bot) -> None:
     phone = Phone(app, "+15551239999")
     (reply,) = phone.text("quiero que me llame una enfermera")
     queued = listing_now(bot)
     assert queued.waiting[0].language == "es"
-    when = bot.callbacks.describe(queued.waiting[0].due, "es")
+    when = desk_of(bot).describe(queued.waiting[0].due, "es")
     assert reply.startswith(f"Una enfermera le llamará a más tardar el {when}.")
     assert "911" in reply and "NOLLAMAR" in reply
 
 
-def test_an_emergency_is_answered_first_and_the_request_still_counts(app, bot) -> None:
+def test_an_emergency_is_answered_first_and_the_request_still_counts(
+    app: TestClient, bot: Bot
+) -> None:
     replies = Phone(app).text("chest pain, I need a nurse")  # a first message: welcomed too
     assert replies[0] == bot.content.render("en", ("reply.emergency",))
     assert replies[-1].startswith("A nurse will call you by")
     assert listing_now(bot).open == 1
 
 
-def test_nocall_withdraws_and_says_so(app, bot) -> None:
+def test_nocall_withdraws_and_says_so(app: TestClient, bot: Bot) -> None:
     phone = Phone(app)
     phone.text("NURSE")
     (reply,) = phone.text("NOCALL")
@@ -101,29 +116,29 @@ def test_nocall_withdraws_and_says_so(app, bot) -> None:
 
 
 @pytest.mark.parametrize("word", ["STOP", "ALTO", "FORGET"])
-def test_stop_and_forget_withdraw_the_request(app, bot, rdb, prefix, word) -> None:
+def test_stop_and_forget_withdraw_the_request(app: TestClient, bot: Bot, word: str) -> None:
     phone = Phone(app)
     phone.text("NURSE")
     phone.text(word)
     assert listing_now(bot).open == 0
-    outcomes = [
-        entry[1]["outcome"] for entry in rdb.xrange(f"{prefix}:{{{prefix}:callbacks}}:closed")
-    ]
-    assert outcomes == ["withdrawn"]
+    closed = read_queue(bot.settings, lambda queue: queue.closed())
+    assert [entry["outcome"] for entry in closed] == ["withdrawn"]
 
 
-def test_twilio_advanced_opt_out_withdraws_too(app, bot) -> None:
+def test_twilio_advanced_opt_out_withdraws_too(app: TestClient, bot: Bot) -> None:
     phone = Phone(app)
     phone.text("NURSE")
     assert phone.text("STOP", OptOutType="STOP") == []
     assert listing_now(bot).open == 0
 
 
-def test_ordinary_messages_never_touch_the_queue(app, bot, monkeypatch) -> None:
+def test_ordinary_messages_never_touch_the_queue(
+    app: TestClient, bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """One round trip a message: only asking, NOCALL, and STOP/FORGET by a sender who asked
     reach the queue."""
     calls: list[str] = []
-    queue = bot.callbacks.queue
+    queue = desk_of(bot).queue
     original = queue._run
 
     async def counted(script: Any, keys: list[str], args: list[Any]) -> Any:
@@ -140,12 +155,12 @@ def test_ordinary_messages_never_touch_the_queue(app, bot, monkeypatch) -> None:
     assert len(calls) == 2
 
 
-def test_the_hint_in_when_to_call_and_not_understood(app) -> None:
+def test_the_hint_in_when_to_call_and_not_understood(app: TestClient) -> None:
     phone = Phone(app)
     phone.text("MENU")  # a first message gets the welcome
     safety, menu = phone.text("qwzx")
     assert safety.endswith("\nNeed a call from a nurse? Reply NURSE.")
-    assert menu.startswith(app.app.api.state.bot.content.render("en", ("menu:main",))[:20])  # type: ignore[attr-defined]
+    assert menu == bot_of(app).content.render("en", MAIN)
     pages = [phone.text("WHEN TO CALL")]
     while "MORE" in pages[-1][0]:
         pages.append(phone.text("MORE"))
@@ -153,7 +168,7 @@ def test_the_hint_in_when_to_call_and_not_understood(app) -> None:
     assert all(len(texts) == 1 for texts in pages[:-1])
 
 
-def test_callbacks_off_explains_how_to_call(redis_url, prefix) -> None:
+def test_callbacks_off_explains_how_to_call(redis_url: str, prefix: str) -> None:
     settings = make_settings(redis_url=redis_url, redis_key_prefix=prefix)
     with TestClient(create_app(settings)) as client:
         phone = Phone(client)
@@ -163,7 +178,7 @@ def test_callbacks_off_explains_how_to_call(redis_url, prefix) -> None:
         assert all("NURSE" not in text for text in phone.text("qwzx"))
 
 
-def test_a_twilio_retry_gets_the_same_promise(app, bot) -> None:
+def test_a_twilio_retry_gets_the_same_promise(app: TestClient, bot: Bot) -> None:
     phone = Phone(app)
     form = phone.form("NURSE")
     first = phone.post(form).text
@@ -171,7 +186,9 @@ def test_a_twilio_retry_gets_the_same_promise(app, bot) -> None:
     assert listing_now(bot).open == 1
 
 
-def test_no_number_in_redis_or_logs(app, bot, rdb, prefix, caplog) -> None:
+def test_no_number_in_redis_or_logs(
+    app: TestClient, bot: Bot, rdb: redis.Redis, prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     numbers = ["+15557654321", "+15557654322"]
     for number in numbers:
@@ -183,7 +200,7 @@ def test_no_number_in_redis_or_logs(app, bot, rdb, prefix, caplog) -> None:
             assert form not in dump and form not in caplog.text
 
 
-def test_metrics_show_the_queue(app) -> None:
+def test_metrics_show_the_queue(app: TestClient) -> None:
     Phone(app).text("NURSE")
     text = scrape(app).text
     assert "smsbot_callbacks_open 1.0" in text
@@ -191,9 +208,7 @@ def test_metrics_show_the_queue(app) -> None:
     assert "smsbot_callback_requests_total 1.0" in text
 
 
-def test_redis_away_tells_the_patient_to_call(prefix) -> None:
-    from tests.helpers.redis_server import free_port
-
+def test_redis_away_tells_the_patient_to_call(prefix: str) -> None:
     away = make_settings(
         redis_url=f"redis://127.0.0.1:{free_port()}/0",
         redis_key_prefix=prefix,

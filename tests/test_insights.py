@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import pytest
 import redis
+from fastapi.testclient import TestClient
 from redis import asyncio as aioredis
 
+from bot.app import build_bot
+from bot.config import Settings
 from bot.insights import (
     MIN_SENDERS,
     RETENTION_SECONDS,
@@ -22,12 +25,19 @@ from bot.insights import (
     Period,
     Vocabulary,
     daily_rows,
+    flush_now,
     send,
 )
+from bot.models import Inbound
+from bot.store.redis import RedisStore
+from bot.webhook.asgi import create_app
+from tests.helpers.phone import Phone, bot_of, round_trips
+from tests.helpers.settings import make_settings
 
 NOON = dt.datetime(2026, 11, 30, 12, tzinfo=dt.UTC).timestamp()  # a Monday, 07:00 in New York
 DAY = dt.date(2026, 11, 30)
 ZONE = "America/New_York"
+T = TypeVar("T")
 
 
 @pytest.fixture(scope="module")
@@ -51,20 +61,15 @@ def flush(redis_url: str, recorder: InsightsRecorder) -> None:
     asyncio.run(run())
 
 
-def read(redis_url: str, prefix: str, call: str, *args: Any) -> Any:
-    async def run() -> Any:
+def read(redis_url: str, prefix: str, ask: Callable[[InsightsReader], Awaitable[T]]) -> T:
+    async def run() -> T:
         client = aioredis.Redis.from_url(redis_url, decode_responses=True)
         try:
-            return await getattr(InsightsReader(client, InsightsKeys(prefix)), call)(*args)
+            return await ask(InsightsReader(client, InsightsKeys(prefix)))
         finally:
             await client.aclose()
 
     return asyncio.run(run())
-
-
-@pytest.fixture
-def stored(redis_url: str, prefix: str, rdb: redis.Redis) -> Iterator[redis.Redis]:
-    yield rdb
 
 
 class TestVocabulary:
@@ -88,10 +93,12 @@ class TestVocabulary:
             pytest.param("fiebre fiebre fiebre", "es", ["fiebre"], id="once-per-message"),
         ],
     )
-    def test_only_common_words(self, vocabulary, body, language, words) -> None:
+    def test_only_common_words(
+        self, vocabulary: Vocabulary, body: str, language: str, words: list[str]
+    ) -> None:
         assert vocabulary.words_in(body, language) == words
 
-    def test_a_long_message_gives_a_bounded_number_of_words(self, vocabulary) -> None:
+    def test_a_long_message_gives_a_bounded_number_of_words(self, vocabulary: Vocabulary) -> None:
         essay = " ".join(["insurance covered hospital doctor nurse treatment"] * 20)
         assert len(vocabulary.words_in(essay + " " + "money weekend travel " * 5, "en")) <= 12
 
@@ -113,14 +120,14 @@ class TestClinicDay:
 
 class TestRecording:
     def test_counts_by_language_and_outcome_with_sms_and_segments(
-        self, redis_url, prefix, recorder, stored
+        self, redis_url: str, prefix: str, recorder: InsightsRecorder, rdb: redis.Redis
     ) -> None:
         recorder.record(NOON, "en", "topic:side_effects", ["a" * 200])
         recorder.record(NOON, "es", "topic:side_effects", ["más " * 20])
         recorder.record(NOON, "es", "not_understood", ["no entendí"], "s1", "tengo fiebre")
         flush(redis_url, recorder)
 
-        [figures] = read(redis_url, prefix, "daily", DAY, DAY)
+        [figures] = read(redis_url, prefix, lambda reader: reader.daily(DAY, DAY))
         assert figures.messages == {
             ("en", "topic:side_effects"): 1,
             ("es", "topic:side_effects"): 1,
@@ -129,21 +136,23 @@ class TestRecording:
         assert figures.sms == {"en": 1, "es": 2}
         assert figures.segments == {("en", "GSM-7"): 2, ("es", "UCS-2"): 3}
         # No key holds a body or a sender: only counters, word counts and HyperLogLogs.
-        for key in stored.scan_iter(match=f"{prefix}:*"):
-            assert stored.type(key) in ("hash", "string")
-            assert 0 < stored.ttl(key) <= RETENTION_SECONDS
+        for key in rdb.scan_iter(match=f"{prefix}:*"):
+            assert rdb.type(key) in ("hash", "string")
+            assert 0 < rdb.ttl(key) <= RETENTION_SECONDS
             assert "tengo fiebre" not in key and "s1" not in key
 
-    def test_take_leaves_nothing_behind(self, recorder) -> None:
+    def test_take_leaves_nothing_behind(self, recorder: InsightsRecorder) -> None:
         recorder.record(NOON, "en", "menu", ["MENU"])
         assert recorder.pending and recorder.take()
         assert not recorder.pending and recorder.take() == []
 
-    def test_understood_messages_give_no_words(self, recorder) -> None:
+    def test_understood_messages_give_no_words(self, recorder: InsightsRecorder) -> None:
         recorder.record(NOON, "es", "emergency", ["911"], "s1", "me duele el pecho")
         assert not any(command[0] == "PFADD" for command in recorder.take())
 
-    def test_one_command_per_counter_however_many_messages(self, recorder) -> None:
+    def test_one_command_per_counter_however_many_messages(
+        self, recorder: InsightsRecorder
+    ) -> None:
         for n in range(500):
             recorder.record(NOON, "en", "not_understood", ["x"], f"s{n}", "insurance")
         commands = recorder.take()
@@ -155,28 +164,35 @@ class TestRecording:
 
 class TestWhatPatientsAskThatWeCannotAnswer:
     def test_a_word_shows_only_once_enough_different_senders_used_it(
-        self, redis_url, prefix, recorder
+        self, redis_url: str, prefix: str, recorder: InsightsRecorder
     ) -> None:
         for n in range(MIN_SENDERS - 1):
             recorder.record(NOON, "en", "not_understood", [], f"sender{n}", "insurance cost")
         for _ in range(20):  # one sender, many times: still one sender
             recorder.record(NOON, "en", "not_understood", [], "sender0", "parking")
         flush(redis_url, recorder)
-        assert read(redis_url, prefix, "asked_words", DAY, DAY, ["en"]) == []
+        assert read(redis_url, prefix, lambda reader: reader.asked_words(DAY, DAY, ["en"])) == []
 
         recorder.record(NOON + 86_400, "en", "not_understood", [], "another", "insurance")
         flush(redis_url, recorder)
-        [word] = read(redis_url, prefix, "asked_words", DAY, DAY + dt.timedelta(1), ["en"])
+        [word] = read(
+            redis_url, prefix, lambda reader: reader.asked_words(DAY, DAY + dt.timedelta(1), ["en"])
+        )
         assert (word.word, word.senders, word.messages) == ("insurance", MIN_SENDERS, MIN_SENDERS)
         # The second day alone has one sender: the period decides.
         one_day = DAY + dt.timedelta(1)
-        assert read(redis_url, prefix, "asked_words", one_day, one_day, ["en"]) == []
+        assert (
+            read(redis_url, prefix, lambda reader: reader.asked_words(one_day, one_day, ["en"]))
+            == []
+        )
 
-    def test_each_language_has_its_own_words(self, redis_url, prefix, recorder) -> None:
+    def test_each_language_has_its_own_words(
+        self, redis_url: str, prefix: str, recorder: InsightsRecorder
+    ) -> None:
         for n in range(6):
             recorder.record(NOON, "es", "not_understood", [], f"s{n}", "cuánto cuesta el seguro")
         flush(redis_url, recorder)
-        found = read(redis_url, prefix, "asked_words", DAY, DAY, ["en", "es"])
+        found = read(redis_url, prefix, lambda reader: reader.asked_words(DAY, DAY, ["en", "es"]))
         assert {(w.language, w.word) for w in found} == {
             ("es", "cuanto"),
             ("es", "cuesta"),
@@ -185,12 +201,14 @@ class TestWhatPatientsAskThatWeCannotAnswer:
 
 
 class TestPeriod:
-    def test_totals_shares_topics_and_cost(self, redis_url, prefix, recorder) -> None:
+    def test_totals_shares_topics_and_cost(
+        self, redis_url: str, prefix: str, recorder: InsightsRecorder
+    ) -> None:
         for intent in ["topic:cost"] * 3 + ["topic:call", "not_understood", "emergency"]:
             recorder.record(NOON, "en", intent, ["a" * 170])  # two GSM-7 segments
         recorder.record(NOON, "es", "topic:call", ["¿Qué?"])
         flush(redis_url, recorder)
-        days = read(redis_url, prefix, "daily", DAY - dt.timedelta(1), DAY)
+        days = read(redis_url, prefix, lambda reader: reader.daily(DAY - dt.timedelta(1), DAY))
         period = Period(days, segment_price=0.0079)
 
         assert period.total() == 7 and period.total(language="es") == 1
@@ -203,7 +221,7 @@ class TestPeriod:
         assert rows[1] == ["2026-11-30", "7", "6", "1", "1", "1", "0", "7", "13", "0.10"]
 
 
-def test_recording_costs_little(recorder) -> None:
+def test_recording_costs_little(recorder: InsightsRecorder) -> None:
     """Not a speed target (./scripts/bench has those): a guard that recording stays a
     dictionary update and never, say, measures every reply again."""
     reply = "Side effects can show up any time. " * 5
@@ -216,11 +234,9 @@ def test_recording_costs_little(recorder) -> None:
 class TestTheMessagePath:
     """Every answered message is recorded once, by the conversation every channel uses."""
 
-    def test_answered_messages_are_counted_and_a_retry_is_not(self, recorder) -> None:
-        from bot.app import build_bot
-        from bot.models import Inbound
-        from tests.helpers.settings import make_settings
-
+    def test_answered_messages_are_counted_and_a_retry_is_not(
+        self, recorder: InsightsRecorder
+    ) -> None:
         bot = build_bot(make_settings(redis_url=None))
         bot.conversation.insights = recorder
         bot.conversation.clock = lambda: NOON
@@ -233,53 +249,55 @@ class TestTheMessagePath:
         commands = recorder.take()
         counted = {c[2]: c[3] for c in commands if c[0] == "HINCRBY" and ":d:" in str(c[1])}
         intents = {name: n for name, n in counted.items() if str(name).startswith("i|")}
-        assert sum(intents.values()) == 3  # SM2's retry answered again, but not counted
+        assert (
+            sum(int(n) for n in intents.values()) == 3
+        )  # SM2's retry answered again, but not counted
         assert intents.get("i|en|not_understood") == 1
         words = {c[2] for c in commands if c[0] == "HINCRBY" and ":w:" in str(c[1])}
         assert words == {"parking", "fee"}
 
 
+def intent_counts(rdb: redis.Redis, prefix: str) -> dict[str, int]:
+    """The stored counts by language and intent ("i|en|menu") of the one day these tests run."""
+    [day] = rdb.keys(InsightsKeys(prefix).day("*"))
+    return {str(f): int(n) for f, n in rdb.hgetall(day).items() if str(f).startswith("i|")}
+
+
 class TestThroughTheWebhook:
-    def test_counts_ride_in_the_messages_own_round_trip(self, settings, rdb, prefix) -> None:
-        from fastapi.testclient import TestClient
-
-        from bot.webhook.asgi import create_app
-        from tests.helpers.phone import Phone
-        from tests.test_scaling import round_trips
-
-        day_keys = f"{prefix}:{{{prefix}:insights}}:d:*"
+    def test_counts_ride_in_the_messages_own_round_trip(
+        self, settings: Settings, rdb: redis.Redis, prefix: str
+    ) -> None:
         with TestClient(create_app(settings)) as client:
             phone = Phone(client, "+15550001111")
+            phone.text("MENU")  # on a fresh Redis server, the first commit also loads its script
             before = round_trips(client)
-            for body in ["MENU", "5", "MORE", "parking downtown"]:
+            for body in ["5", "MORE", "parking downtown"]:
                 phone.text(body)
-            assert round_trips(client) - before == 4  # nothing added for the insights
+            assert round_trips(client) - before == 3  # nothing added for the insights
             # Each message's counts went with the next one's commit: three are stored.
-            [key] = rdb.keys(day_keys)
-            assert sum(int(v) for f, v in rdb.hgetall(key).items() if f.startswith("i|")) == 3
+            assert sum(intent_counts(rdb, prefix).values()) == 3
         # Shutting down sends what is left.
-        counts = rdb.hgetall(key)
-        assert sum(int(v) for f, v in counts.items() if f.startswith("i|")) == 4
-        assert counts["i|en|not_understood"] == "1"
-        assert 0 < rdb.ttl(key) <= RETENTION_SECONDS
+        counts = intent_counts(rdb, prefix)
+        assert sum(counts.values()) == 4
+        assert counts["i|en|not_understood"] == 1
+        [day] = rdb.keys(InsightsKeys(prefix).day("*"))
+        assert 0 < rdb.ttl(day) <= RETENTION_SECONDS
 
-    def test_a_quiet_spell_still_saves_the_last_counts(self, settings, rdb, prefix) -> None:
-        from fastapi.testclient import TestClient
-
-        from bot.webhook.asgi import create_app
-        from tests.helpers.phone import Phone
-
-        app = create_app(settings)
-        with TestClient(app) as client:
+    def test_a_quiet_spell_still_saves_the_last_counts(
+        self, settings: Settings, rdb: redis.Redis, prefix: str
+    ) -> None:
+        with TestClient(create_app(settings)) as client:
             Phone(client, "+15550002222").text("MENU")
-            recorder = app.state.bot.insights
+            bot = bot_of(client)
+            recorder = bot.insights
             assert recorder is not None and recorder.pending
+            store = bot.store
+            assert isinstance(store, RedisStore)
 
             async def quiet() -> None:
-                from bot.insights import flush_now
+                await flush_now(recorder, store.client)
 
-                await flush_now(recorder, app.state.bot.store.client)
-
+            assert client.portal is not None  # the test client's loop, while it runs
             client.portal.call(quiet)  # what keep_flushing does every FLUSH_SECONDS
             assert not recorder.pending
-            assert rdb.keys(f"{prefix}:{{{prefix}:insights}}:d:*")
+            assert rdb.keys(InsightsKeys(prefix).day("*"))

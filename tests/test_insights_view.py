@@ -56,7 +56,7 @@ TODAY = dt.date(2026, 12, 1)
         ),
     ],
 )
-def test_choose_period(args, first, last, note) -> None:
+def test_choose_period(args: dict[str, str], first: dt.date, last: dt.date, note: str) -> None:
     chosen = choose_period(TODAY, **args)
     assert (chosen.first, chosen.last) == (first, last)
     assert note in chosen.note

@@ -19,22 +19,13 @@ from bot.app import build_bot
 from bot.privacy import sender_key
 from bot.webhook import twilio
 from bot.webhook.asgi import create_app
-from tests.helpers.phone import Phone, bot_of, replies, scrape
-from tests.helpers.processes import ServerProcess, production_env
-from tests.helpers.redis_server import RedisServer, free_cluster_port, free_port
+from tests.helpers.phone import Phone, bot_of, replies, round_trips
+from tests.helpers.processes import PUBLIC, ServerProcess, production_env
+from tests.helpers.redis_server import Cluster, RedisServer, free_port
 from tests.helpers.settings import HASH_KEY, METRICS_TOKEN, TOKEN, make_settings
 from tests.helpers.store import session_of
 
 pytestmark = pytest.mark.e2e  # real server processes, a cluster, TLS
-
-PUBLIC = "https://sms.example-clinic.org"
-
-
-def round_trips(client: TestClient) -> float:
-    for family in text_string_to_metric_families(scrape(client).text):
-        if family.name == "smsbot_store_round_trips":
-            return family.samples[0].value
-    raise AssertionError("no round-trip counter")
 
 
 def test_one_round_trip_per_message_on_the_common_path(
@@ -123,39 +114,6 @@ def test_serve_with_two_workers(redis_url: str, prefix: str) -> None:
     finally:
         logs = server.stop()
     assert logs.count("ready: store=redis") == 2
-
-
-class Cluster:
-    """Three Redis masters on loopback, joined with redis-cli --cluster create."""
-
-    def __init__(self) -> None:
-        options = ("--cluster-enabled", "yes", "--cluster-node-timeout", "2000")
-        self.nodes = [RedisServer(*options, port=free_cluster_port()) for _ in range(3)]
-        for node in self.nodes:
-            node.extra = (*node.extra, "--cluster-config-file", str(node.dir / "nodes.conf"))
-            node.start()
-        addresses = [f"127.0.0.1:{node.port}" for node in self.nodes]
-        subprocess.run(
-            [
-                "redis-cli",
-                "--cluster",
-                "create",
-                *addresses,
-                "--cluster-replicas",
-                "0",
-                "--cluster-yes",
-            ],
-            check=True,
-            capture_output=True,
-        )
-        deadline = time.monotonic() + 20
-        while redis.Redis(port=self.nodes[0].port).cluster("info")["cluster_state"] != "ok":
-            assert time.monotonic() < deadline, "cluster did not become ready"
-            time.sleep(0.2)
-
-    def cleanup(self) -> None:
-        for node in self.nodes:
-            node.cleanup()
 
 
 @pytest.mark.skipif(shutil.which("redis-cli") is None, reason="redis-cli comes with redis-server")

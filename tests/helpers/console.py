@@ -103,6 +103,19 @@ class Staff:
         return self.post(action, self.form(f"/staff/version/{number}", action))
 
 
+def signed_in(client: TestClient, name: str) -> Staff:
+    staff = Staff(client)
+    staff.sign_in(name)
+    return staff
+
+
+def claim_first(staff: Staff) -> tuple[str, str]:
+    """Claim the first request in the callback queue: its id and the page with the call link."""
+    page = staff.get("/staff/callbacks").text
+    (request_id,) = re.findall(r'action="/staff/callbacks/([\w-]+)/claim"', page)[:1]
+    return request_id, staff.post(f"/staff/callbacks/{request_id}/claim").text
+
+
 def drafted(review_html: str) -> list[str]:
     """The texts in the review's Draft column, as they read without the changed-word marks."""
     cells = re.findall(r'<div class="after text">(.*?)</div>', review_html, re.S)

@@ -7,7 +7,9 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Any
 
+import httpx2 as httpx
 from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 
 from bot.app import Bot
 from bot.models import Language
@@ -36,16 +38,7 @@ class Phone:
 
     def form(self, body: str, **extra: str) -> dict[str, str]:
         self.sent += 1
-        return {
-            "MessageSid": f"SM{uuid.uuid4().hex}",
-            "AccountSid": "AC" + "0" * 32,
-            "From": self.number,
-            "To": "+15550000000",
-            "Body": body,
-            "NumMedia": "0",
-            "FromCountry": self.country,
-            **extra,
-        }
+        return twilio_form(self.number, body, FromCountry=self.country, **extra)
 
     def text(self, body: str, **extra: str) -> list[str]:
         response = self.post(self.form(body, **extra))
@@ -54,9 +47,45 @@ class Phone:
         return replies(response.text)
 
 
+def twilio_form(number: str, body: str, **extra: str) -> dict[str, str]:
+    """The form Twilio posts for a text from `number`."""
+    return {
+        "MessageSid": f"SM{uuid.uuid4().hex}",
+        "AccountSid": "AC" + "0" * 32,
+        "From": number,
+        "To": "+15550000000",
+        "Body": body,
+        "NumMedia": "0",
+        "FromCountry": "US",
+        **extra,
+    }
+
+
+def text_server(base: str, number: str, body: str, signed_for: str = "") -> list[str]:
+    """A text to a server on a real port, signed as Twilio signs it, and the replies.
+
+    `signed_for`: the URL Twilio signs (PUBLIC_BASE_URL's /sms behind a proxy); the server's own
+    /sms unless given.
+    """
+    form = twilio_form(number, body)
+    signature = twilio.signature(TOKEN, signed_for or f"{base}/sms", form)
+    response = httpx.post(f"{base}/sms", data=form, headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 200, response.text
+    return replies(response.text)
+
+
 def scrape(client: TestClient) -> Any:
     """GET /metrics as Prometheus would on the public port: with the bearer token."""
     return client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+
+
+def round_trips(client: TestClient) -> float:
+    """How many round trips to the store the bot has made, as /metrics counts them."""
+    for family in text_string_to_metric_families(scrape(client).text):
+        if family.name == "smsbot_store_round_trips":
+            value: float = family.samples[0].value
+            return value
+    raise AssertionError("no round-trip counter")
 
 
 def replies(twiml: str) -> list[str]:

@@ -12,6 +12,8 @@ import httpx2 as httpx
 from tests.helpers.redis_server import free_port
 from tests.helpers.settings import HASH_KEY, METRICS_TOKEN, TOKEN
 
+PUBLIC = "https://sms.example-clinic.org"  # the PUBLIC_BASE_URL Twilio's signatures are made for
+
 
 class ServerProcess:
     """`smsbot serve` in its own process, as an operator runs it."""
@@ -52,7 +54,7 @@ def production_env(redis_url: str, prefix: str, **extra: str) -> dict[str, str]:
         "SESSION_HASH_KEY": HASH_KEY,
         "REDIS_URL": redis_url,
         "REDIS_KEY_PREFIX": prefix,
-        "PUBLIC_BASE_URL": "https://sms.example-clinic.org",
+        "PUBLIC_BASE_URL": PUBLIC,
         "CLINIC_PHONE": "+1 555 010 0100",
         "METRICS_ADDR": "127.0.0.1:0",  # a free port: servers of parallel tests never collide
         "METRICS_TOKEN": METRICS_TOKEN,

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import redis
 
+from tests.helpers.waiting import eventually
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -92,3 +94,27 @@ class RedisServer:
             self.resume()
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Cluster:
+    """Three Redis masters on loopback, joined with redis-cli --cluster create."""
+
+    def __init__(self) -> None:
+        options = ("--cluster-enabled", "yes", "--cluster-node-timeout", "2000")
+        self.nodes = [RedisServer(*options, port=free_cluster_port()) for _ in range(3)]
+        for node in self.nodes:
+            node.extra = (*node.extra, "--cluster-config-file", str(node.dir / "nodes.conf"))
+            node.start()
+        addresses = [f"127.0.0.1:{node.port}" for node in self.nodes]
+        create = ["redis-cli", "--cluster", "create", *addresses, "--cluster-replicas", "0"]
+        subprocess.run(
+            [*create, "--cluster-yes"],
+            check=True,
+            capture_output=True,
+        )
+        first = redis.Redis(port=self.nodes[0].port)
+        eventually(lambda: first.cluster("info")["cluster_state"] == "ok", 20, "cluster ready")
+
+    def cleanup(self) -> None:
+        for node in self.nodes:
+            node.cleanup()

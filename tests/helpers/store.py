@@ -41,3 +41,24 @@ def stored_count(rdb: Any, prefix: str, what: Literal["session", "opt_out"]) -> 
     keys = Keys(prefix)
     pattern = keys.session("*") if what == "session" else keys.opt_out("*")
     return sum(1 for _ in rdb.scan_iter(match=pattern))
+
+
+def dump_redis(rdb: Any, prefix: str) -> str:
+    """Every key and value under the prefix, whatever its type, as text."""
+    found = []
+    for key in rdb.scan_iter(match=f"{prefix}:*"):
+        found.append(key)
+        kind = rdb.type(key)
+        if kind == "string":
+            found.append(rdb.get(key))
+        elif kind == "hash":
+            found.extend(f"{k}={v}" for k, v in rdb.hgetall(key).items())
+        elif kind == "list":
+            found.extend(rdb.lrange(key, 0, -1))
+        elif kind == "set":
+            found.extend(rdb.smembers(key))
+        elif kind == "zset":
+            found.extend(rdb.zrange(key, 0, -1))
+        elif kind == "stream":
+            found.extend(str(entry) for entry in rdb.xrange(key))
+    return "\n".join(found)
