@@ -75,7 +75,7 @@ async def sources(
         unknown=found.unknown,
         today=today,
         interval_days=provenance.interval.days,
-        signed=request.query_params.get("signed", "")[:4],
+        signed=_count(request.query_params.get("signed", "")),
     )
 
 
@@ -107,6 +107,11 @@ async def _pages(console: Console) -> tuple[Provenance, set[str], dict[str, str]
     pages = provenance.checked_pages(console.structure, published.english)
     titles = {entry.key: entry.title for entry in console.index(published)}
     return provenance, pages, titles
+
+
+def _count(asked: str) -> int:
+    """How many pages the sign-off just made signed off, for the note at the top."""
+    return int(asked) if asked.isdigit() and len(asked) < 4 else 0
 
 
 def _row(provenance: Provenance, key: str, titles: dict[str, str]) -> PageRow:
