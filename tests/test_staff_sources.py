@@ -146,9 +146,15 @@ def test_a_page_past_its_review_by_date_comes_first(app: TestClient) -> None:
     assert "A. Nurse, RN" in page_html
 
 
-@pytest.mark.parametrize("name", ["nora", "nina"])
+@pytest.mark.parametrize(
+    ("name", "refusal"),
+    [
+        pytest.param("nora", 403, id="editor"),
+        pytest.param("nina", 303, id="nurse, sent to the callback queue"),
+    ],
+)
 def test_editors_and_nurses_see_the_page_but_cannot_sign_off(
-    app: TestClient, settings_copy: Settings, name: str
+    app: TestClient, settings_copy: Settings, name: str, refusal: int
 ) -> None:
     staff = signed_in(app, name)
     response = staff.get("/staff/sources")
@@ -156,7 +162,7 @@ def test_editors_and_nurses_see_the_page_but_cannot_sign_off(
     assert SIGN_OFF not in response.text
 
     refused = staff.post(SIGN_OFF, {"only": NEVER}, follow_redirects=False)
-    assert refused.status_code in (303, 403)  # a nurse is sent to the callback queue
+    assert refused.status_code == refusal
     assert effective(settings_copy).pages[NEVER].reviewed_on is None
 
 
@@ -204,3 +210,10 @@ def test_export_writes_the_sign_offs_into_sources_yaml(
     assert checked.exit_code == 0, checked.output
     never = next(line for line in checked.output.splitlines() if "no clinical sign-off" in line)
     assert NEVER not in never and "topic.cure.3" in never
+
+
+def test_an_unreadable_sources_file_is_said_in_words(app: TestClient, catalog_copy: Path) -> None:
+    (catalog_copy / "messages/sources.yaml").write_text("pages: {a: {reviewed_on: soon}}\n")
+    response = signed_in(app, "rita").get("/staff/sources")
+    assert response.status_code == 500
+    assert "'a' reviewed_on is not a date" in response.text

@@ -13,6 +13,7 @@ from bot.catalog.provenance import Citation, PageRecord, Provenance, SignOff
 from bot.console.accounts import Account
 from bot.console.deps import Console, ConsoleDep, anyone, reviewer
 from bot.console.routes import page
+from bot.errors import CatalogError
 
 router = APIRouter()
 
@@ -102,7 +103,10 @@ async def sign_off(
 
 async def _pages(console: Console) -> tuple[Provenance, set[str], dict[str, str]]:
     """The records, the pages they must cover, and each text's title as the console names it."""
-    provenance = await console.provenance()
+    try:
+        provenance = await console.provenance()
+    except CatalogError as exc:  # the deployment's file: not something staff can fix here
+        raise HTTPException(500, f"{exc}; ask whoever deploys the line to fix the file") from exc
     _, published = await console.versions.current()
     pages = provenance.checked_pages(console.structure, published.english)
     titles = {entry.key: entry.title for entry in console.index(published)}
