@@ -350,19 +350,21 @@ def test_pages_past_their_review_by_date_are_listed(catalogs: Catalogs) -> None:
     assert "topic.cure.2" not in overdue[0]  # reviewed yesterday: due in a year
 
 
-def test_sign_off_sets_the_review_date_and_the_next_one() -> None:
+def test_sign_off_sets_the_review_date_and_the_next_one(catalogs: Catalogs) -> None:
     from datetime import date
 
-    from bot.catalog.provenance import Provenance
+    from bot.catalog.export import write_sign_offs
+    from bot.catalog.provenance import Provenance, SignOff
 
-    records = Provenance.from_data({"pages": {"topic.cure.1": {"sources": ["x"]}}})
-    signed = records.signed_off(["topic.cure.1"], "A. Nurse, RN", date(2026, 12, 1))
+    sign_off = SignOff("topic.cure.1", "a.nurse", "reviewer", date(2026, 12, 1))
+    signed = Provenance.load(catalogs.messages).with_sign_offs([sign_off])
     page = signed.pages["topic.cure.1"]
-    assert (page.reviewed_by, page.reviewed_on) == ("A. Nurse, RN", date(2026, 12, 1))
-    assert page.due(signed.interval) == date(2027, 12, 1)
-    assert Provenance.from_data(signed.to_data()).pages == signed.pages
-    with pytest.raises(CatalogError):
-        records.signed_off(["topic.cure.1"], "  ", date(2026, 12, 1))
+    assert (page.reviewed_by, page.reviewed_on) == ("a.nurse, reviewer", date(2026, 12, 1))
+    assert signed.due("topic.cure.1") == date(2027, 12, 1)
+
+    path = write_sign_offs([sign_off], catalogs.messages)
+    assert Provenance.load(catalogs.messages).pages == signed.pages
+    assert "# pages: one entry per snippet ID" in path.read_text(encoding="utf-8")
 
 
 def test_findings_are_data_as_well_as_sentences() -> None:

@@ -164,15 +164,6 @@ class Provenance:
             stale=sorted(set(self.pages) - set(wanted)),
         )
 
-    def signed_off(self, keys: Iterable[str], reviewer: str, on: date) -> Provenance:
-        """The same records with these pages signed off by `reviewer` on `on`."""
-        if not reviewer.strip():
-            raise CatalogError("a sign-off needs the reviewer's name")
-        pages = dict(self.pages)
-        for key in keys:
-            pages[key] = _signed(pages.get(key) or PageRecord(key), reviewer.strip(), on)
-        return replace(self, pages=pages)
-
     def with_sign_offs(self, sign_offs: Iterable[SignOff]) -> Provenance:
         """The records in the files with the console's sign-offs over them. A review the file
         records on a later date than the console's stays: someone signed again since."""
@@ -182,17 +173,6 @@ class Provenance:
             if record.reviewed_on is None or record.reviewed_on <= sign_off.on:
                 pages[sign_off.key] = _signed(record, sign_off.reviewed_by, sign_off.on)
         return replace(self, pages=pages)
-
-    def to_data(self) -> dict[str, Any]:
-        """The records as sources.yaml holds them (for the console to write back)."""
-        return {
-            "review_interval_days": self.interval.days,
-            "sources": {
-                c.id: {"label": c.label, "url": c.url, "checked": c.checked}
-                for c in self.citations.values()
-            },
-            "pages": {key: _page_data(record) for key, record in self.pages.items()},
-        }
 
     def due(self, key: str) -> date | None:
         """When the page must be read again; None while it has never been signed off."""
@@ -213,21 +193,6 @@ def _page(key: str, spec: Mapping[str, Any]) -> PageRecord:
 
 def _signed(record: PageRecord, reviewer: str, on: date) -> PageRecord:
     return replace(record, reviewed_by=reviewer, reviewed_on=on, review_by=None)
-
-
-def _page_data(record: PageRecord) -> dict[str, Any]:
-    data: dict[str, Any] = {}
-    if record.sources:
-        data["sources"] = list(record.sources)
-    if not record.facts:
-        data["facts"] = False
-    if record.reviewed_by:
-        data["reviewed_by"] = record.reviewed_by
-    if record.reviewed_on:
-        data["reviewed_on"] = record.reviewed_on
-    if record.review_by:
-        data["review_by"] = record.review_by
-    return data
 
 
 def _date(value: object, where: str) -> date | None:
