@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
+import threading
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import uvicorn
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from ruamel.yaml import YAML
@@ -24,8 +26,11 @@ from bot.console.versions import catalog_versions
 from bot.redis import connect
 from bot.store.keys import StaffKeys
 from bot.webhook.asgi import create_app
-from tests.helpers.console import CHEAP_HASHER, Staff, add_account, staff_settings
+from tests.chromium import PHONE, console_errors, launch, needs_chromium
+from tests.helpers.console import CHEAP_HASHER, PASSWORD, Staff, add_account, staff_settings
+from tests.helpers.redis_server import free_port
 from tests.helpers.settings import HASH_KEY, TOKEN
+from tests.helpers.waiting import eventually
 
 NEVER = "topic.cure.2"  # no one has signed it off in the files
 OVERDUE = "topic.cure.1"  # signed off in the files long ago (see `catalog_copy`)
@@ -56,10 +61,15 @@ def settings_copy(redis_url: str, prefix: str, catalog_copy: Path) -> Settings:
 
 
 @pytest.fixture
-def app(redis_url: str, prefix: str, settings_copy: Settings) -> Iterator[TestClient]:
-    """The console on the copy, with an editor (nora), a reviewer (rita) and a nurse (nina)."""
+def accounts(redis_url: str, prefix: str) -> None:
+    """An editor (nora), a reviewer (rita) and a nurse (nina)."""
     for name, role in (("nora", "editor"), ("rita", "reviewer"), ("nina", "nurse")):
         add_account(redis_url, prefix, name, role)
+
+
+@pytest.fixture
+def app(accounts: None, settings_copy: Settings) -> Iterator[TestClient]:
+    """The console on the copy."""
     with TestClient(create_app(settings_copy, password_hasher=CHEAP_HASHER)) as client:
         yield client
 
@@ -217,3 +227,50 @@ def test_an_unreadable_sources_file_is_said_in_words(app: TestClient, catalog_co
     response = signed_in(app, "rita").get("/staff/sources")
     assert response.status_code == 500
     assert "'a' reviewed_on is not a date" in response.text
+
+
+@pytest.fixture
+def served(accounts: None, settings_copy: Settings) -> Iterator[str]:
+    """The console on the copy, served over HTTP for a browser."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings_copy, password_hasher=CHEAP_HASHER),
+            port=port,
+            log_level="warning",
+            lifespan="on",
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    eventually(lambda: server.started, what="the console to start")
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.mark.e2e
+@needs_chromium
+def test_a_reviewer_signs_off_a_page_on_a_phone(served: str, settings_copy: Settings) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            phone = browser.new_context(**PHONE).new_page()
+            errors = console_errors(phone)  # a blocked inline script would show here
+            phone.goto(f"{served}/staff/login")
+            phone.fill("#name", "rita")
+            phone.fill("#password", PASSWORD)
+            phone.click("button[type=submit]")
+            phone.click("text=Sources & review")
+            phone.wait_for_selector("#section-overdue")
+            assert phone.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways
+            row = phone.locator(f'[id="never-{NEVER}"]')
+            row.locator("button[name=only]").click()
+            phone.wait_for_selector("text=Signed off 1 page(s) today.")
+            assert phone.locator(f'[id="current-{NEVER}"]').count() == 1
+            assert not errors, errors
+        finally:
+            browser.close()
+    assert effective(settings_copy).pages[NEVER].reviewed_by == "rita, reviewer"
