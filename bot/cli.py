@@ -23,6 +23,7 @@ from bot.errors import SmsbotError
 from bot.models import LANGUAGES, ROLES
 
 if TYPE_CHECKING:
+    from bot.catalog.provenance import SignOff
     from bot.console.accounts import Accounts
 
 LOOPBACK = "127.0.0.1"
@@ -402,25 +403,36 @@ def catalog_compile() -> None:
 
 @catalog.command("export")
 def catalog_export() -> None:
-    """Write the published catalog into messages/ and locales/, to commit it."""
+    """Write the published catalog into messages/ and locales/, and the clinical sign-offs
+    made in the console into messages/sources.yaml, to commit them."""
     from bot.catalog import export
+    from bot.console.sign_offs import SignOffs
     from bot.console.versions import catalog_versions
     from bot.redis import connect
+    from bot.store.keys import StaffKeys
 
     settings = _settings()
     if not settings.redis_url:
         raise click.ClickException("published catalogs live in Redis: set REDIS_URL")
 
-    async def run() -> tuple[int, CatalogData]:
+    async def run() -> tuple[int, CatalogData, list[SignOff]]:
         client = connect(settings, purpose="cli")
         try:
-            return await catalog_versions(settings, client).current()
+            number, data = await catalog_versions(settings, client).current()
+            signed = await SignOffs(client, StaffKeys(settings.redis_key_prefix)).all()
+            return number, data, signed
         finally:
             await client.aclose()
 
-    number, data = _run(run())
+    number, data, signed = _run(run())
     for path in export.write_files(data, settings.messages_dir, settings.locales_dir):
         click.echo(f"wrote {path}")
+    if signed:
+        try:
+            path = export.write_sign_offs(signed, settings.messages_dir)
+        except SmsbotError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"wrote {path} ({len(signed)} sign-off(s))")
     click.echo(f"exported published version {number}; run `smsbot catalog compile` next")
 
 

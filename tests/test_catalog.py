@@ -350,19 +350,73 @@ def test_pages_past_their_review_by_date_are_listed(catalogs: Catalogs) -> None:
     assert "topic.cure.2" not in overdue[0]  # reviewed yesterday: due in a year
 
 
-def test_sign_off_sets_the_review_date_and_the_next_one() -> None:
+def test_sign_off_sets_the_review_date_and_the_next_one(catalogs: Catalogs) -> None:
+    from datetime import date
+
+    from bot.catalog.export import write_sign_offs
+    from bot.catalog.provenance import Provenance, SignOff
+
+    sign_off = SignOff("topic.cure.1", "a.nurse", "reviewer", date(2026, 12, 1))
+    signed = Provenance.load(catalogs.messages).with_sign_offs([sign_off])
+    page = signed.pages["topic.cure.1"]
+    assert (page.reviewed_by, page.reviewed_on) == ("a.nurse, reviewer", date(2026, 12, 1))
+    assert signed.due("topic.cure.1") == date(2027, 12, 1)
+
+    path = write_sign_offs([sign_off], catalogs.messages)
+    assert Provenance.load(catalogs.messages).pages == signed.pages
+    assert "# pages: one entry per snippet ID" in path.read_text(encoding="utf-8")
+
+
+def test_findings_are_data_as_well_as_sentences() -> None:
     from datetime import date
 
     from bot.catalog.provenance import Provenance
 
-    records = Provenance.from_data({"pages": {"topic.cure.1": {"sources": ["x"]}}})
-    signed = records.signed_off(["topic.cure.1"], "A. Nurse, RN", date(2026, 12, 1))
-    page = signed.pages["topic.cure.1"]
-    assert (page.reviewed_by, page.reviewed_on) == ("A. Nurse, RN", date(2026, 12, 1))
-    assert page.due(signed.interval) == date(2027, 12, 1)
-    assert Provenance.from_data(signed.to_data()).pages == signed.pages
-    with pytest.raises(CatalogError):
-        records.signed_off(["topic.cure.1"], "  ", date(2026, 12, 1))
+    records = Provenance.from_data(
+        {
+            "sources": {"nci": {"label": "NCI"}},
+            "pages": {
+                "a": {
+                    "sources": ["nci"],
+                    "reviewed_by": "A. Nurse, RN",
+                    "reviewed_on": "2020-01-02",
+                },
+                "b": {"sources": ["gone"]},
+                "c": {"facts": False},
+                "old": {"sources": ["nci"]},
+            },
+        }
+    )
+    found = records.findings(["a", "b", "c", "d"], date(2026, 12, 1))
+    assert found.overdue == [("a", date(2021, 1, 1))]
+    assert found.never == ["b", "c", "d"]
+    assert found.unsourced == ["d"]
+    assert found.unknown == [("b", "gone")]
+    assert found.stale == ["old"]
+    assert found.warnings[0] == "past their review-by date: a (review by 2021-01-01)"
+    assert any("'d' states facts but names no source" in e for e in found.errors)
+
+
+def test_console_sign_offs_go_over_the_files_unless_the_file_is_newer() -> None:
+    from datetime import date
+
+    from bot.catalog.provenance import Provenance, SignOff
+
+    records = Provenance.from_data(
+        {
+            "pages": {
+                "a": {"sources": ["x"], "reviewed_on": "2026-01-05", "review_by": "2026-06-01"},
+                "b": {"sources": ["x"], "reviewed_by": "B. Nurse, RN", "reviewed_on": "2026-12-05"},
+            }
+        }
+    )
+    signed = records.with_sign_offs(
+        [SignOff(key, "rita", "reviewer", date(2026, 12, 1)) for key in ("a", "b", "new")]
+    )
+    assert signed.pages["a"].reviewed_by == "rita, reviewer"
+    assert signed.due("a") == date(2027, 12, 1)  # the file's own review-by date is replaced
+    assert signed.pages["b"] == records.pages["b"]  # signed again in the file since
+    assert signed.pages["new"].sources == () and signed.due("new") == date(2027, 12, 1)
 
 
 def test_clinic_hours_read_naturally_in_each_language() -> None:

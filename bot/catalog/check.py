@@ -86,9 +86,8 @@ def _check_provenance(
     except CatalogError as exc:
         report.errors.append(str(exc))
         return
-    pages = {page for topic in structure.topics.values() for page in topic.pages}
-    listed = set(provenance.pages) & set(english)  # replies that state facts may be listed too
-    found = provenance.findings(pages | listed, datetime.now(UTC).date())
+    pages = provenance.checked_pages(structure, english)
+    found = provenance.findings(pages, datetime.now(UTC).date())
     report.errors += found.errors
     report.warnings += found.warnings
 

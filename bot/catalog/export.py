@@ -1,21 +1,30 @@
-"""Write a catalog back into the files, keeping their comments, so it can be committed."""
+"""Write a catalog, and the sign-offs made in the console, back into the files, keeping their
+comments, so they can be committed."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
 from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap
 
 from bot.catalog.model import CatalogData
 from bot.catalog.po import DOMAIN, po_bytes, po_path, read_po_file
+from bot.catalog.provenance import FILE_NAME, Provenance, SignOff
 from bot.models import TRANSLATED
 
 
-def write_files(data: CatalogData, messages_dir: Path, locales_dir: Path) -> list[Path]:
+def _round_trip() -> YAML:
     yaml = YAML()  # round trip: comments, order and quoting stay as the staff wrote them
     yaml.width = 4096
     yaml.preserve_quotes = True
+    return yaml
+
+
+def write_files(data: CatalogData, messages_dir: Path, locales_dir: Path) -> list[Path]:
+    yaml = _round_trip()
     written = []
 
     english_path = messages_dir / "en.yaml"
@@ -64,3 +73,28 @@ def write_translation(data: CatalogData, language: str, path: Path) -> None:
             previous_id=entry.source if stale and entry and entry.source != english else (),
         )
     path.write_bytes(po_bytes(catalog))
+
+
+def write_sign_offs(sign_offs: Sequence[SignOff], messages_dir: Path) -> Path:
+    """sources.yaml with these sign-offs in it, read as the console reads them (a later review
+    already in the file stays), keeping the file's comments."""
+    path = messages_dir / FILE_NAME
+    merged = Provenance.load(messages_dir).with_sign_offs(sign_offs)
+    yaml = _round_trip()
+    sources = (yaml.load(path) if path.is_file() else None) or CommentedMap()
+    if sources.get("pages") is None:
+        sources["pages"] = CommentedMap()
+    pages = sources["pages"]
+    for sign_off in sign_offs:
+        record = merged.pages[sign_off.key]
+        if pages.get(sign_off.key) is None:
+            pages[sign_off.key] = CommentedMap()
+        entry = pages[sign_off.key]
+        entry["reviewed_by"] = record.reviewed_by
+        entry["reviewed_on"] = record.reviewed_on
+        if record.review_by is None:
+            entry.pop("review_by", None)  # due a review interval after the sign-off
+        else:
+            entry["review_by"] = record.review_by
+    yaml.dump(sources, path)
+    return path

@@ -17,6 +17,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from bot.catalog.model import Structure
 from bot.errors import CatalogError
 
 FILE_NAME = "sources.yaml"
@@ -47,10 +48,56 @@ class PageRecord:
         return self.reviewed_on + interval if self.reviewed_on else None
 
 
+@dataclass(frozen=True, slots=True)
+class SignOff:
+    """A reviewer's sign-off of one page, made in the staff console."""
+
+    key: str  # snippet ID
+    name: str  # the account that signed
+    role: str
+    on: date  # in the clinic's time zone
+
+    @property
+    def reviewed_by(self) -> str:
+        """As sources.yaml names a reviewer: name, role."""
+        return f"{self.name}, {self.role}"
+
+
 @dataclass
 class Findings:
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    """What the check finds, as data (for the console) and as sentences (for the CLI)."""
+
+    unsourced: list[str] = field(default_factory=list)  # state facts, name no source
+    unknown: list[tuple[str, str]] = field(default_factory=list)  # (page, source not listed)
+    overdue: list[tuple[str, date]] = field(default_factory=list)  # (page, its review-by date)
+    never: list[str] = field(default_factory=list)  # never signed off
+    stale: list[str] = field(default_factory=list)  # listed, but not pages any more
+
+    @property
+    def errors(self) -> list[str]:
+        unsourced = [
+            f"{FILE_NAME}: '{key}' states facts but names no source "
+            "(add its sources, or `facts: false` if it only gives directions)"
+            for key in self.unsourced
+        ]
+        return unsourced + [
+            f"{FILE_NAME}: '{key}' cites '{source}', which is not under sources"
+            for key, source in self.unknown
+        ]
+
+    @property
+    def warnings(self) -> list[str]:
+        found = []
+        if self.overdue:
+            overdue = ", ".join(f"{key} (review by {due.isoformat()})" for key, due in self.overdue)
+            found.append(f"past their review-by date: {overdue}")
+        if self.never:
+            found.append(
+                f"{len(self.never)} page(s) have no clinical sign-off yet: {', '.join(self.never)}"
+            )
+        if self.stale:
+            found.append(f"{FILE_NAME}: not pages any more: {', '.join(self.stale)}")
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,64 +136,46 @@ class Provenance:
         days = int(data.get("review_interval_days") or DEFAULT_INTERVAL_DAYS)
         return cls(citations, pages, timedelta(days=days))
 
+    def checked_pages(self, structure: Structure, english: Iterable[str]) -> set[str]:
+        """The pages to check: every topic's pages, and the replies listed here (a reply may
+        state facts too) that are still texts."""
+        pages = {page for topic in structure.topics.values() for page in topic.pages}
+        return pages | (set(self.pages) & set(english))
+
     def findings(self, page_ids: Iterable[str], today: date) -> Findings:
         """Pages with a fact but no source, unknown sources, overdue or missing reviews."""
-        found = Findings()
         wanted = sorted(set(page_ids))
-        for key in wanted:
-            record = self.pages.get(key)
-            if record is None or (record.facts and not record.sources):
-                found.errors.append(
-                    f"{FILE_NAME}: '{key}' states facts but names no source "
-                    "(add its sources, or `facts: false` if it only gives directions)"
-                )
-        for record in self.pages.values():
-            found.errors += [
-                f"{FILE_NAME}: '{record.key}' cites '{source}', which is not under sources"
+        return Findings(
+            unsourced=[
+                key
+                for key in wanted
+                if (record := self.pages.get(key)) is None or (record.facts and not record.sources)
+            ],
+            unknown=[
+                (record.key, source)
+                for record in self.pages.values()
                 for source in record.sources
                 if source not in self.citations
-            ]
-        overdue = [
-            f"{key} (review by {due.isoformat()})"
-            for key in wanted
-            if (due := self._due(key)) is not None and due < today
-        ]
-        if overdue:
-            found.warnings.append(f"past their review-by date: {', '.join(overdue)}")
-        never = [key for key in wanted if self._due(key) is None]
-        if never:
-            found.warnings.append(
-                f"{len(never)} page(s) have no clinical sign-off yet: {', '.join(never)}"
-            )
-        stale = sorted(set(self.pages) - set(wanted))
-        if stale:
-            found.warnings.append(f"{FILE_NAME}: not pages any more: {', '.join(stale)}")
-        return found
+            ],
+            overdue=[
+                (key, due) for key in wanted if (due := self.due(key)) is not None and due < today
+            ],
+            never=[key for key in wanted if self.due(key) is None],
+            stale=sorted(set(self.pages) - set(wanted)),
+        )
 
-    def signed_off(self, keys: Iterable[str], reviewer: str, on: date) -> Provenance:
-        """The same records with these pages signed off by `reviewer` on `on`."""
-        if not reviewer.strip():
-            raise CatalogError("a sign-off needs the reviewer's name")
+    def with_sign_offs(self, sign_offs: Iterable[SignOff]) -> Provenance:
+        """The records in the files with the console's sign-offs over them. A review the file
+        records on a later date than the console's stays: someone signed again since."""
         pages = dict(self.pages)
-        for key in keys:
-            record = pages.get(key) or PageRecord(key)
-            pages[key] = replace(
-                record, reviewed_by=reviewer.strip(), reviewed_on=on, review_by=None
-            )
+        for sign_off in sign_offs:
+            record = pages.get(sign_off.key) or PageRecord(sign_off.key)
+            if record.reviewed_on is None or record.reviewed_on <= sign_off.on:
+                pages[sign_off.key] = _signed(record, sign_off.reviewed_by, sign_off.on)
         return replace(self, pages=pages)
 
-    def to_data(self) -> dict[str, Any]:
-        """The records as sources.yaml holds them (for the console to write back)."""
-        return {
-            "review_interval_days": self.interval.days,
-            "sources": {
-                c.id: {"label": c.label, "url": c.url, "checked": c.checked}
-                for c in self.citations.values()
-            },
-            "pages": {key: _page_data(record) for key, record in self.pages.items()},
-        }
-
-    def _due(self, key: str) -> date | None:
+    def due(self, key: str) -> date | None:
+        """When the page must be read again; None while it has never been signed off."""
         record = self.pages.get(key)
         return record.due(self.interval) if record else None
 
@@ -162,19 +191,8 @@ def _page(key: str, spec: Mapping[str, Any]) -> PageRecord:
     )
 
 
-def _page_data(record: PageRecord) -> dict[str, Any]:
-    data: dict[str, Any] = {}
-    if record.sources:
-        data["sources"] = list(record.sources)
-    if not record.facts:
-        data["facts"] = False
-    if record.reviewed_by:
-        data["reviewed_by"] = record.reviewed_by
-    if record.reviewed_on:
-        data["reviewed_on"] = record.reviewed_on
-    if record.review_by:
-        data["review_by"] = record.review_by
-    return data
+def _signed(record: PageRecord, reviewer: str, on: date) -> PageRecord:
+    return replace(record, reviewed_by=reviewer, reviewed_on=on, review_by=None)
 
 
 def _date(value: object, where: str) -> date | None:

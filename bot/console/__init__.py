@@ -16,8 +16,9 @@ browser. Nothing here is reachable without signing in; every form carries a CSRF
     wording     over-budget sentences and changed words
     spreadsheets, text_input   files as Excel saves them; typed text as stored
     insights_page, charts      /staff/insights
-    routes/     the pages: auth, catalog, review, files, insights, callbacks (the nurse
-                callback queue)
+    sign_offs   clinical sign-offs of pages, over messages/sources.yaml
+    routes/     the pages: auth, catalog, review, files, insights, sources (sources and
+                review dates), callbacks (the nurse callback queue)
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from bot.config import Settings
 from bot.console.accounts import Accounts
 from bot.console.deps import Console
 from bot.console.four_eyes import RestoreRequests
-from bot.console.routes import auth, callbacks, catalog, files, insights, review
+from bot.console.routes import auth, callbacks, catalog, files, insights, review, sources
 from bot.console.versions import CatalogVersions
 from bot.errors import SignInRequired
 from bot.store.keys import StaffKeys
@@ -75,7 +76,7 @@ def mount_console(
     )
     if not settings.staff_four_eyes:
         log.warning("four-eyes review is off: one reviewer can publish and restore alone")
-    for area in (auth, catalog, review, files, insights):
+    for area in (auth, catalog, review, files, insights, sources):
         api.include_router(area.router, prefix="/staff", include_in_schema=False)
     if bot.callbacks is not None:
         api.include_router(callbacks.router, prefix="/staff/callbacks", include_in_schema=False)

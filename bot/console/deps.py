@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -14,14 +14,17 @@ from fastapi import Depends, HTTPException, Request
 from bot.app import Bot
 from bot.catalog.check import Report, check_data
 from bot.catalog.model import CatalogData, Structure
+from bot.catalog.provenance import Provenance
 from bot.clinic import ClinicDetails
 from bot.console.accounts import Account, Accounts
 from bot.console.four_eyes import RestoreRequests
 from bot.console.index import Entry, build_index
+from bot.console.sign_offs import SignOffs
 from bot.console.versions import CatalogVersions
 from bot.content import Content
 from bot.errors import SignInRequired
 from bot.models import Language
+from bot.store.keys import StaffKeys
 
 UTC = ZoneInfo("UTC")
 
@@ -37,7 +40,7 @@ class Console:
     locales: dict[Language, str]
     review_max_age_days: int
     timezone: ZoneInfo = UTC
-    prefix: str = "smsbot"  # REDIS_KEY_PREFIX, for the insights' keys
+    prefix: str = "smsbot"  # REDIS_KEY_PREFIX, for the insights and the sign-offs
     segment_price: float = 0.0
     four_eyes: bool = True
     restores: RestoreRequests | None = None
@@ -45,6 +48,18 @@ class Console:
     @property
     def structure(self) -> Structure:
         return self.bot.content.structure
+
+    @property
+    def sign_offs(self) -> SignOffs:
+        return SignOffs(self.versions.client, StaffKeys(self.prefix))
+
+    async def provenance(self) -> Provenance:
+        """Each page's sources and review: messages/sources.yaml with the sign-offs made here."""
+        return await self.sign_offs.effective(self.bot.settings.messages_dir)
+
+    def today(self) -> date:
+        """The date in the clinic, which a sign-off carries."""
+        return datetime.now(self.timezone).date()
 
     def when(self, timestamp: float) -> str:
         """A time as the clinic reads it: its own time zone, named (EST, CDT...)."""

@@ -14,6 +14,7 @@ outlives the code: change one only with a migration.
     PREFIX:{PREFIX:staff}:import:TOKEN     an uploaded file waiting for a yes (expires)
     PREFIX:{PREFIX:staff}:audit            list: every sign-in, draft, publish and restore
     PREFIX:{PREFIX:staff}:audit:failed     failed sign-ins recorded in the current window
+    PREFIX:{PREFIX:staff}:sign-offs        hash: snippet ID -> its sign-off (who, role, date)
     PREFIX:{PREFIX:staff}:user:NAME        hash: role, password hash
     PREFIX:{PREFIX:staff}:signin:NAME|ADDRESS  sign-in attempts in the current window
     PREFIX:{PREFIX:callbacks}:open         sorted set: open callback request ID -> time asked
@@ -76,6 +77,10 @@ class StaffKeys:
     @property
     def audit(self) -> str:
         return f"{self._base}:audit"
+
+    @property
+    def sign_offs(self) -> str:
+        return f"{self._base}:sign-offs"
 
     @property
     def failed_sign_ins(self) -> str:

@@ -1,6 +1,6 @@
 """The console's pages, one module per area: auth, catalog (edit and preview), review (publish,
-history, restore) and files (export and import). Handlers are module-level functions; the
-Console reaches them through `deps.get_console`."""
+history, restore), files (export and import) and sources (sources and clinical sign-off).
+Handlers are module-level functions; the Console reaches them through `deps.get_console`."""
 
 from __future__ import annotations
 
