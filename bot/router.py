@@ -54,6 +54,18 @@ class Router:
         self.callbacks = callbacks  # CALLBACKS: a nurse calls back on request
         self.understanding = understanding
 
+    def serving(self, keywords: Keywords, understanding: Understanding | None) -> Router:
+        """The same rules over another catalog's words. A router is never changed once built:
+        messages still being answered with this one keep it (see ServingCatalog)."""
+        return Router(
+            keywords,
+            self.structure,
+            self.default_language,
+            self.flood_limit,
+            self.callbacks,
+            understanding,
+        )
+
     def route(
         self, inbound: Inbound, saved: Session | None, recent: int = 1, now: int = 0
     ) -> tuple[Reply, Session]:
