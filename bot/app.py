@@ -42,6 +42,7 @@ class Bot:
     settings: Settings
     store: SessionStore
     conversation: Conversation
+    metrics: Metrics
     # Catalog builds run here, not in the loop's default executor: the loop joins that one when
     # it closes, so a build still running (seconds on a busy machine) would hold up shutdown.
     _builder: ThreadPoolExecutor | None = field(default=None, repr=False)
@@ -225,4 +226,4 @@ def build_bot(settings: Settings, store: SessionStore | None = None) -> Bot:
     desk = make_desk(settings, metrics)
     catalog = ServingCatalog(content, router, version=0)
     conversation = Conversation(catalog, store, metrics, insights=insights, callbacks=desk)
-    return Bot(settings, store, conversation)
+    return Bot(settings, store, conversation, metrics)
