@@ -408,7 +408,6 @@ def reply_shapes(structure: Structure) -> Iterator[tuple[str, tuple[Part, ...]]]
         yield f"reply.{key}", (f"reply.{key}",)
     for key in ("safety", "urgent", "courtesy"):
         yield f"reply.{key}", (f"reply.{key}",)
-    yield "reply.not_understood", ("reply.not_understood",)
     yield "reply.safety + nurse", ("reply.safety", NURSE_HINT)
     yield "hint.nurse", (NURSE_HINT,)
     for key in CALLBACK_REPLIES:

@@ -21,7 +21,6 @@ from bot.router import page_parts, reply_shapes
 # The replies the bot sends on its own, by what makes it send them.
 REPLY_NAMES = {
     "reply.welcome": "Welcome, for someone new",
-    "reply.not_understood": "When the bot did not understand",
     "reply.help": "Answer to HELP",
     "reply.stop": "Answer to STOP (opted out)",
     "reply.start": "Answer to START (opted back in)",

@@ -22,19 +22,6 @@ from bot.sms import BUDGET, measure, non_gsm_characters
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
 
 
-def describe(structure: Structure, key: str) -> str:
-    for menu in structure.menus.values():
-        if menu.header == key:
-            return f"Header of the {menu.id} menu"
-    for topic in structure.topics.values():
-        if topic.label == key:
-            return f"Menu label of {topic.id}"
-        if key in topic.pages:
-            number = topic.pages.index(key) + 1
-            return f"{topic.id}, page {number} of {len(topic.pages)}"
-    return "A reply the bot sends on its own (help, stop, emergency...)"
-
-
 # What a nurse filters the catalog by: (name shown, test on a row's cells)
 FILTERS: dict[str, str] = {
     "drafts": "Drafts",
