@@ -16,10 +16,11 @@ from bot.console.index import Entry, labelled_shapes, search, topic_index
 from bot.console.versions import Candidate, Version
 from bot.console.wording import budget_warning, changed_words
 from bot.errors import CatalogError, PreviewError
+from bot.models import ENGLISH, LANGUAGES, SPANISH
 from bot.router import reply_shapes
 from bot.sms import BUDGET, measure, non_gsm_characters
 
-LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
+LANGUAGE_NAMES: dict[str, str] = {ENGLISH: "English", SPANISH: "Spanish"}
 
 
 # What a nurse filters the catalog by: (name shown, test on a row's cells)
@@ -115,18 +116,18 @@ def snippet_rows(
         rows = []
         for key in keys:
             cells = {}
-            for language in ("en", "es"):
+            for language in LANGUAGES:
                 text = (
                     published.english.get(key, "")
-                    if language == "en"
-                    else published.translations.get("es", {}).get(key, Translation("", "")).text
+                    if language == ENGLISH
+                    else published.translations.get(SPANISH, {}).get(key, Translation("", "")).text
                 )
                 at = changed_at.get((language, key))
                 cells[language] = {
                     "text": text,
                     "missing": not text.strip(),
                     # From the drafts too: an English draft already makes its Spanish stale.
-                    "review": language != "en" and candidate.needs_review(language, key),
+                    "review": language != ENGLISH and candidate.needs_review(language, key),
                     "over": (language, key) in over,
                     "draft": (language, key) in drafted,
                     "reviewed": console.when(at[1]) if at else "in the files",
@@ -206,7 +207,7 @@ def preview_of(
     """Every SMS this snippet takes part in, as the patient will get it, measured."""
     english = dict(candidate.english)
     translations = {lang: dict(entries) for lang, entries in candidate.translations.items()}
-    if language == "en":
+    if language == ENGLISH:
         english[key] = text
     else:
         translations.setdefault(language, {})[key] = Translation(text, english[key])
@@ -264,7 +265,7 @@ def runs(text: str) -> list[list[Any]]:
 def too_long(console: Console, data: CatalogData, key: str) -> list[str]:
     """In words, every SMS with this text that the catalog check would refuse to publish."""
     found: list[str] = []
-    for language in ("en", "es"):
+    for language in LANGUAGES:
         try:
             result = preview_of(console, data, key, language, cell(data, language, key))
         except PreviewError:
