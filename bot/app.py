@@ -15,7 +15,7 @@ from bot.catalog.model import CatalogData, Structure
 from bot.clinic import ClinicDetails
 from bot.config import Settings
 from bot.content import Content
-from bot.conversation import Conversation
+from bot.conversation import Conversation, ServingCatalog
 from bot.errors import CatalogError
 from bot.insights import ClinicDay, InsightsKeys, InsightsRecorder, Vocabulary
 from bot.keywords import Keywords
@@ -42,7 +42,7 @@ class Bot:
     settings: Settings
     store: SessionStore
     conversation: Conversation
-    catalog_version: int = 0  # 0: the files; N: version N published from the staff console
+    metrics: Metrics
     # Catalog builds run here, not in the loop's default executor: the loop joins that one when
     # it closes, so a build still running (seconds on a busy machine) would hold up shutdown.
     _builder: ThreadPoolExecutor | None = field(default=None, repr=False)
@@ -57,7 +57,12 @@ class Bot:
 
     @property
     def content(self) -> Content:
-        return self.conversation.content
+        return self.conversation.catalog.content
+
+    @property
+    def catalog_version(self) -> int:
+        """0: the files; N: version N published from the staff console."""
+        return self.conversation.catalog.version
 
     def content_for(self, data: CatalogData) -> Content:
         """A catalog's texts, ready to send with this deployment's clinic details."""
@@ -88,7 +93,8 @@ class Bot:
         CatalogError, and keeps serving the current catalog, when the check fails.
         """
         content, keywords = await self._built(lambda: self.prepare_catalog(data))
-        understanding = self.conversation.router.understanding
+        router = self.conversation.catalog.router
+        understanding = router.understanding
         if understanding is not None:
             current = understanding
             examples = Examples.from_data(data.examples) if data.examples else None
@@ -96,10 +102,10 @@ class Bot:
             understanding = await self._built(
                 lambda: current.with_topics(data.keywords, topics, examples)
             )
-        self.conversation.content = content
-        self.conversation.router.keywords = keywords
-        self.conversation.router.understanding = understanding
-        self.catalog_version = version
+        # One assignment: a message being answered keeps the catalog it started with.
+        self.conversation.catalog = ServingCatalog(
+            content, router.serving(keywords, understanding), version
+        )
         log.info("now serving catalog version %d (%s)", version, content.version)
 
     async def _built(self, build: Callable[[], T]) -> T:
@@ -218,5 +224,6 @@ def build_bot(settings: Settings, store: SessionStore | None = None) -> Bot:
     from bot.callbacks.build import make_desk  # only deployments with CALLBACKS use it
 
     desk = make_desk(settings, metrics)
-    conversation = Conversation(router, content, store, metrics, insights=insights, callbacks=desk)
-    return Bot(settings, store, conversation)
+    catalog = ServingCatalog(content, router, version=0)
+    conversation = Conversation(catalog, store, metrics, insights=insights, callbacks=desk)
+    return Bot(settings, store, conversation, metrics)

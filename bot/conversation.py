@@ -30,6 +30,19 @@ COMMIT_ATTEMPTS = 5  # re-route when another message from the same sender commit
 
 
 @dataclass(frozen=True, slots=True)
+class ServingCatalog:
+    """What a publish replaces, as one value: the texts and the router over the catalog's words.
+
+    A publish swaps it in one assignment, and a message reads it once, so no message is routed
+    with one catalog and rendered with another.
+    """
+
+    content: Content
+    router: Router
+    version: int = 0  # 0: the files; N: version N published from the staff console
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
     reply: Reply
     texts: tuple[str, ...]
@@ -39,25 +52,27 @@ class Answer:
 class Conversation:
     def __init__(
         self,
-        router: Router,
-        content: Content,
+        catalog: ServingCatalog,
         store: SessionStore,
         metrics: Metrics | None = None,
         clock: Callable[[], float] = time.time,
         callbacks: CallbackDesk | None = None,
         insights: InsightsRecorder | None = None,
     ):
-        self.router = router
-        self.content = content
+        self.catalog = catalog
         self.store = store
         self.metrics = metrics or Metrics()
         self.clock = clock
         self.callbacks = callbacks  # the nurse callback queue, when CALLBACKS is on
         self.insights = insights
 
+    @property
+    def router(self) -> Router:
+        return self.catalog.router
+
     async def handle(self, inbound: Inbound) -> Answer:
         started = time.perf_counter()
-        answer = await self._handle(inbound)
+        answer = await self._handle(inbound, self.catalog)
         elapsed = time.perf_counter() - started
         self._observe(answer, elapsed)
         if self.insights is not None and answer.outcome != "duplicate":  # a retry is no news
@@ -81,17 +96,19 @@ class Conversation:
         )
         return answer
 
-    async def _handle(self, inbound: Inbound) -> Answer:
+    async def _handle(self, inbound: Inbound, catalog: ServingCatalog) -> Answer:
         try:
             expected = await self._starting_state(inbound)
             saved = self._with_deferred(
                 inbound, expected.session or await self._carried_over(inbound)
             )
         except StoreUnavailable as exc:
-            return self._stateless(inbound, exc)
+            return self._stateless(inbound, catalog, exc)
         now = int(self.clock())
         for _ in range(COMMIT_ATTEMPTS):
-            reply, session = self.router.route(inbound, saved, recent=expected.recent + 1, now=now)
+            reply, session = catalog.router.route(
+                inbound, saved, recent=expected.recent + 1, now=now
+            )
             try:
                 result = await self.store.commit(
                     inbound.sender, inbound.message_id, expected, session, encode_reply(reply)
@@ -100,18 +117,19 @@ class Conversation:
                 self.metrics.store_errors.labels("commit").inc()
                 log.warning("session store unavailable (%s); answer not saved", exc)
                 self._keep_opt_change(inbound, saved, session)
-                return self._render(_without_queue(reply), "stateless")
+                return self._render(catalog, _without_queue(reply), "stateless")
             if isinstance(result, Duplicate):
-                return await self._repeat(inbound, result.answer, now)
+                return await self._repeat(inbound, catalog, result.answer, now)
             if isinstance(result, Committed):
                 self._count_opt_change(expected, session)
                 if reply.intent == "forget":
                     await self._forget(inbound.sender)
-                return self._render(await self._callback(inbound, reply, session, now), "ok")
+                reply = await self._callback(inbound, reply, session, now)
+                return self._render(catalog, reply, "ok")
             expected = result.state  # someone else wrote first: route again from the truth
             saved = self._with_deferred(inbound, expected.session)
         log.warning("gave up saving after %d concurrent updates", COMMIT_ATTEMPTS)
-        return self._render(reply, "contended")
+        return self._render(catalog, reply, "contended")
 
     async def _starting_state(self, inbound: Inbound) -> State:
         """The guess to route from: free when this process knows the sender."""
@@ -136,16 +154,17 @@ class Conversation:
             self.metrics.store_errors.labels("forget").inc()
             log.warning("could not forget a sender (%s)", exc)
 
-    def _stateless(self, inbound: Inbound, exc: Exception) -> Answer:
+    def _stateless(self, inbound: Inbound, catalog: ServingCatalog, exc: Exception) -> Answer:
         """The store is away: answer from what this process last saw of the sender (an opt-out
         included), else from this message alone, as to a known sender."""
         self.metrics.store_errors.labels("read").inc()
         log.warning("session store unavailable (%s); answering without a session", exc)
         known = self.store.guess(inbound.sender)
         before = self._with_deferred(inbound, known.session if known else None) or Session()
-        reply, session = self.router.route(inbound, before, now=int(self.clock()))
+        reply, session = catalog.router.route(inbound, before, now=int(self.clock()))
         self._keep_opt_change(inbound, before, session)
-        return self._render(_without_queue(reply), "stateless")  # the queue shares that Redis
+        # No callback request either: the queue shares that Redis.
+        return self._render(catalog, _without_queue(reply), "stateless")
 
     def _keep_opt_change(self, inbound: Inbound, before: Session | None, after: Session) -> None:
         """The store is away: an opt-out (or opt-in) this message made must not be lost."""
@@ -167,30 +186,33 @@ class Conversation:
             return _without_queue(reply)
         return await self.callbacks.act(inbound, reply, session, now)
 
-    async def _repeat(self, inbound: Inbound, recorded: str, now: int) -> Answer:
+    async def _repeat(
+        self, inbound: Inbound, catalog: ServingCatalog, recorded: str, now: int
+    ) -> Answer:
         """A MessageSid answered before: the same answer, never a second state change."""
         try:
             reply = decode_reply(recorded)
             if _asks_queue(reply) and self.callbacks is not None:
                 reply = await self.callbacks.replay(inbound, reply, now)
-            return self._render(reply, "duplicate")
+            return self._render(catalog, reply, "duplicate")
         except (KeyError, ValueError):  # recorded before a content change
-            reply = Reply(self.router.default_language, (("menu:main",),), "menu")
-            return self._render(reply, "duplicate")
+            reply = Reply(catalog.router.default_language, (("menu:main",),), "menu")
+            return self._render(catalog, reply, "duplicate")
 
-    def _render(self, reply: Reply, outcome: AnswerOutcome) -> Answer:
-        texts = tuple(self._text(reply.language, parts) for parts in reply.messages)
+    def _render(self, catalog: ServingCatalog, reply: Reply, outcome: AnswerOutcome) -> Answer:
+        content = catalog.content
+        texts = tuple(self._text(content, reply.language, parts) for parts in reply.messages)
         return Answer(reply, texts, outcome)
 
-    def _text(self, language: Language, parts: tuple[Part, ...]) -> str:
+    def _text(self, content: Content, language: Language, parts: tuple[Part, ...]) -> str:
         if not any("@" in part for part in parts):
-            return self.content.render(language, parts)
-        return "\n".join(self._part(language, part) for part in parts)
+            return content.render(language, parts)
+        return "\n".join(self._part(content, language, part) for part in parts)
 
-    def _part(self, language: Language, part: Part) -> str:
+    def _part(self, content: Content, language: Language, part: Part) -> str:
         """A snippet that tells a time: 'reply.callback.new@1790000000'."""
         key, _, _ = part.partition("@")
-        text = self.content.text(language, key)
+        text = content.text(language, key)
         if self.callbacks is None:
             return text
         from bot.callbacks.desk import fill_when

@@ -39,6 +39,7 @@ from zoneinfo import ZoneInfo
 from redis.exceptions import RedisError
 
 from bot.keywords import normalize
+from bot.models import ENGLISH, SPANISH, intent_topic
 from bot.sms import measure
 
 log = logging.getLogger("smsbot.insights")
@@ -326,8 +327,6 @@ def _text(value: str | bytes) -> str:
 
 # -- a period at a glance -------------------------------------------------------------------------
 
-TOPIC_PREFIX = "topic:"
-
 
 @dataclass(frozen=True, slots=True)
 class Period:
@@ -359,9 +358,9 @@ class Period:
     def topics(self) -> list[tuple[str, int]]:
         """(topic, messages), most asked first."""
         found = [
-            (intent.removeprefix(TOPIC_PREFIX), count)
+            (topic, count)
             for intent, count in self.by_intent().items()
-            if intent.startswith(TOPIC_PREFIX)
+            if (topic := intent_topic(intent)) is not None
         ]
         return sorted(found, key=lambda item: (-item[1], item[0]))
 
@@ -408,8 +407,8 @@ def daily_rows(period: Period) -> list[list[str]]:
             [
                 day.day.isoformat(),
                 str(one.total()),
-                str(one.total(language="en")),
-                str(one.total(language="es")),
+                str(one.total(language=ENGLISH)),
+                str(one.total(language=SPANISH)),
                 str(one.total(*UNANSWERED)),
                 str(one.total("emergency")),
                 str(one.total("urgent")),

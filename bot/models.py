@@ -6,8 +6,36 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Language = Literal["en", "es"]
-LANGUAGES: tuple[Language, ...] = ("en", "es")
-TRANSLATED: tuple[Language, ...] = tuple(language for language in LANGUAGES if language != "en")
+ENGLISH: Language = "en"  # the language the snippets are written in; the others translate it
+SPANISH: Language = "es"
+LANGUAGES: tuple[Language, ...] = (ENGLISH, SPANISH)
+TRANSLATED: tuple[Language, ...] = tuple(language for language in LANGUAGES if language != ENGLISH)
+
+# Which rule answered a message, for metrics, logs and the insights counters: a plain name
+# ("help", "not_understood") or one of these prefixes with a topic ID. The counters in Redis
+# keep these strings, so their spelling must not change.
+TOPIC_INTENT = "topic:"  # a topic opened: "topic:side_effects"
+DRUG_INTENT = "drug:"  # a drug name read, answered with its class's topic: "drug:checkpoint"
+TWILIO_INTENT = "twilio_"  # Twilio Advanced Opt-Out answered itself: "twilio_stop"
+
+
+def topic_intent(topic: str) -> str:
+    return TOPIC_INTENT + topic
+
+
+def drug_intent(topic: str) -> str:
+    return DRUG_INTENT + topic
+
+
+def twilio_intent(opt_out_type: str) -> str:
+    """Twilio's OptOutType ("STOP", "START", "HELP") as the intent that records it."""
+    return TWILIO_INTENT + opt_out_type.lower()
+
+
+def intent_topic(intent: str) -> str | None:
+    """The topic a topic intent opened; None for every other intent."""
+    return intent.removeprefix(TOPIC_INTENT) if intent.startswith(TOPIC_INTENT) else None
+
 
 # What a message asks for, as keywords.Match reports it.
 MatchKind = Literal["command", "topic", "number", "emergency"]

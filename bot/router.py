@@ -12,7 +12,18 @@ from dataclasses import replace
 from bot.catalog.model import MENU_PREFIX, Structure, Topic
 from bot.content import CHOICE_PART, DRUG_PART
 from bot.keywords import Keywords, Match
-from bot.models import Inbound, Language, Part, Reply, Session
+from bot.models import (
+    ENGLISH,
+    SPANISH,
+    Inbound,
+    Language,
+    Part,
+    Reply,
+    Session,
+    drug_intent,
+    topic_intent,
+    twilio_intent,
+)
 from bot.understanding.reading import Reading, Understanding
 
 MAIN = "main"
@@ -54,6 +65,18 @@ class Router:
         self.callbacks = callbacks  # CALLBACKS: a nurse calls back on request
         self.understanding = understanding
 
+    def serving(self, keywords: Keywords, understanding: Understanding | None) -> Router:
+        """The same rules over another catalog's words. A router is never changed once built:
+        messages still being answered with this one keep it (see ServingCatalog)."""
+        return Router(
+            keywords,
+            self.structure,
+            self.default_language,
+            self.flood_limit,
+            self.callbacks,
+            understanding,
+        )
+
     def route(
         self, inbound: Inbound, saved: Session | None, recent: int = 1, now: int = 0
     ) -> tuple[Reply, Session]:
@@ -91,7 +114,7 @@ class Router:
         self, inbound: Inbound, match: Match | None, reading: Reading | None, session: Session
     ) -> Language:
         if match and match.kind == "command" and match.name in ("english", "spanish"):
-            return "en" if match.name == "english" else "es"
+            return ENGLISH if match.name == "english" else SPANISH
         guess = reading.language if reading else None
         picks = (match and match.kind == "number") or (reading and reading.number is not None)
         if picks and session.language:
@@ -102,11 +125,11 @@ class Router:
                 switch
                 and guess
                 and guess.language
-                and not (session.explicit and guess.language == "en")
+                and not (session.explicit and guess.language == ENGLISH)
             ):
                 return guess.language  # clearly written in the other language
-            if match and match.language == "es":
-                return "es"  # a Spanish-only word is a clear choice
+            if match and match.language == SPANISH:
+                return SPANISH  # a Spanish-only word is a clear choice
             return session.language
         if match and match.language and not (guess and guess.strong):
             return match.language  # a keyword of one language, in a message that says little
@@ -116,7 +139,7 @@ class Router:
         if hint:
             return hint
         if inbound.from_country.upper() in SPANISH_SPEAKING:
-            return "es"  # a tie-breaker only: the words come first
+            return SPANISH  # a tie-breaker only: the words come first
         return self.default_language
 
     # -- the rules, in order -----------------------------------------------------------------
@@ -267,7 +290,7 @@ class Router:
         kind = opt_out_type.upper()
         if kind in ("STOP", "START"):
             session = replace(session, opted_out=kind == "STOP")
-        reply = Reply(language, (), f"twilio_{kind.lower()}")
+        reply = Reply(language, (), twilio_intent(kind))
         return _withdrawing(reply, session) if kind == "STOP" else (reply, session)
 
     def _flooded(
@@ -329,7 +352,7 @@ class Router:
         topic = topics.get(wanted) or topics.get(drug.topic) or topics[TYPES]
         reply, session = self._open(language, session, topic)
         line: tuple[Part, ...] = (f"{DRUG_PART}{drug.drug_class}:{drug.display}",)
-        return Reply(reply.language, (line, *reply.messages), f"drug:{wanted}"), session
+        return Reply(reply.language, (line, *reply.messages), drug_intent(wanted)), session
 
     def _choose(
         self, language: Language, session: Session, topics: tuple[str, ...]
@@ -346,7 +369,7 @@ class Router:
     def _open(self, language: Language, session: Session, topic: Topic) -> tuple[Reply, Session]:
         if topic.menu:
             session = replace(session, menu=topic.menu, topic=None, page=0)
-            return _say(language, f"topic:{topic.id}", (MENU_PREFIX + topic.menu,)), session
+            return _say(language, topic_intent(topic.id), (MENU_PREFIX + topic.menu,)), session
         return self._page(language, session, topic, 0)
 
     def _page(
@@ -362,7 +385,7 @@ class Router:
         messages = [page_parts(topic, page)]
         if self.callbacks and topic.id == CALL_TOPIC and not has_more:
             messages.append((NURSE_HINT,))  # its own SMS: the last page leaves no room for it
-        return _say(language, f"topic:{topic.id}", *messages), session
+        return _say(language, topic_intent(topic.id), *messages), session
 
 
 def _alarm(match: Match | None, reading: Reading | None) -> str:
@@ -396,7 +419,6 @@ def reply_shapes(structure: Structure) -> Iterator[tuple[str, tuple[Part, ...]]]
         yield f"reply.{key}", (f"reply.{key}",)
     for key in ("safety", "urgent", "courtesy"):
         yield f"reply.{key}", (f"reply.{key}",)
-    yield "reply.not_understood", ("reply.not_understood",)
     yield "reply.safety + nurse", ("reply.safety", NURSE_HINT)
     yield "hint.nurse", (NURSE_HINT,)
     for key in CALLBACK_REPLIES:

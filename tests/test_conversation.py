@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
 import redis
 
-from bot.catalog.files import Source
+from bot.app import build_bot
+from bot.catalog.files import Source, load_data
 from bot.config import PROJECT_ROOT
-from bot.models import Language
+from bot.models import Inbound, Language, Session
+from bot.store import CommitResult, Limits, State
+from bot.store.keys import Keys
+from bot.store.memory import MemoryStore
 from tests.helpers.phone import MAIN, Phone, expect
+from tests.helpers.settings import make_settings
 from tests.helpers.store import key_of, session_of, stored_count
 
 TYPES = ("menu:types",)
@@ -289,3 +296,46 @@ def test_replayed_message_sid_gets_same_answer_and_advances_once(
     assert first.text.count("<Message>") == 1
     # The retry did not turn a page: the next MORE reads page 3, not page 4.
     assert phone.text("MORE") == expect(phone, "en", page("cure", 3))
+
+
+class HeldStore(MemoryStore):
+    """A MemoryStore whose commits wait to be let through: a message stays in flight."""
+
+    def __init__(self) -> None:
+        super().__init__(Keys("held"), Limits(session_ttl=3600, answer_ttl=3600))
+        self.committing = asyncio.Event()
+        self.let_through = asyncio.Event()
+
+    async def commit(
+        self, sender: str, message_id: str, expected: State, after: Session, answer: str
+    ) -> CommitResult:
+        self.committing.set()
+        await self.let_through.wait()
+        return await super().commit(sender, message_id, expected, after, answer)
+
+
+def test_a_publish_while_a_message_is_in_flight_does_not_mix_catalogs() -> None:
+    """Routed with one catalog, the message is rendered with the same one; the next message
+    gets the published one."""
+    settings = make_settings(redis_url="")
+    data = load_data(settings.messages_dir, settings.locales_dir)
+    spanish = data.translations["es"]
+    for key in ("reply.help", "reply.help.no_after_hours_phone"):  # with or without the phone
+        english = data.english[key].replace("Msg & data rates may apply.", "Rates may apply.")
+        data.english[key] = english
+        spanish[key] = replace(spanish[key], source=english)  # the translation is still reviewed
+
+    async def publish_mid_message() -> tuple[tuple[str, ...], tuple[str, ...]]:
+        store = HeldStore()
+        bot = build_bot(settings, store)
+        in_flight = asyncio.create_task(bot.conversation.handle(Inbound("s", "SM1", "HELP")))
+        await store.committing.wait()
+        await bot.use_catalog(data, 1)
+        store.let_through.set()
+        first = (await in_flight).texts
+        bot.stop_building()
+        return first, (await bot.conversation.handle(Inbound("s", "SM2", "HELP"))).texts
+
+    first, second = asyncio.run(publish_mid_message())
+    assert "Msg & data rates may apply." in first[0]
+    assert "Rates may apply." in second[0] and "Msg & data" not in second[0]

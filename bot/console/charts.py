@@ -16,11 +16,12 @@ from markupsafe import Markup
 from pygal.style import Style
 
 from bot.insights import UNANSWERED, DayFigures, Period
+from bot.models import ENGLISH, SPANISH
 
 SVG = "http://www.w3.org/2000/svg"
 ET.register_namespace("", SVG)
 ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
-LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
+LANGUAGE_NAMES: dict[str, str] = {ENGLISH: "English", SPANISH: "Spanish"}
 STYLE = Style(
     font_family='system-ui, -apple-system, "Segoe UI", sans-serif',
     background="#ffffff",

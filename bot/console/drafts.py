@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.catalog.model import CatalogData, Translation
-from bot.models import ChangeKind
+from bot.models import ENGLISH, ChangeKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,11 +40,11 @@ def apply_drafts(
     examples = json.loads(json.dumps(published.examples))
     changes: list[Change] = []
     for (kind, first, second), draft in sorted(drafts.items()):
-        if kind == "t" and first == "en" and draft["value"] != english.get(second):
-            changes.append(Change("text", "en", second, english.get(second, ""), draft["value"]))
+        if kind == "t" and first == ENGLISH and draft["value"] != english.get(second):
+            changes.append(Change("text", ENGLISH, second, english.get(second, ""), draft["value"]))
             english[second] = draft["value"]
     for (kind, first, second), draft in sorted(drafts.items()):
-        if kind == "t" and first != "en":
+        if kind == "t" and first != ENGLISH:
             before = translations.get(first, {}).get(second)
             # Against the English it was written for: a later English edit flags it for review.
             source = draft.get("source", english.get(second, ""))
@@ -135,7 +135,7 @@ def on_files(snapshot: CatalogData, files: CatalogData, topics: frozenset[str]) 
 
 def diff(before: CatalogData, after: CatalogData) -> list[Change]:
     changes = [
-        Change("text", "en", key, before.english.get(key, ""), text)
+        Change("text", ENGLISH, key, before.english.get(key, ""), text)
         for key, text in after.english.items()
         if before.english.get(key) != text
     ]
@@ -160,7 +160,7 @@ def approved(before: CatalogData, after: CatalogData, language: str, key: str) -
 
 
 def cell(data: CatalogData, language: str, key: str) -> str:
-    if language == "en":
+    if language == ENGLISH:
         return data.english.get(key, "")
     entry = data.translations.get(language, {}).get(key)
     return entry.text if entry else ""
@@ -177,10 +177,10 @@ def older(
 
 def cells(imported: CatalogData, changes: list[Change]) -> CatalogData:
     """Only the texts an upload changes, to be applied on the catalog as it is when confirmed."""
-    english = {c.key: imported.english[c.key] for c in changes if c.language == "en"}
+    english = {c.key: imported.english[c.key] for c in changes if c.language == ENGLISH}
     translations: dict[str, dict[str, Translation]] = {}
     for change in changes:
-        if change.language != "en":
+        if change.language != ENGLISH:
             entry = imported.translations[change.language][change.key]
             translations.setdefault(change.language, {})[change.key] = entry
     return CatalogData(english, translations, {})

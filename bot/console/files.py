@@ -17,6 +17,7 @@ from bot.console.index import build_index
 from bot.console.spreadsheets import UnreadableSpreadsheet, read_table, xlsx_bytes
 from bot.console.text_input import normalize_text, same_text
 from bot.errors import ImportFileError
+from bot.models import ENGLISH, SPANISH
 
 SPREADSHEET_COLUMNS = ("id", "where", "english", "spanish", "spanish_needs_review")
 
@@ -26,8 +27,8 @@ def spreadsheet_rows(structure: Structure, data: CatalogData) -> list[list[str]]
     would run as a formula is neutralized (read back by `from_csv`)."""
     rows = []
     for entry in build_index(structure, data):
-        es = data.translations.get("es", {}).get(entry.key, Translation("", ""))
-        review = "yes" if data.needs_review("es", entry.key) else ""
+        es = data.translations.get(SPANISH, {}).get(entry.key, Translation("", ""))
+        review = "yes" if data.needs_review(SPANISH, entry.key) else ""
         row = [entry.key, entry.label, data.english[entry.key], es.text, review]
         rows.append([spreadsheet.neutralize(value) for value in row])
     return rows
@@ -62,7 +63,7 @@ def from_csv(
         for row in table.rows
     ]
     english = dict(base.english)
-    spanish = dict(base.translations.get("es", {}))
+    spanish = dict(base.translations.get(SPANISH, {}))
     kept: list[Change] = []
     for row in rows:
         key = row["id"].strip()
@@ -71,26 +72,28 @@ def from_csv(
         text = row["english"]
         if same_text(text, base.english[key]):
             continue
-        if older(published, base, "en", key, text):
-            kept.append(Change("text", "en", key, base.english[key], text))
+        if older(published, base, ENGLISH, key, text):
+            kept.append(Change("text", ENGLISH, key, base.english[key], text))
         else:
             english[key] = text
     for row in rows:
         key, text = row["id"].strip(), row["spanish"]
-        if same_text(text, cell(base, "es", key)):
+        if same_text(text, cell(base, SPANISH, key)):
             if (
                 reviewed(row)
-                and base.needs_review("es", key)
+                and base.needs_review(SPANISH, key)
                 and same_text(row["english"], base.english[key])
             ):
                 spanish[key] = Translation(text, row["english"])
             continue
-        if older(published, base, "es", key, text):
-            kept.append(Change("text", "es", key, cell(base, "es", key), text))
+        if older(published, base, SPANISH, key, text):
+            kept.append(Change("text", SPANISH, key, cell(base, SPANISH, key), text))
         else:
             # Against the English in the same row: the English the translator read.
             spanish[key] = Translation(text, row["english"])
-    data = CatalogData(english, {**base.translations, "es": spanish}, base.keywords, base.examples)
+    data = CatalogData(
+        english, {**base.translations, SPANISH: spanish}, base.keywords, base.examples
+    )
     return data, kept
 
 

@@ -16,12 +16,12 @@ from rapidfuzz import fuzz, process
 
 from bot.catalog.model import CatalogData, Structure
 from bot.keywords import normalize
+from bot.models import SPANISH
 from bot.router import page_parts, reply_shapes
 
 # The replies the bot sends on its own, by what makes it send them.
 REPLY_NAMES = {
     "reply.welcome": "Welcome, for someone new",
-    "reply.not_understood": "When the bot did not understand",
     "reply.help": "Answer to HELP",
     "reply.stop": "Answer to STOP (opted out)",
     "reply.start": "Answer to START (opted back in)",
@@ -175,7 +175,7 @@ def build_index(
             for language_words in (keywords.get(place.topic) or {}).values():
                 words.extend(language_words)
             words.extend((examples or {}).get(place.topic, ()))
-        spanish = data.translations.get("es", {}).get(key)
+        spanish = data.translations.get(SPANISH, {}).get(key)
         parts = [key, title, *also_of(spots), data.english[key], spanish.text if spanish else ""]
         searchable = normalize(" ".join([*parts, *words]))
         shown_in = tuple(dict.fromkeys(place.topic for place in spots))

@@ -16,23 +16,11 @@ from bot.console.index import Entry, labelled_shapes, search, topic_index
 from bot.console.versions import Candidate, Version
 from bot.console.wording import budget_warning, changed_words
 from bot.errors import CatalogError, PreviewError
+from bot.models import ENGLISH, LANGUAGES, SPANISH
 from bot.router import reply_shapes
 from bot.sms import BUDGET, measure, non_gsm_characters
 
-LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
-
-
-def describe(structure: Structure, key: str) -> str:
-    for menu in structure.menus.values():
-        if menu.header == key:
-            return f"Header of the {menu.id} menu"
-    for topic in structure.topics.values():
-        if topic.label == key:
-            return f"Menu label of {topic.id}"
-        if key in topic.pages:
-            number = topic.pages.index(key) + 1
-            return f"{topic.id}, page {number} of {len(topic.pages)}"
-    return "A reply the bot sends on its own (help, stop, emergency...)"
+LANGUAGE_NAMES: dict[str, str] = {ENGLISH: "English", SPANISH: "Spanish"}
 
 
 # What a nurse filters the catalog by: (name shown, test on a row's cells)
@@ -128,18 +116,18 @@ def snippet_rows(
         rows = []
         for key in keys:
             cells = {}
-            for language in ("en", "es"):
+            for language in LANGUAGES:
                 text = (
                     published.english.get(key, "")
-                    if language == "en"
-                    else published.translations.get("es", {}).get(key, Translation("", "")).text
+                    if language == ENGLISH
+                    else published.translations.get(SPANISH, {}).get(key, Translation("", "")).text
                 )
                 at = changed_at.get((language, key))
                 cells[language] = {
                     "text": text,
                     "missing": not text.strip(),
                     # From the drafts too: an English draft already makes its Spanish stale.
-                    "review": language != "en" and candidate.needs_review(language, key),
+                    "review": language != ENGLISH and candidate.needs_review(language, key),
                     "over": (language, key) in over,
                     "draft": (language, key) in drafted,
                     "reviewed": console.when(at[1]) if at else "in the files",
@@ -219,7 +207,7 @@ def preview_of(
     """Every SMS this snippet takes part in, as the patient will get it, measured."""
     english = dict(candidate.english)
     translations = {lang: dict(entries) for lang, entries in candidate.translations.items()}
-    if language == "en":
+    if language == ENGLISH:
         english[key] = text
     else:
         translations.setdefault(language, {})[key] = Translation(text, english[key])
@@ -277,7 +265,7 @@ def runs(text: str) -> list[list[Any]]:
 def too_long(console: Console, data: CatalogData, key: str) -> list[str]:
     """In words, every SMS with this text that the catalog check would refuse to publish."""
     found: list[str] = []
-    for language in ("en", "es"):
+    for language in LANGUAGES:
         try:
             result = preview_of(console, data, key, language, cell(data, language, key))
         except PreviewError:

@@ -196,14 +196,13 @@ async def prometheus(request: Request) -> Response:
     served: Served = request.app.state.served
     if not metrics_allowed(served.settings, request.headers.get("authorization")):
         return Response("not found\n", status_code=404, media_type="text/plain")
-    webhook: Webhook = request.app.state.webhook
-    callbacks = webhook.bot.callbacks
+    callbacks = served.bot.callbacks
     if callbacks is not None:  # the queue's size and age, as Redis has them now
         try:
             await callbacks.refresh(int(time.time()))
         except StoreUnavailable:
             log.warning("could not read the callback queue for /metrics")
-    return Response(webhook.metrics.export(), media_type=CONTENT_TYPE)
+    return Response(served.bot.metrics.export(), media_type=CONTENT_TYPE)
 
 
 @routes.get("/favicon.svg", include_in_schema=False)
@@ -235,7 +234,7 @@ def create_app(
 ) -> App:
     """The whole app. `password_hasher`: for staff passwords, Argon2's defaults unless given."""
     bot = bot or build_bot(settings)
-    webhook = Webhook(settings, bot)
+    webhook = Webhook(settings, bot, bot.metrics)
     # With the console off, the files are the catalog: no version published earlier is served.
     console_redis = versions = None
     if settings.staff_console and settings.redis_url:

@@ -16,6 +16,7 @@ from bot.app import Bot
 from bot.callbacks.desk import CallbackDesk
 from bot.config import Settings
 from bot.errors import BodyTooLarge, ClientGone, SignatureError
+from bot.metrics import Metrics
 from bot.models import Inbound
 from bot.privacy import E164, normalize_number, sender_key
 from bot.webhook import fields, twilio
@@ -49,10 +50,10 @@ class Outcome:
 class Webhook:
     """The Twilio webhook: check, parse, answer. No HTTP framework in here."""
 
-    def __init__(self, settings: Settings, bot: Bot):
+    def __init__(self, settings: Settings, bot: Bot, metrics: Metrics):
         self.settings = settings
         self.bot = bot
-        self.metrics = bot.conversation.metrics
+        self.metrics = metrics  # the refusals; the conversation counts what it answers
 
     async def handle(self, exchange: Exchange, receive: Receive) -> Outcome:
         """Everything POST /sms does, for whichever HTTP layer took the request. Never raises:
