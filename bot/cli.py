@@ -89,7 +89,7 @@ def serve(host: str, port: int, log_level: str, workers: int) -> None:
         "server_header": False,
         "date_header": False,
     }
-    _listen_for_metrics(settings, app.state.bot.conversation.metrics)
+    _listen_for_metrics(settings, app.state.bot.metrics)
 
     def run(target: object, workers: int | None = None) -> None:
         uvicorn.run(

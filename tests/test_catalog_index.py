@@ -43,6 +43,19 @@ def test_topic_names_and_replies_read_as_words(index: list[Entry]) -> None:
     assert by_key(index, "menu.main.header").title.startswith("Main menu")
 
 
+def test_a_text_sent_while_a_number_is_unset_is_named_after_the_text_it_replaces(
+    index: list[Entry],
+) -> None:
+    unset = " (while AFTER_HOURS_PHONE is not set)"
+    variant = by_key(index, "topic.call.2.no_after_hours_phone")
+    assert variant.title == by_key(index, "topic.call.2").title + unset
+    assert variant.topic == "call"
+    reply = by_key(index, "reply.urgent.no_after_hours_phone").title
+    assert reply == "Warning-sign answer (call the care team now)" + unset
+    keys = [entry.key for entry in index]
+    assert keys.index("topic.call.2.no_after_hours_phone") < keys.index("topic.how.1")
+
+
 def test_the_order_is_the_menus_order_with_replies_last(index: list[Entry]) -> None:
     keys = [entry.key for entry in index]
     assert keys.index("topic.what.label") < keys.index("topic.what.1") < keys.index("topic.how.1")

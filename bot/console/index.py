@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
-from bot.catalog.model import CatalogData, Structure
+from bot.catalog.model import OPTIONAL_PLACEHOLDERS, CatalogData, Structure, without
 from bot.keywords import normalize
 from bot.models import SPANISH
 from bot.router import page_parts, reply_shapes
@@ -166,9 +166,12 @@ def build_index(
         spots = where.get(key)
         return (rank[spots[0].topic], spots[0].page) if spots else (len(rank), 0)
 
-    for key in sorted(data.english, key=menu_order):  # stable: the rest keep the files' order
-        spots = where.get(key, [])
-        title = title_of(key, data.english, spots, structure)
+    for key in sorted(data.english, key=lambda k: menu_order(base_of(k)[0])):  # stable
+        base, unset = base_of(key)
+        spots = where.get(base, [])
+        title = title_of(base, data.english, spots, structure)
+        if unset:
+            title += f" (while {unset.upper()} is not set)"
         topic = spots[0].topic if spots else ""
         words: list[str] = []
         for place in spots:
@@ -181,6 +184,16 @@ def build_index(
         shown_in = tuple(dict.fromkeys(place.topic for place in spots))
         entries.append(Entry(key, title, also_of(spots), topic, searchable, shown_in))
     return entries
+
+
+def base_of(key: str) -> tuple[str, str]:
+    """A text sent instead of another while a setting is unset ('topic.call.2.no_after_hours_
+    phone'): the other text's ID and the setting; any other ID, and ''."""
+    for placeholder in OPTIONAL_PLACEHOLDERS:
+        stem = key.removesuffix(without("", placeholder))
+        if stem != key:
+            return stem, placeholder
+    return key, ""
 
 
 def search(entries: Sequence[Entry], query: str) -> tuple[list[Entry], str]:

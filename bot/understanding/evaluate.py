@@ -15,7 +15,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from bot.models import Inbound, Language, Reply, Session
+from bot.models import DRUG_INTENT, TOPIC_INTENT, Inbound, Language, Reply, Session
 from bot.router import CHOICES_PREFIX, Router
 
 SAFETY = ("emergency", "urgent")
@@ -81,9 +81,9 @@ def _answered_topics(reply: Reply, session: Session) -> tuple[str, ...]:
         return tuple(session.menu[1:].split(","))
     if reply.intent == "nurse":
         return ("nurse",)
-    for prefix in ("topic:", "drug:"):
+    for prefix in (TOPIC_INTENT, DRUG_INTENT):
         if reply.intent.startswith(prefix):
-            return (reply.intent[len(prefix) :],)
+            return (reply.intent.removeprefix(prefix),)
     return ()
 
 
