@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,13 @@ import pytest
 from bot.config import PROJECT_ROOT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-DOCS = PROJECT_ROOT / "docs" / "staff"  # screenshots shown in the README
+# The screenshots the README shows are rewritten only when asked (SMSBOT_UPDATE_SCREENSHOTS=1):
+# otherwise a test run would leave changed pictures in the working tree every time.
+DOCS = (
+    PROJECT_ROOT / "docs" / "staff"
+    if os.environ.get("SMSBOT_UPDATE_SCREENSHOTS")
+    else PROJECT_ROOT / "build" / "screenshots" / "docs"
+)
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True}
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 

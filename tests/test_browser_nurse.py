@@ -15,6 +15,7 @@ import pytest
 import uvicorn
 
 from bot.app import Bot
+from bot.config import PROJECT_ROOT
 from bot.webhook.asgi import App, create_app
 from tests.chromium import DESKTOP, DOCS, PHONE, console_errors, launch, needs_chromium
 from tests.helpers.console import CHEAP_HASHER, PASSWORD, add_account, staff_settings
@@ -113,7 +114,7 @@ def test_a_nurse_edits_reviews_uploads_and_reads_insights(server: tuple[App, str
                     row[3] = "Listo, le escribo en español. ¿Qué desea saber?"
             out = io.StringIO(newline="")
             csv.writer(out, delimiter=";", lineterminator="\r\n").writerows(rows)
-            path = DOCS.parent.parent / "build" / "excel-spanish.csv"
+            path = PROJECT_ROOT / "build" / "excel-spanish.csv"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(out.getvalue().encode("cp1252"))
             desk.goto(f"{base}/staff/")

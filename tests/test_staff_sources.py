@@ -26,7 +26,7 @@ from bot.console.versions import catalog_versions
 from bot.redis import connect
 from bot.store.keys import StaffKeys
 from bot.webhook.asgi import create_app
-from tests.chromium import PHONE, console_errors, launch, needs_chromium
+from tests.chromium import DOCS, PHONE, console_errors, launch, needs_chromium
 from tests.helpers.console import CHEAP_HASHER, PASSWORD, Staff, add_account, staff_settings
 from tests.helpers.redis_server import free_port
 from tests.helpers.settings import HASH_KEY, TOKEN
@@ -266,6 +266,8 @@ def test_a_reviewer_signs_off_a_page_on_a_phone(served: str, settings_copy: Sett
             phone.click("text=Sources & review")
             phone.wait_for_selector("#section-overdue")
             assert phone.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways
+            DOCS.mkdir(parents=True, exist_ok=True)
+            phone.screenshot(path=DOCS / "sources-phone.png")
             row = phone.locator(f'[id="never-{NEVER}"]')
             row.locator("button[name=only]").click()
             phone.wait_for_selector("text=Signed off 1 page(s) today.")
