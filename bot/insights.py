@@ -40,6 +40,7 @@ from redis.exceptions import RedisError
 
 from bot.keywords import normalize
 from bot.models import ENGLISH, SPANISH, intent_topic
+from bot.redis import stop_if_cancelled
 from bot.sms import measure
 
 log = logging.getLogger("smsbot.insights")
@@ -219,6 +220,7 @@ async def keep_flushing(recorder: InsightsRecorder, client: Any, every: float) -
     while True:
         await asyncio.sleep(every)
         await flush_now(recorder, client)
+        stop_if_cancelled()
 
 
 async def flush_now(recorder: InsightsRecorder, client: Any) -> None:
@@ -227,6 +229,7 @@ async def flush_now(recorder: InsightsRecorder, client: Any) -> None:
     try:
         await send(client, recorder.take())
     except (RedisError, OSError, TimeoutError) as exc:
+        stop_if_cancelled()
         log.warning("insights counts not saved (%s): figures only, no message lost", exc)
 
 

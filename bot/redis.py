@@ -17,6 +17,7 @@ Clients answer `str` (decode_responses) and follow REDIS_CLUSTER.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Literal
 
@@ -69,3 +70,14 @@ def connect(settings: Settings, *, purpose: Purpose) -> Client:
         retry=Retry(NoBackoff(), chosen.retries),
         health_check_interval=chosen.health_check_interval,
     )
+
+
+def stop_if_cancelled() -> None:
+    """For a task that loops on Redis calls until it is cancelled: call it once per round, and
+    where a Redis error is caught. A cancellation that lands while redis-py is reading or
+    writing can come out as a connection error, or be lost altogether when redis-py retries
+    the call and the retry succeeds; the loop would then run on after the lifespan that stops it
+    has cancelled it, and that lifespan would wait for it forever."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError

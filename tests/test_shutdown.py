@@ -17,10 +17,14 @@ import pytest
 from bot.app import build_bot
 from bot.catalog.files import load_data
 from bot.catalog.model import CatalogData
+from bot.console.follower import follow_published
+from bot.console.versions import catalog_versions
 from bot.content import Content
 from bot.errors import CatalogError
 from bot.keywords import Keywords
+from bot.redis import connect
 from bot.webhook import twilio
+from tests.helpers.console import staff_settings
 from tests.helpers.processes import ServerProcess, production_env
 from tests.helpers.redis_server import RedisServer
 from tests.helpers.settings import TOKEN, make_settings
@@ -94,3 +98,44 @@ def test_a_catalog_build_in_progress_does_not_hold_up_closing(
     assert building.is_set()
     assert took < 5, f"closing waited {took:.1f} s for an unwanted catalog build"
     assert bot.catalog_version == 0  # the cancelled build was never served
+
+
+def test_the_follower_stops_when_a_redis_call_loses_its_cancellation(
+    redis_url: str, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cancelled while redis-py reads, a call can fail and be retried, and the retry succeed:
+    the cancellation is lost inside the call. The follower must stop anyway, not poll on while
+    the lifespan that cancelled it waits (the hang seen in teardowns on a loaded machine)."""
+    settings = staff_settings(redis_url, prefix)
+    bot = build_bot(settings)
+
+    async def follow_then_stop() -> None:
+        client = connect(settings, purpose="console")
+        versions = catalog_versions(settings, client)
+        original = versions.current_number
+
+        lost: list[bool] = []
+
+        async def retried_after_cancel() -> int:
+            if not lost:  # in flight when the cancellation arrives; lost, as a retry loses it
+                with suppress(asyncio.CancelledError):
+                    await asyncio.sleep(30)
+                lost.append(True)
+            return await original()
+
+        monkeypatch.setattr(versions, "current_number", retried_after_cancel)
+        follower = asyncio.create_task(follow_published(bot, versions))
+        await asyncio.sleep(0.2)
+        follower.cancel()
+        try:
+            await asyncio.wait({follower}, timeout=5)
+            assert lost, "the cancellation never reached the Redis call"
+            assert follower.done(), "still polling after it was cancelled"
+            assert follower.cancelled()
+        finally:
+            follower.cancel()  # a failed run: this one reaches the poll's sleep, and stops it
+            with suppress(asyncio.CancelledError):
+                await follower
+            await client.aclose()
+
+    asyncio.run(follow_then_stop())

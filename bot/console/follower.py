@@ -10,6 +10,7 @@ from redis.exceptions import RedisError
 from bot.app import Bot
 from bot.console.versions import CatalogVersions
 from bot.errors import CatalogError
+from bot.redis import stop_if_cancelled
 
 log = logging.getLogger("smsbot.catalog")
 
@@ -29,9 +30,7 @@ async def follow_published(bot: Bot, versions: CatalogVersions, once: bool = Fal
             if number not in (bot.catalog_version, refused):
                 await bot.use_catalog(await versions.load(number), number)
         except (RedisError, OSError) as exc:
-            # Cancelled while redis-py was reading: it may raise a connection error instead of
-            # CancelledError. Swallowed, the loop would outlive the lifespan that stops it.
-            _stop_if_cancelled()
+            stop_if_cancelled()
             log.warning("could not check for a newly published catalog (%s)", type(exc).__name__)
         except (CatalogError, LookupError, ValueError, TypeError) as exc:
             # Not servable here: fails the check on these files (CatalogError), is missing
@@ -46,10 +45,5 @@ async def follow_published(bot: Bot, versions: CatalogVersions, once: bool = Fal
             )
         if once:
             return
+        stop_if_cancelled()
         await asyncio.sleep(bot.settings.catalog_poll_seconds)
-
-
-def _stop_if_cancelled() -> None:
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError
