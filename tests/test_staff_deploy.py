@@ -131,7 +131,7 @@ def test_a_version_that_does_not_fit_the_files_is_skipped(
         wait_for(lambda: bot_of(before).catalog_version == 1)
 
     # The deploy makes "fatigue" a help word, which version 1 uses for a topic.
-    edit(files / "messages/keywords.yaml", "en: [help, info]", "en: [help, info, fatigue]")
+    edit(files / "messages/keywords.yaml", "en: [help, info,", "en: [help, info, fatigue,")
     caplog.set_level(logging.ERROR, logger="smsbot.catalog")
     with TestClient(create_app(settings_for(redis_url, prefix, files))) as after:
         assert bot_of(after).catalog_version == 0  # the files, not a broken mix
