@@ -118,15 +118,19 @@ def test_long_junk_is_cheap_and_safe() -> None:
     assert KEYWORDS.match(text + " chest pain") == Match("emergency", language="en")
 
 
-def _readme_topic_rows() -> list[tuple[str, list[str]]]:
-    """(row title, words a patient may text) for each topic row of the README's table."""
+def _column_words(cell: str) -> list[str]:
+    words = (w.strip() for w in cell.split(","))
+    return [w for w in words if w and w != "..." and '"' not in w]
+
+
+def _readme_topic_rows() -> list[tuple[str, list[str], list[str]]]:
+    """(row title, English words, Spanish words) for each row of the README's keyword table."""
     text = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
     table = text.split("| Topic or command | English | Spanish |", 1)[1].split("\n\n", 1)[0]
     rows = []
     for line in table.splitlines()[2:]:
         title, english, spanish = (cell.strip() for cell in line.strip("|").split("|"))
-        words = [w.strip() for w in f"{english}, {spanish}".split(",")]
-        rows.append((title, [w for w in words if w and w != "..." and '"' not in w]))
+        rows.append((title, _column_words(english), _column_words(spanish)))
     return rows
 
 
@@ -136,11 +140,12 @@ def test_readme_lists_every_topic_and_its_words_work() -> None:
 
     topics = set(Source.load(PROJECT_ROOT / "messages").structure.topics)
     named: set[str] = set()
-    for title, words in _readme_topic_rows():
+    for title, english, spanish in _readme_topic_rows():
         if title.startswith(("Emergency", "Stop", "Start", "Delete", "Language", "Help")):
             continue
         if title.startswith(("Main menu", "Read on")):
             continue
+        words = english + spanish
         found = {KEYWORDS.match(word) for word in words}
         assert None not in found, (title, words)
         kinds = {(m.kind, m.name) for m in found if m is not None}
@@ -152,3 +157,13 @@ def test_readme_lists_every_topic_and_its_words_work() -> None:
         assert len(kinds) == 1 and next(iter(kinds))[0] == "topic", (title, kinds)
         named.add(next(iter(kinds))[1])
     assert topics - named == set()
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_readme_words_are_answered_in_the_column_they_are_listed_in(language: str) -> None:
+    """A word in the Spanish column, texted first, must not open the English page."""
+    for title, english, spanish in _readme_topic_rows():
+        for word in english if language == "en" else spanish:
+            match = KEYWORDS.match(word)
+            if match is not None and match.kind == "topic":
+                assert match.language in (language, None), (title, word, match.language)
