@@ -102,6 +102,21 @@ def test_drug_name_gets_its_class_then_topic(router) -> None:  # type: ignore[no
 
 
 @pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        pytest.param("is it safe to breastfeed on opdivo", "pregnancy", id="breastfeed"),
+        pytest.param("is it safe to drink on keytruda", "daily_life", id="alcohol"),
+        pytest.param("can i get pregnant on keytruda", "pregnancy", id="pregnant"),
+    ],
+)
+def test_a_question_about_a_drug_opens_the_topic_asked(router, text: str, topic: str) -> None:  # type: ignore[no-untyped-def]
+    """The drug line first, then what was asked, not the drug's class page."""
+    reply, _ = route(router, text)
+    assert reply.intent == f"drug:{topic}"
+    assert reply.messages[0][0].startswith("drug:checkpoint:")
+
+
+@pytest.mark.parametrize(
     ("text", "shown"),
     [
         pytest.param("my dad is on kitruda", "Keytruda (pembrolizumab)", id="by-ear-en"),
