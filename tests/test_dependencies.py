@@ -85,3 +85,16 @@ def test_the_lock_check_catches_a_dependency_added_without_locking(tmp_path: Pat
     failed = check()
     assert failed.returncode == 1
     assert "run scripts/lock" in failed.stderr
+
+
+def test_scripts_install_system_packages_one_at_a_time() -> None:
+    """Two test runs on one machine must not fail on each other's apt lock: every install or
+    list update goes through scripts/apt, which waits its turn."""
+    for script in sorted((PROJECT_ROOT / "scripts").iterdir()):
+        if script.name == "apt":
+            continue
+        for line in script.read_text(encoding="utf-8").splitlines():
+            code = line.split("#", 1)[0]
+            if code.lstrip().startswith("echo"):  # advice to a person, not a run
+                continue
+            assert not re.search(r"\bapt-get (update|install)\b", code), (script.name, line)
