@@ -11,7 +11,8 @@ connection is closed and the request (if the app has it already) sees the client
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import weakref
+from typing import Any, ClassVar
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
@@ -24,6 +25,10 @@ class TimedHttpToolsProtocol(HttpToolsProtocol):
     The header clock starts when the connection opens or the next request's first byte arrives
     (between requests uvicorn's keep-alive timeout applies); the body clock when the headers are
     complete, and it stops when the last byte of the body is in.
+
+    A deadline is a time kept on the connection, not a timer: one sweep per server and tick
+    closes the connections past theirs. A timer armed and cancelled twice per request cost
+    about as much as parsing the request.
     """
 
     header_timeout: float = 10.0
@@ -31,15 +36,12 @@ class TimedHttpToolsProtocol(HttpToolsProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._deadline: asyncio.TimerHandle | None = None
+        self._deadline: float | None = None  # on the loop's clock
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._arm(self.header_timeout)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
-        super().connection_lost(exc)
+        _Sweep.watch(self.server_state, self.connections, self.loop)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
@@ -47,26 +49,58 @@ class TimedHttpToolsProtocol(HttpToolsProtocol):
             self._arm(self.header_timeout)
 
     def on_headers_complete(self) -> None:
-        self._disarm()
         self._arm(self.body_timeout)
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
-        self._disarm()
+        self._deadline = None
         super().on_message_complete()
 
-    def _arm(self, seconds: float) -> None:
-        self._deadline = self.loop.call_later(seconds, self._too_slow)
-
-    def _disarm(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
+    def close_if_late(self, now: float) -> None:
+        if self._deadline is not None and now >= self._deadline:
             self._deadline = None
+            if not self.transport.is_closing():
+                self.transport.close()
 
-    def _too_slow(self) -> None:
-        self._deadline = None
-        if not self.transport.is_closing():
-            self.transport.close()
+    def _arm(self, seconds: float) -> None:
+        self._deadline = self.loop.time() + seconds
+
+
+class _Sweep:
+    """The one timer of a server that closes its connections past their deadline. It runs
+    while the server has connections, every quarter of the shorter deadline (at most a
+    second), so a deadline is kept to within that."""
+
+    _running: ClassVar[weakref.WeakKeyDictionary[object, _Sweep]] = weakref.WeakKeyDictionary()
+
+    def __init__(self, owner: object, connections: set[Any], loop: asyncio.AbstractEventLoop):
+        self._owner = weakref.ref(owner)
+        self._connections = connections
+        self._loop = loop
+        timeouts = (TimedHttpToolsProtocol.header_timeout, TimedHttpToolsProtocol.body_timeout)
+        self._tick = min(1.0, max(MIN_TICK, min(timeouts) / 4))
+        self._loop.call_later(self._tick, self._sweep)
+
+    @classmethod
+    def watch(cls, owner: object, connections: set[Any], loop: asyncio.AbstractEventLoop) -> None:
+        """`owner`: the server (its uvicorn ServerState); `connections`: its open ones."""
+        if owner not in cls._running:
+            cls._running[owner] = cls(owner, connections, loop)
+
+    def _sweep(self) -> None:
+        owner = self._owner()
+        if owner is None or not self._connections or self._loop.is_closed():
+            if owner is not None:
+                self._running.pop(owner, None)  # the next connection starts a new sweep
+            return
+        now = self._loop.time()
+        for connection in list(self._connections):
+            if isinstance(connection, TimedHttpToolsProtocol):
+                connection.close_if_late(now)
+        self._loop.call_later(self._tick, self._sweep)
+
+
+MIN_TICK = 0.05
 
 
 def set_deadlines(settings: Settings) -> None:
