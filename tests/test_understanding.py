@@ -7,11 +7,12 @@ from pathlib import Path
 import pytest
 
 from bot.app import build_bot
-from bot.catalog.files import Source
+from bot.catalog.files import Source, read_yaml
 from bot.config import PROJECT_ROOT, load_settings
 from bot.models import Inbound, Session
 from bot.router import ALARM_GAP
 from bot.understanding import evaluate as ev
+from bot.understanding.reading import Examples
 
 DATA = PROJECT_ROOT / "tests/data/understanding"
 NEW = Session()  # known to the store, language not chosen yet
@@ -140,6 +141,24 @@ def test_did_you_mean_choice_is_picked_by_number(router) -> None:  # type: ignor
     session = Session(language="en", menu="?side_effects,managing")
     reply, _ = route(router, "2", session)
     assert reply.intent == "topic:managing"
+
+
+def test_a_short_message_reads_as_it_would_afresh_in_each_menu_and_catalog(router) -> None:  # type: ignore[no-untyped-def]
+    """Readings of one- and two-word messages are kept; the menu answered and the catalog
+    published are part of what a reading depends on, so neither may be taken from another."""
+    understanding = router.understanding
+    menus = [(), *(menu.items for menu in router.structure.menus.values())]
+    keywords = read_yaml(PROJECT_ROOT / "messages/keywords.yaml")
+    topics = {*router.structure.topics, *understanding.examples.topics}  # as the bot ranks
+    seen = {(menu, understanding.read("vaccines", menu).topics) for menu in menus}
+    assert len({topics for _, topics in seen}) > 1  # the menu decides: a real check
+    afresh = understanding.with_topics(keywords, topics)
+    for menu in reversed(menus):
+        assert afresh.read("vaccines", menu) == understanding.read("vaccines", menu)
+    examples = {**understanding.examples.topics, "wigs": {"en": ["wig shop"], "es": []}}
+    published = understanding.with_topics(keywords, {*topics, "wigs"}, Examples(examples))
+    assert understanding.read("wig shop").topic is None
+    assert published.read("wig shop").topic == "wigs"
 
 
 # dev: the phrasings the concepts and examples were first written from; holdout, fresh and

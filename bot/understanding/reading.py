@@ -7,8 +7,9 @@ the staff console's "try a message" box and the eval command.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -42,6 +43,10 @@ ABOUT_A_DRUG = frozenset(
     "what how types checkpoint cell_therapy antibodies bispecifics vaccines modulators".split()
 )
 LONG_MESSAGE = 8  # words
+# Messages of one or two words ("menu", "2", "side effects", "gracias") arrive again and again
+# and read the same each time: their readings are kept, by text, menu and rank only.
+SHORT_MESSAGE_CHARACTERS = 24
+SHORT_READINGS_KEPT = 4096
 SHORT_COURTESY = 12  # characters: "k", "okis", "ty!!"
 QUESTION_WORDS = frozenset(
     "can could should will would is are do does how when what which why puedo puede debo "
@@ -166,6 +171,10 @@ class Understanding:
         self.examples = examples
         self._stopwords = words.get("stopwords") or {}
         self._ranker = self._make_ranker(examples, keywords, topics)
+        self._read_short = self._keep_short_readings()
+
+    def _keep_short_readings(self) -> Callable[[str, tuple[str, ...], bool], Reading]:
+        return lru_cache(maxsize=SHORT_READINGS_KEPT)(self._read)
 
     def _make_ranker(
         self, examples: Examples, keywords: Mapping[str, Any], topics: Iterable[str]
@@ -184,6 +193,7 @@ class Understanding:
         clone = copy.copy(self)
         clone.examples = examples or self.examples
         clone._ranker = self._make_ranker(clone.examples, keywords, topics)
+        clone._read_short = clone._keep_short_readings()  # readings of the other catalog
         return clone
 
     @classmethod
@@ -217,6 +227,11 @@ class Understanding:
     def read(self, text: str, menu: Sequence[str] = (), rank: bool = True) -> Reading:
         """`menu`: the topics of the menu (or choices) the sender is answering, if any.
         `rank=False`: the message is a keyword already; only safety and language are read."""
+        if len(text) <= SHORT_MESSAGE_CHARACTERS and len(text.split(maxsplit=2)) <= 2:
+            return self._read_short(text, tuple(menu), rank)
+        return self._read(text, menu, rank)
+
+    def _read(self, text: str, menu: Sequence[str], rank: bool) -> Reading:
         words = Words.of(text, self._respeller)
         guess = identify(words.tokens)
         scan = self._safety.scan(words)
