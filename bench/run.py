@@ -1,7 +1,8 @@
 """Benchmark the bot against an empty FastAPI endpoint, one command: `./scripts/bench`.
 
 Starts both on loopback, drives each with signed, realistic traffic from wrk at 1, 16 and 64
-connections, then the bot with 2 workers and with a 10x catalog, and prints throughput,
+connections, then the bot with 2 workers and with a 10x catalog, then baseline and bot in
+alternating pairs at 16 connections (the ratio to quote), and prints throughput,
 latency percentiles, errors, server CPU per message, RSS, Redis round trips and CPU per message and
 Redis memory per stored session. Numbers are measured, never asserted: see the README.
 """
@@ -215,6 +216,33 @@ def drive(
     return run
 
 
+def paired(
+    redis_url: str, prefix: str, pairs: int, seconds: int, work: Path, store: redis.Redis
+) -> dict[str, object]:
+    """Throughput against the yardstick, measured so that the machine's own ups and downs
+    (a shared host, another tenant) fall on both sides: both servers up at once, runs
+    alternating, baseline then bot, `pairs` times. The ratio reported is the median pair."""
+    baseline, bot = start_baseline(), start_bot(redis_url, prefix)
+    try:
+        drive(bot, 16, 3, work, seed=400)  # warm, as the other bot runs are by the 1-conn run
+        ratios, bot_cpu, base_cpu = [], [], []
+        for pair in range(pairs):
+            base_run = drive(baseline, 16, seconds, work, seed=401 + pair)
+            bot_run = drive(bot, 16, seconds, work, seed=411 + pair, store=store)
+            ratios.append(round(bot_run.rps / base_run.rps, 3))
+            bot_cpu.append(bot_run.cpu_us_per_msg)
+            base_cpu.append(base_run.cpu_us_per_msg)
+    finally:
+        baseline.stop()
+        bot.stop()
+    return {
+        "ratios": ratios,
+        "median_ratio": sorted(ratios)[len(ratios) // 2],
+        "bot_cpu_us_per_msg": bot_cpu,
+        "baseline_cpu_us_per_msg": base_cpu,
+    }
+
+
 def bot_counters(server: Server) -> Counter[str] | None:
     if not server.name.startswith("bot"):
         return None
@@ -368,6 +396,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=8, help="per run")
     parser.add_argument("--connections", default="1,16,64")
     parser.add_argument("--no-profile", action="store_true")
+    parser.add_argument(
+        "--pairs", type=int, default=3, help="alternating baseline/bot runs at 16 connections"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk (scripts/bench does this)")
@@ -404,6 +435,11 @@ def main() -> None:
         runs += [drive(baseline2, c, args.seconds, work, seed=200 + c) for c in levels if c > 1]
         baseline2.stop()
 
+        if args.pairs:
+            extra["paired_at_16_connections"] = paired(
+                redis_url, f"{prefix}-pairs", args.pairs, args.seconds, work, client
+            )
+
         # The catalog comparison: each bot fresh, on empty state, warmed up the same way.
         catalog, sizes = ten_times_catalog(PROJECT_ROOT, work / "catalog10x")
         extra["catalog_sizes"] = sizes
@@ -438,6 +474,13 @@ def main() -> None:
                 f"bot/baseline at {c:>2} connections: throughput {throughput:.2f}x, "
                 f"CPU per message {cpu:.2f}x"
             )
+    pairs = extra.get("paired_at_16_connections")
+    if isinstance(pairs, dict):
+        shown = ", ".join(f"{ratio:.2f}x" for ratio in pairs["ratios"])
+        print(
+            f"bot/baseline at 16 connections, alternating pairs: {shown} "
+            f"(median {pairs['median_ratio']:.2f}x)"
+        )
     for run in runs:
         if run.notes.get("replayed"):
             print(f"WARNING {run.server} at {run.connections}: {run.notes['replayed']:.0f} replays")
