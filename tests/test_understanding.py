@@ -46,6 +46,18 @@ def route(router, text: str, session: Session | None = NEW, recent: int = 1, now
         pytest.param("what side effects can happen", "topic:side_effects", id="general-question"),
         pytest.param("can it cause diarrhea?", "topic:side_effects", id="what-if-question"),
         pytest.param("how is the infusion given", "topic:given", id="infusion-not-confusion"),
+        pytest.param("his arms and legs are jerking", "emergency", id="seizure-told-as-jerking"),
+        pytest.param("de pronto no sabe donde esta", "emergency", id="es-sudden-confusion"),
+        pytest.param("my sister says she wants to kill herself", "emergency", id="someone-elses"),
+        pytest.param("im going to take all my pills", "emergency", id="overdose-said-ahead"),
+        pytest.param("my grandson swallowed two of my capsules", "emergency", id="child-capsules"),
+        pytest.param("they said to call if i get a fever, it started", "urgent", id="then-it-came"),
+        pytest.param("what if i get a rash? ya me salio", "urgent", id="es-then-it-came"),
+        pytest.param("mucus in his stool since monday", "urgent", id="mucus-in-stool"),
+        pytest.param("i get winded walking now", "urgent", id="winded"),
+        pytest.param(
+            "i suddenly got confused about which day it is", "urgent", id="confused-about-not-911"
+        ),
     ],
 )
 def test_safety_first(router, text: str, intent: str) -> None:  # type: ignore[no-untyped-def]
@@ -108,6 +120,9 @@ def test_drug_name_gets_its_class_then_topic(router) -> None:  # type: ignore[no
         pytest.param("is it safe to breastfeed on opdivo", "pregnancy", id="breastfeed"),
         pytest.param("is it safe to drink on keytruda", "daily_life", id="alcohol"),
         pytest.param("can i get pregnant on keytruda", "pregnancy", id="pregnant"),
+        # asking how it works or what it is: the drug's own class page answers
+        pytest.param("my uncle gets opdivo, how does that work", "checkpoint", id="how-it-works"),
+        pytest.param("le van a dar keytruda, como funciona", "checkpoint", id="es-how-it-works"),
     ],
 )
 def test_a_question_about_a_drug_opens_the_topic_asked(router, text: str, topic: str) -> None:  # type: ignore[no-untyped-def]
@@ -129,6 +144,15 @@ def test_a_drug_name_written_as_heard(router, text: str, shown: str) -> None:  #
     reply, _ = route(router, text)
     assert reply.intent == "drug:checkpoint"
     assert reply.messages[0] == (f"drug:checkpoint:{shown}",)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["thank you so much, god bless you", "muchas gracias, dios le bendiga", "ok, thanks again"],
+)
+def test_thanks_made_of_several_courtesies_are_a_courtesy(router, text: str) -> None:  # type: ignore[no-untyped-def]
+    reply, _ = route(router, text, Session(language="en"))
+    assert reply.intent == "courtesy"
 
 
 def test_spanish_with_a_cognate_is_spanish(router) -> None:  # type: ignore[no-untyped-def]
@@ -163,7 +187,7 @@ def test_a_short_message_reads_as_it_would_afresh_in_each_menu_and_catalog(route
 
 # dev: the phrasings the concepts and examples were first written from; holdout, fresh and
 # blind: written apart from them (their first figures are in each file's header).
-SETS = ["dev.yaml", "holdout.yaml", "fresh.yaml", "blind.yaml", "blind2.yaml"]
+SETS = ["dev.yaml", "holdout.yaml", "fresh.yaml", "blind.yaml", "blind2.yaml", "blind3.yaml"]
 
 
 @pytest.mark.parametrize("name", SETS)

@@ -137,7 +137,15 @@ class Cues:
         self.over_reach = int(data.get("over_reach", 3))
         self.lists = {
             kind: CueList(_terms(data.get(kind), vocabulary))
-            for kind in ("negations", "over", "returns", "past", "question_starts", "hypothetical")
+            for kind in (
+                "negations",
+                "over",
+                "returns",
+                "past",
+                "question_starts",
+                "hypothetical",
+                "confirms",
+            )
         }
         self.reports = {normalize(str(w)) for w in data.get("reports") or ()}
 
@@ -223,6 +231,8 @@ class Safety:
                 continue
             if pattern.level == "emergency" or not self._not_a_report(min(places), words, cues):
                 return Scan(Alarm(pattern.level, pattern.concept))
+            if self._confirmed(max(places), cues):
+                return Scan(Alarm(pattern.level, pattern.concept))
             asked_about = asked_about or pattern.concept
         fever = self._fever_reading(words)
         if fever is not None:
@@ -307,6 +317,11 @@ class Safety:
         ):
             return True
         return any(words.sentence_of[span.start] == sentence for span in cues["past"])
+
+    def _confirmed(self, last: int, cues: _Found) -> bool:
+        """Asked about as a "what if", then said to have happened: "they said to text if i get
+        a rash, well i got one"."""
+        return any(span.start > last for span in cues["confirms"])
 
     def _not_a_report(self, first: int, words: Words, cues: _Found) -> bool:
         """A general question ("can it cause a rash?") or a "what if" before the concept."""
