@@ -80,8 +80,11 @@ class Reading:
         if self.drug is None:
             return None
         if self.asked and not self.what_is:
+            about = max((s for t, s in self.scores if t in ABOUT_A_DRUG), default=0.0)
             asked = [(t, s) for t, s in self.scores if t not in ABOUT_A_DRUG and t != OFF_TOPIC]
-            if asked and asked[0][1] >= MIN_ANSWER:
+            # Unless it is closer than what the drug is ("how does that car t thing work"),
+            # which the drug's class answers.
+            if asked and asked[0][1] >= MIN_ANSWER and asked[0][1] > about:
                 return asked[0][0]  # "is it safe to breastfeed on opdivo" -> pregnancy
         return self.drug.topic
 
@@ -109,13 +112,14 @@ class Examples:
 
 @dataclass(frozen=True, slots=True)
 class Courtesies:
-    """Thanks, okays and goodbyes. A message is one when it is a listed phrase, or when it is
-    made only of the words of those phrases and has one that is a courtesy on its own
-    ("got it, thanks", "ok perfect ty"), but is not a question ("is it ok?")."""
+    """Thanks, okays and goodbyes. A message is one when it is made of listed phrases end to
+    end ("thank you, that helps a lot"), or only of the words of those phrases with one that is
+    a courtesy on its own ("ok perfect ty"), but is not a question ("is it ok?")."""
 
     phrases: frozenset[str]
     words: frozenset[str]
     alone: frozenset[str]
+    longest: int = 1  # words in the longest phrase
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> Courtesies:
@@ -125,7 +129,8 @@ class Courtesies:
         ) - {""}
         words = frozenset(w for phrase in phrases for w in phrase.split())
         alone = frozenset(p for p in phrases if " " not in p)
-        return cls(phrases, words, alone)
+        longest = max((len(p.split()) for p in phrases), default=1)
+        return cls(phrases, words, alone, longest)
 
     def said_as_typed(self, text: str) -> bool:
         """Before respelling: "k" is a courtesy, though respelled it is "que"."""
@@ -134,9 +139,18 @@ class Courtesies:
     def said(self, tokens: Sequence[str]) -> bool:
         if not tokens or tokens[0] in QUESTION_WORDS:
             return False
-        if " ".join(tokens) in self.phrases:
-            return True
-        return all(t in self.words for t in tokens) and any(t in self.alone for t in tokens)
+        if not all(t in self.words for t in tokens):
+            return False
+        return any(t in self.alone for t in tokens) or self._phrased(tokens)
+
+    def _phrased(self, tokens: Sequence[str]) -> bool:
+        """The tokens are listed phrases one after another."""
+        ends = {0}  # positions a run of whole phrases can reach
+        for end in range(1, len(tokens) + 1):
+            starts = range(max(0, end - self.longest), end)
+            if any(s in ends and " ".join(tokens[s:end]) in self.phrases for s in starts):
+                ends.add(end)
+        return len(tokens) in ends
 
 
 class Understanding:
