@@ -324,7 +324,9 @@ def understand_eval(files: tuple[Path, ...], floors: bool, misses: bool) -> None
                 click.echo(
                     f"    {miss.measure}: {miss.text!r} expected {miss.expected}, got {miss.got}"
                 )
-        failed += [f"{path.name}: {p}" for p in ev.below_floors(tally)]
+        failed += [
+            f"{path.name}: {p}" for p in ev.below_floors(tally, recall_only=ev.recall_only(path))
+        ]
     for problem in failed:
         click.echo(f"below the floor: {problem}", err=True)
     if floors and failed:

@@ -58,11 +58,32 @@ def route(router, text: str, session: Session | None = NEW, recent: int = 1, now
         pytest.param(
             "i suddenly got confused about which day it is", "urgent", id="confused-about-not-911"
         ),
+        pytest.param("my chest is killing me", "emergency", id="killing-me-literal"),
+        pytest.param("my dog knocked me over and i passed out", "emergency", id="pet-emergency"),
+        pytest.param("no me contesta nada", "emergency", id="negation-of-the-concept"),
+        pytest.param("can u tell me if its bad that my belly hurts", "urgent", id="if-as-whether"),
     ],
 )
 def test_safety_first(router, text: str, intent: str) -> None:  # type: ignore[no-untyped-def]
     reply, _ = route(router, text)
     assert reply.intent == intent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("im dying to know my scan results", id="idiom-dying-to"),
+        pytest.param("my phone died, can u resend", id="idiom-phone-died"),
+        pytest.param("my dog has had diarrhea all day", id="pet-symptom"),
+        pytest.param("i have no trouble breathing at all", id="negated-listed"),
+        pytest.param("what if my belly hurts after the infusion", id="what-if"),
+        pytest.param("este copago me esta matando", id="es-idiom-killing-me"),
+    ],
+)
+def test_not_an_alarm(router, text: str) -> None:  # type: ignore[no-untyped-def]
+    """Figures of speech, a pet's symptom, a negation, a "what if": no 911, no care-team line."""
+    reply, _ = route(router, text)
+    assert reply.intent not in ("emergency", "urgent")
 
 
 def test_no_fever_is_not_an_alarm(router) -> None:  # type: ignore[no-untyped-def]
@@ -187,7 +208,15 @@ def test_a_short_message_reads_as_it_would_afresh_in_each_menu_and_catalog(route
 
 # dev: the phrasings the concepts and examples were first written from; holdout, fresh and
 # blind: written apart from them (their first figures are in each file's header).
-SETS = ["dev.yaml", "holdout.yaml", "fresh.yaml", "blind.yaml", "blind2.yaml", "blind3.yaml"]
+SETS = [
+    "dev.yaml",
+    "holdout.yaml",
+    "fresh.yaml",
+    "blind.yaml",
+    "blind2.yaml",
+    "blind3.yaml",
+    "fresh2.yaml",
+]
 
 
 @pytest.mark.parametrize("name", SETS)
@@ -197,14 +226,16 @@ def test_safety_floors(router, name: str) -> None:  # type: ignore[no-untyped-de
     tally = ev.evaluate(router, items)
     assert tally.rate("emergency_recall") == 1.0
     assert tally.rate("urgent_recall") == 1.0
-    assert (tally.rate("false_alarm") or 0) < ev.MAX_FALSE_ALARMS
+    if not ev.recall_only(DATA / name):
+        assert (tally.rate("false_alarm") or 0) < ev.MAX_FALSE_ALARMS
 
 
 @pytest.mark.parametrize("name", SETS)
 def test_top1_floor(router, name: str) -> None:  # type: ignore[no-untyped-def]
     items = ev.load_items(Path(DATA / name))
     ev.resolve_menu_items(router, items)
-    assert ev.below_floors(ev.evaluate(router, items)) == []
+    recall_only = ev.recall_only(DATA / name)
+    assert ev.below_floors(ev.evaluate(router, items), recall_only) == []
 
 
 def test_the_sets_are_as_large_as_promised() -> None:

@@ -49,8 +49,19 @@ class Tally:
 
 
 def load_items(path: Path) -> list[dict[str, Any]]:
+    return list(_read_set(path).get("items") or [])
+
+
+def recall_only(path: Path) -> bool:
+    """A set that says `floors: recall` is held to the recall floors only: its calm messages
+    were written to find where the safety check is too cautious (figures of speech, symptoms
+    that are over or someone else's), and their false alarms are reported, not a floor."""
+    return _read_set(path).get("floors") == "recall"
+
+
+def _read_set(path: Path) -> dict[str, Any]:
     data = YAML(typ="safe").load(path.read_text(encoding="utf-8")) or {}
-    return list(data.get("items") or [])
+    return data if isinstance(data, dict) else {}
 
 
 def evaluate(router: Router, items: Iterable[Mapping[str, Any]]) -> Tally:
@@ -173,7 +184,7 @@ FLOORS = {"emergency_recall": 1.0, "urgent_recall": 1.0, "top1": 0.90}
 MAX_FALSE_ALARMS = 0.02
 
 
-def below_floors(tally: Tally) -> list[str]:
+def below_floors(tally: Tally, recall_only: bool = False) -> list[str]:
     problems = []
     for key in ("emergency_recall", "urgent_recall"):
         rate = tally.rate(key)
@@ -184,6 +195,6 @@ def below_floors(tally: Tally) -> list[str]:
     if total and hits / total < FLOORS["top1"]:
         problems.append(f"top-1 {hits / total:.1%} < {FLOORS['top1']:.0%}")
     alarms = tally.rate("false_alarm")
-    if alarms is not None and alarms >= MAX_FALSE_ALARMS:
+    if alarms is not None and alarms >= MAX_FALSE_ALARMS and not recall_only:
         problems.append(f"false alarms {alarms:.1%} >= {MAX_FALSE_ALARMS:.0%}")
     return problems

@@ -47,10 +47,6 @@ class _Pattern:
     groups: tuple[tuple[Term, ...], ...]
     window: int | None = None  # this concept's own reach, when its words spread further
 
-    @property
-    def atoms(self) -> frozenset[int]:
-        return frozenset(a for group in self.groups for term in group for a in term.atoms)
-
 
 @dataclass(frozen=True, slots=True)
 class Words:
@@ -145,6 +141,9 @@ class Cues:
                 "question_starts",
                 "hypothetical",
                 "confirms",
+                "idioms",
+                "pets",
+                "whether",
             )
         }
         self.reports = {normalize(str(w)) for w in data.get("reports") or ()}
@@ -172,7 +171,6 @@ class Safety:
         self._cues = cues
         self._vocabulary = vocabulary
         self._window = window
-        self._own = [pattern.atoms for pattern in patterns]  # each concept's own words
         # first atom of a term -> (pattern, group, term): a message only visits what it contains
         self._by_first: dict[int, list[tuple[int, int, Term]]] = {}
         for p, pattern in enumerate(patterns):
@@ -227,7 +225,11 @@ class Safety:
             if places is None:
                 continue
             cues = cues or _Found(self._cues, atoms)
-            if self._cancelled(self._own[p], places, atoms, words, cues):
+            # where the concept's own words stand, a negation among them included
+            own = {span.start for g in range(len(pattern.groups)) for span in found.get((p, g), ())}
+            if self._cancelled(own, places, words, cues):
+                continue
+            if pattern.level == "urgent" and self._about_a_pet(min(places), words, cues):
                 continue
             if pattern.level == "emergency" or not self._not_a_report(min(places), words, cues):
                 return Scan(Alarm(pattern.level, pattern.concept))
@@ -271,34 +273,46 @@ class Safety:
 
     def _cancelled(
         self,
-        own: frozenset[int],
+        own: set[int],
         places: set[int],
-        atoms: list[frozenset[int]],
         words: Words,
         cues: _Found,
     ) -> bool:
-        """Negated just before ("no fever") or said to be over just after."""
-        return self._negated(min(places), places, atoms, words, own, cues) or self._over(
-            places, words, cues
+        """Negated just before ("no fever"), said to be over just after, or part of a figure
+        of speech ("i'm dying to know", "this bill is killing me")."""
+        return (
+            self._negated(min(places), places, words, own, cues)
+            or self._over(places, words, cues)
+            or any(places.intersection(span) for span in cues["idioms"])
+        )
+
+    def _about_a_pet(self, first: int, words: Words, cues: _Found) -> bool:
+        """A warning sign of an animal just named ("my dog has diarrhea"): not the patient's."""
+        sentence = words.sentence_of[first]
+        return any(
+            first - self._cues.reach <= span.start < first
+            and words.sentence_of[span.start] == sentence
+            for span in cues["pets"]
         )
 
     def _negated(
         self,
         first: int,
         places: set[int],
-        atoms: list[frozenset[int]],
         words: Words,
-        own: frozenset[int],
+        own: set[int],
         cues: _Found,
     ) -> bool:
-        """`own`: the concept's own words; a negation among them is part of its meaning
-        ("no me contesta nada": "nada" sits closer, but "no" is the concept's)."""
+        """`own`: where the concept's words are found; a negation found as one of them is part
+        of its meaning ("no me contesta nada": "nada" sits closer, but "no" is the concept's).
+        One that only looks like them is not ("not" of "not able" in "not having any trouble
+        breathing")."""
         sentence = words.sentence_of[first]
         return any(
             first - self._cues.reach <= span.start < first
             and words.sentence_of[span.start] == sentence
             and not places.intersection(span)
-            and not atoms[span.start] & own
+            and span.start not in own
             for span in cues["negations"]
         )
 
@@ -324,10 +338,13 @@ class Safety:
         return any(span.start > last for span in cues["confirms"])
 
     def _not_a_report(self, first: int, words: Words, cues: _Found) -> bool:
-        """A general question ("can it cause a rash?") or a "what if" before the concept."""
+        """A general question ("can it cause a rash?") or a "what if" before the concept; an
+        "if" that means whether ("tell me if it's bad that my stomach hurts") is not one."""
         sentence = words.sentence_of[first]
         begin = words.sentence_of.index(sentence)
-        if any(begin <= span.start < first for span in cues["hypothetical"]):
+        if any(begin <= span.start < first for span in cues["hypothetical"]) and not any(
+            begin <= span.start < first for span in cues["whether"]
+        ):
             return True
         asks = sentence in words.asked or any(
             span.start == begin for span in cues["question_starts"]
