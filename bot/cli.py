@@ -315,7 +315,7 @@ def understand_eval(files: tuple[Path, ...], floors: bool, misses: bool) -> None
     paths = files or tuple(sorted((PROJECT_ROOT / "tests/data/understanding").glob("*.yaml")))
     failed = []
     for path in paths:
-        items = ev.load_items(path)
+        items, recall_only = ev.load_set(path)
         ev.resolve_menu_items(router, items)
         tally = ev.evaluate(router, items)
         click.echo("\n".join(ev.summary(path.name, tally)))
@@ -324,9 +324,7 @@ def understand_eval(files: tuple[Path, ...], floors: bool, misses: bool) -> None
                 click.echo(
                     f"    {miss.measure}: {miss.text!r} expected {miss.expected}, got {miss.got}"
                 )
-        failed += [
-            f"{path.name}: {p}" for p in ev.below_floors(tally, recall_only=ev.recall_only(path))
-        ]
+        failed += [f"{path.name}: {p}" for p in ev.below_floors(tally, recall_only)]
     for problem in failed:
         click.echo(f"below the floor: {problem}", err=True)
     if floors and failed:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from bot.app import build_bot
@@ -221,20 +219,19 @@ SETS = [
 
 @pytest.mark.parametrize("name", SETS)
 def test_safety_floors(router, name: str) -> None:  # type: ignore[no-untyped-def]
-    items = ev.load_items(DATA / name)
+    items, recall_only = ev.load_set(DATA / name)
     ev.resolve_menu_items(router, items)
     tally = ev.evaluate(router, items)
     assert tally.rate("emergency_recall") == 1.0
     assert tally.rate("urgent_recall") == 1.0
-    if not ev.recall_only(DATA / name):
+    if not recall_only:
         assert (tally.rate("false_alarm") or 0) < ev.MAX_FALSE_ALARMS
 
 
 @pytest.mark.parametrize("name", SETS)
 def test_top1_floor(router, name: str) -> None:  # type: ignore[no-untyped-def]
-    items = ev.load_items(Path(DATA / name))
+    items, recall_only = ev.load_set(DATA / name)
     ev.resolve_menu_items(router, items)
-    recall_only = ev.recall_only(DATA / name)
     assert ev.below_floors(ev.evaluate(router, items), recall_only) == []
 
 

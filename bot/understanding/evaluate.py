@@ -49,19 +49,18 @@ class Tally:
 
 
 def load_items(path: Path) -> list[dict[str, Any]]:
-    return list(_read_set(path).get("items") or [])
+    return load_set(path)[0]
 
 
-def recall_only(path: Path) -> bool:
-    """A set that says `floors: recall` is held to the recall floors only: its calm messages
-    were written to find where the safety check is too cautious (figures of speech, symptoms
-    that are over or someone else's), and their false alarms are reported, not a floor."""
-    return _read_set(path).get("floors") == "recall"
-
-
-def _read_set(path: Path) -> dict[str, Any]:
+def load_set(path: Path) -> tuple[list[dict[str, Any]], bool]:
+    """The labelled messages, and whether the set is held to the recall floors only: one that
+    says `floors: recall` was written to find where the safety check is too cautious (figures of
+    speech, symptoms that are over or someone else's), and its false alarms are reported, not a
+    floor."""
     data = YAML(typ="safe").load(path.read_text(encoding="utf-8")) or {}
-    return data if isinstance(data, dict) else {}
+    if not isinstance(data, dict):
+        return [], False
+    return list(data.get("items") or []), data.get("floors") == "recall"
 
 
 def evaluate(router: Router, items: Iterable[Mapping[str, Any]]) -> Tally:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -231,9 +231,11 @@ class Safety:
                 continue
             if pattern.level == "urgent" and self._about_a_pet(min(places), words, cues):
                 continue
-            if pattern.level == "emergency" or not self._not_a_report(min(places), words, cues):
-                return Scan(Alarm(pattern.level, pattern.concept))
-            if self._confirmed(max(places), cues):
+            if (
+                pattern.level == "emergency"
+                or not self._not_a_report(min(places), words, cues)
+                or self._confirmed(max(places), cues)
+            ):
                 return Scan(Alarm(pattern.level, pattern.concept))
             asked_about = asked_about or pattern.concept
         fever = self._fever_reading(words)
@@ -288,12 +290,16 @@ class Safety:
 
     def _about_a_pet(self, first: int, words: Words, cues: _Found) -> bool:
         """A warning sign of an animal just named ("my dog has diarrhea"): not the patient's."""
+        return any(True for _ in self._just_before(first, words, cues["pets"]))
+
+    def _just_before(self, first: int, words: Words, spans: Iterable[range]) -> Iterator[range]:
+        """The cues at most `negation_reach` words before position `first`, in its sentence."""
         sentence = words.sentence_of[first]
-        return any(
-            first - self._cues.reach <= span.start < first
-            and words.sentence_of[span.start] == sentence
-            for span in cues["pets"]
-        )
+        for span in spans:
+            if first - self._cues.reach <= span.start < first and (
+                words.sentence_of[span.start] == sentence
+            ):
+                yield span
 
     def _negated(
         self,
@@ -307,13 +313,9 @@ class Safety:
         of its meaning ("no me contesta nada": "nada" sits closer, but "no" is the concept's).
         One that only looks like them is not ("not" of "not able" in "not having any trouble
         breathing")."""
-        sentence = words.sentence_of[first]
         return any(
-            first - self._cues.reach <= span.start < first
-            and words.sentence_of[span.start] == sentence
-            and not places.intersection(span)
-            and span.start not in own
-            for span in cues["negations"]
+            not places.intersection(span) and span.start not in own
+            for span in self._just_before(first, words, cues["negations"])
         )
 
     def _over(self, places: set[int], words: Words, cues: _Found) -> bool:
