@@ -57,6 +57,8 @@ def route(router, text: str, session: Session | None = NEW, recent: int = 1, now
             "i suddenly got confused about which day it is", "urgent", id="confused-about-not-911"
         ),
         pytest.param("my chest is killing me", "emergency", id="killing-me-literal"),
+        pytest.param("i want to sleep and never wake up", "emergency", id="never-wake-up"),
+        pytest.param("quisiera dormir y no despertar", "emergency", id="es-no-despertar"),
         pytest.param("my dog knocked me over and i passed out", "emergency", id="pet-emergency"),
         pytest.param("no me contesta nada", "emergency", id="negation-of-the-concept"),
         pytest.param("can u tell me if its bad that my belly hurts", "urgent", id="if-as-whether"),
